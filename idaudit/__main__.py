@@ -1,0 +1,5 @@
+import sys
+
+from idaudit.cli import main
+
+sys.exit(main())

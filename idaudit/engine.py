@@ -1,0 +1,281 @@
+"""The check engine: a registry of checks and the loop that runs them into findings.
+
+A check is a pure function `(AuditData, CheckSettings) -> DataFrame` with metadata beside it. It returns one
+row per evaluated subject (`subject_id`, `subject`, `status` pass/fail/not_applicable, `evidence`, optional
+`confidence`). The engine — not the check — decides `unknown`: a required table missing, a check raising
+DataUnavailable, or a subject whose data was not collected. Waivers are applied last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from idaudit.errors import DataUnavailable
+from idaudit.model import CheckMeta, Confidence, Framework, Provider, Reference, Severity, Status, SubjectKind
+from idaudit.tables import SCHEMAS, Availability, AuditData
+
+CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS)-\d{3}$")
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "check_id", "title", "severity", "status", "subject_kind", "subject_id", "subject", "evidence",
+    "confidence", "provider", "tenant_id", "waiver_owner", "waiver_reason", "waiver_expires",
+)
+
+CheckFunc = Callable[[AuditData, "CheckSettings"], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Thresholds and lists a check may read; defaults are documented in README and docs/checks.md."""
+
+    stale_days: int = 90
+    guest_stale_days: int = 90
+    global_admin_min: int = 2
+    global_admin_max: int = 4
+    trusted_domains: frozenset[str] = frozenset()
+    allowed_apps: frozenset[str] = frozenset()  # app ids / client ids / names allowed to hold risky scopes
+    break_glass: frozenset[str] = frozenset()  # principals (UPN / primary email) of break-glass accounts
+    now: datetime | None = None  # evaluation time; defaults to the snapshot's collected_at
+
+    def evaluation_time(self, data: AuditData) -> pd.Timestamp:
+        return pd.Timestamp(self.now) if self.now else pd.Timestamp(data.collected_at)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    check_id: str
+    subject: str  # subject id, principal, or "*" for every subject of the check
+    owner: str
+    reason: str
+    expires: date
+
+    def active_on(self, day: date) -> bool:
+        return day <= self.expires
+
+    def matches(self, check_id: str, subject_id: str, subject: str) -> bool:
+        if self.check_id != check_id:
+            return False
+        return self.subject == "*" or self.subject.casefold() in (subject_id.casefold(), subject.casefold())
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    meta: CheckMeta
+    func: CheckFunc
+
+
+@dataclass
+class CheckRegistry:
+    checks: dict[str, RegisteredCheck] = field(default_factory=dict)
+
+    def register(self, meta: CheckMeta, func: CheckFunc) -> None:
+        problems = validate_meta(meta)
+        if problems:
+            raise ValueError(f"check {meta.id!r} has invalid metadata: " + "; ".join(problems))
+        if meta.id in self.checks and self.checks[meta.id].func is not func:
+            raise ValueError(f"check id {meta.id} is registered twice")
+        self.checks[meta.id] = RegisteredCheck(meta, func)
+
+    def all(self) -> list[RegisteredCheck]:
+        return [self.checks[k] for k in sorted(self.checks)]
+
+    def get(self, check_id: str) -> RegisteredCheck:
+        return self.checks[check_id]
+
+
+REGISTRY = CheckRegistry()
+
+
+def validate_meta(meta: CheckMeta) -> list[str]:
+    """Metadata left empty is a defect (see prowler): every field a reader relies on must be filled."""
+    problems = []
+    if not CHECK_ID.match(meta.id):
+        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS)")
+    for name in ("title", "rationale", "remediation"):
+        if len(getattr(meta, name).strip()) < 10:
+            problems.append(f"{name} is empty or too short")
+    if not meta.references:
+        problems.append("at least one reference is required")
+    if not any(r.framework is Framework.HIPAA for r in meta.references):
+        problems.append("a HIPAA Security Rule reference is required")
+    if not meta.providers:
+        problems.append("providers is empty")
+    unknown = [t for t in meta.requires if t not in SCHEMAS]
+    if unknown:
+        problems.append(f"requires unknown tables {unknown}")
+    if not meta.requires:
+        problems.append("requires must name the tables the check reads")
+    return problems
+
+
+def check(*, id: str, title: str, severity: Severity, rationale: str, remediation: str,  # noqa: A002
+          references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
+          subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
+          uses_settings: Iterable[str] = (), registry: CheckRegistry | None = None) -> Callable[[CheckFunc], CheckFunc]:
+    """Decorator: register a pure check function with its metadata."""
+    meta = CheckMeta(id=id, title=title, severity=severity, rationale=" ".join(rationale.split()),
+                     remediation=" ".join(remediation.split()), references=tuple(references),
+                     providers=frozenset(Provider(p) for p in providers), requires=tuple(requires),
+                     subject_kind=subject_kind, family=family, owner_role=owner_role,
+                     uses_settings=tuple(uses_settings))
+
+    def wrap(func: CheckFunc) -> CheckFunc:
+        (registry or REGISTRY).register(meta, func)
+        func.meta = meta  # type: ignore[attr-defined]
+        return func
+
+    return wrap
+
+
+def result_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """What a check returns: subject_id, subject, status, evidence, confidence (defaults high)."""
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
+    for col in ("subject_id", "subject", "status", "evidence"):
+        if col not in df.columns:
+            df[col] = pd.Series(dtype="str") if df.empty else ""
+    if "confidence" not in df.columns:
+        df["confidence"] = Confidence.HIGH.value
+    return df[["subject_id", "subject", "status", "evidence", "confidence"]].astype(str)
+
+
+def _unknown_row(reason: str) -> pd.DataFrame:
+    return pd.DataFrame([{"subject_id": "*", "subject": "(whole check)", "status": Status.UNKNOWN.value,
+                          "evidence": reason, "confidence": Confidence.HIGH.value}])
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """Findings plus the context the reports need."""
+
+    data: AuditData
+    findings: pd.DataFrame
+    checks: tuple[CheckMeta, ...]
+    expired_waivers: tuple[Waiver, ...]
+    evaluated_at: datetime
+
+    def summary(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.findings["status"].value_counts().items()}
+
+
+def run_checks(data: AuditData, settings: CheckSettings | None = None, waivers: Iterable[Waiver] = (),
+               only: Iterable[str] | None = None, registry: CheckRegistry | None = None,
+               keep_passes: bool = True) -> AuditRun:
+    """Run every applicable check. Never raises for a data gap: gaps become `unknown` rows with the reason."""
+    settings = settings or CheckSettings()
+    reg = registry or REGISTRY
+    wanted = set(only) if only is not None else None
+    today = settings.evaluation_time(data).date()
+    waivers = tuple(waivers)
+    active = [w for w in waivers if w.active_on(today)]
+    expired = tuple(w for w in waivers if not w.active_on(today))
+    frames: list[pd.DataFrame] = []
+    metas: list[CheckMeta] = []
+    for rc in reg.all():
+        meta = rc.meta
+        if wanted is not None and meta.id not in wanted:
+            continue
+        metas.append(meta)
+        if Provider(data.provider) not in meta.providers:
+            out = pd.DataFrame([{"subject_id": "*", "subject": "(whole check)",
+                                 "status": Status.NOT_APPLICABLE.value,
+                                 "evidence": f"check does not apply to {data.provider}",
+                                 "confidence": Confidence.HIGH.value}])
+        else:
+            out = _evaluate(rc, data, settings)
+        out = _apply_waivers(meta.id, out, active)
+        frames.append(_decorate(meta, data, out, keep_passes))
+    findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FINDING_COLUMNS))
+    return AuditRun(data=data, findings=findings[list(FINDING_COLUMNS)], checks=tuple(metas),
+                    expired_waivers=expired, evaluated_at=datetime.now(UTC))
+
+
+def _evaluate(rc: RegisteredCheck, data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    meta = rc.meta
+    missing = [t for t in meta.requires if not data.available(t)]
+    if missing:
+        reasons = "; ".join(f"{t}: {data.status[t].reason}" if t in data.status else f"{t}: not collected"
+                            for t in missing)
+        return _unknown_row(f"required data not collected — {reasons}")
+    try:
+        out = result_frame(rc.func(data, settings))
+    except DataUnavailable as exc:
+        return _unknown_row(exc.reason)
+    bad = set(out["status"]) - {Status.PASS.value, Status.FAIL.value, Status.NOT_APPLICABLE.value,
+                                Status.UNKNOWN.value}
+    if bad:
+        raise ValueError(f"check {meta.id} returned invalid statuses {sorted(bad)}")
+    return _mark_partial_subjects(meta, data, out)
+
+
+def _mark_partial_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) -> pd.DataFrame:
+    """A subject missing from a partial table cannot pass: turn its pass into unknown with the reason."""
+    gaps: dict[str, str] = {}
+    for t in meta.requires:
+        st = data.status[t]
+        if st.availability is Availability.PARTIAL:
+            for sid, why in st.missing_subjects.items():
+                gaps.setdefault(sid, f"{t} not collected for this subject: {why}")
+    if not gaps:
+        return out
+    hit = out["subject_id"].isin(gaps.keys()) & (out["status"] == Status.PASS.value)
+    if hit.any():
+        out = out.copy()
+        out.loc[hit, "evidence"] = out.loc[hit, "subject_id"].map(gaps)
+        out.loc[hit, "status"] = Status.UNKNOWN.value
+    return out
+
+
+def _apply_waivers(check_id: str, out: pd.DataFrame, active: list[Waiver]) -> pd.DataFrame:
+    out = out.assign(waiver_owner="", waiver_reason="", waiver_expires="")
+    relevant = [w for w in active if w.check_id == check_id]
+    if not relevant or out.empty:
+        return out
+    failing = out["status"] == Status.FAIL.value
+    for w in relevant:
+        if w.subject == "*":
+            hit = failing
+        else:
+            key = w.subject.casefold()
+            hit = failing & ((out["subject_id"].str.casefold() == key) | (out["subject"].str.casefold() == key))
+        if hit.any():
+            out.loc[hit, "status"] = Status.WAIVED.value
+            out.loc[hit, "waiver_owner"] = w.owner
+            out.loc[hit, "waiver_reason"] = w.reason
+            out.loc[hit, "waiver_expires"] = w.expires.isoformat()
+    return out
+
+
+def _decorate(meta: CheckMeta, data: AuditData, out: pd.DataFrame, keep_passes: bool) -> pd.DataFrame:
+    if not keep_passes:
+        passes = out["status"] == Status.PASS.value
+        n = int(passes.sum())
+        out = out.loc[~passes]
+        if n:
+            out = pd.concat([out, pd.DataFrame([{
+                "subject_id": "*", "subject": f"({n} subjects)", "status": Status.PASS.value,
+                "evidence": f"{n} subjects evaluated and passed", "confidence": Confidence.HIGH.value,
+                "waiver_owner": "", "waiver_reason": "", "waiver_expires": ""}])], ignore_index=True)
+    return out.assign(check_id=meta.id, title=meta.title, severity=meta.severity.value,
+                      subject_kind=meta.subject_kind.value, provider=data.provider, tenant_id=data.tenant_id)
+
+
+def catalogue(registry: CheckRegistry | None = None) -> list[CheckMeta]:
+    return [rc.meta for rc in (registry or REGISTRY).all()]
+
+
+def load_builtin_checks() -> CheckRegistry:
+    """Import the `checks` package, whose modules register themselves, and return the registry."""
+    import checks  # noqa: F401  (import registers)
+
+    return REGISTRY
+
+
+def counts_by(findings: pd.DataFrame, *cols: str) -> Mapping[tuple[str, ...], int]:
+    return {tuple(map(str, k if isinstance(k, tuple) else (k,))): int(v)
+            for k, v in findings.groupby(list(cols)).size().items()}

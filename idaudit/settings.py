@@ -1,0 +1,28 @@
+"""Documented keys of the `tenant_settings` table (values are strings so the table stays one dtype).
+
+A normaliser adds a row only for a setting it actually read; a setting it could not read goes to
+`AuditData.setting_gaps` with the reason, so a check reading it reports `unknown`.
+"""
+
+from __future__ import annotations
+
+TENANT_SETTINGS: dict[str, str] = {
+    "security_defaults_enabled": "true | false — Microsoft security defaults (requires MFA registration and use)",
+    "user_consent": "off | verified_publishers_low_risk | any_app — may ordinary users consent to apps on "
+                    "their own? (Microsoft permissionGrantPoliciesAssigned; Google unconfigured third-party apps)",
+    "guest_invites_from": "none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone",
+    "guest_user_role": "member | guest | restricted_guest — what guests may read in the directory",
+    "external_auto_forwarding": "off | on | automatic — tenant-wide automatic forwarding to outside recipients "
+                                "(Exchange default outbound spam policy AutoForwardingMode; Google gmail.auto_forwarding)",
+    "remote_domain_default_auto_forward": "true | false — Exchange remote domain '*' AutoForwardEnabled",
+    "sms_sign_in_enabled": "true | false — SMS allowed as an authentication method (authentication methods policy)",
+    "voice_enabled": "true | false — voice call allowed as an authentication method",
+    "email_otp_enabled": "true | false — email one-time passcode allowed as an authentication method",
+    "legacy_auth_blocked": "true | false — an enabled CA policy blocks legacy (basic) authentication for all users",
+    "google_allowed_factors": "ALL | NO_TELEPHONY | ONLY_SECURITY_KEY | PASSKEY_ONLY — 2SV factors allowed (root OU)",
+    "google_less_secure_apps": "true | false — less secure apps allowed (root OU)",
+    "google_device_trust": "true | false — users may skip 2SV on trusted devices (root OU)",
+    "google_mail_delegation": "true | false — users may delegate mailbox access (root OU)",
+    "google_imap_pop": "true | false — IMAP or POP access enabled (root OU)",
+    "google_internal_apps_trusted": "true | false — internal apps trusted automatically",
+}
