@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from idaudit.errors import DataUnavailable
+from idaudit.snapshot import Manifest
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class AuditData:
     tables: Mapping[str, pd.DataFrame]
     status: Mapping[str, TableStatus]
     setting_gaps: Mapping[str, str] = field(default_factory=dict)  # tenant setting -> why unknown
+    manifest: Manifest | None = None  # the snapshot's manifest: the Coverage sheet lists every section from it
 
     def table(self, name: str) -> pd.DataFrame:
         """The table, or DataUnavailable when it was not collected (engine turns that into `unknown`)."""
