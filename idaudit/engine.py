@@ -18,7 +18,7 @@ import pandas as pd
 
 from idaudit.errors import DataUnavailable
 from idaudit.model import CheckMeta, Confidence, Framework, Provider, Reference, Severity, Status, SubjectKind
-from idaudit.tables import SCHEMAS, Availability, AuditData
+from idaudit.tables import SCHEMAS, AuditData, Availability
 
 CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS)-\d{3}$")
 
@@ -114,7 +114,7 @@ def validate_meta(meta: CheckMeta) -> list[str]:
     return problems
 
 
-def check(*, id: str, title: str, severity: Severity, rationale: str, remediation: str,  # noqa: A002
+def check(*, id: str, title: str, severity: Severity, rationale: str, remediation: str,
           references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
           subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
           uses_settings: Iterable[str] = (), registry: CheckRegistry | None = None) -> Callable[[CheckFunc], CheckFunc]:

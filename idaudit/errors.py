@@ -34,7 +34,7 @@ class CollectionError(IdauditError):
     """Collection could not start at all (failed sign-in, unreachable endpoint)."""
 
 
-class DataUnavailable(Exception):  # noqa: N818 - reads as a sentence in check code
+class DataUnavailable(Exception):
     """Raised inside a check when a value it needs was not collected; the engine reports `unknown`."""
 
     def __init__(self, reason: str) -> None:

@@ -117,6 +117,9 @@ class TableStatus:
     sections: tuple[str, ...] = ()
     missing_subjects: Mapping[str, str] = field(default_factory=dict)  # subject id -> reason
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "availability", Availability(self.availability))
+
     @staticmethod
     def ok(*sections: str) -> TableStatus:
         return TableStatus(Availability.OK, sections=sections)
