@@ -1,0 +1,204 @@
+"""The HTTP plumbing under Graph and Exchange: msgraph-sdk's request adapter and middleware, raw bytes out.
+
+The msgraph-sdk adapter (kiota httpx adapter + msgraph-core middleware: RetryHandler, RedirectHandler,
+telemetry) carries authentication and the whole-request retries on 429/503/504 with Retry-After. We ask it for the
+native httpx response (NativeResponseHandler) and parse JSON ourselves: SDK model deserialisation runs at a few
+hundred users per second, json.loads at hundreds of thousands (PLATFORM-FACTS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kiota_abstractions.authentication import BaseBearerTokenAuthenticationProvider
+from kiota_abstractions.method import Method
+from kiota_abstractions.native_response_handler import NativeResponseHandler
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware import RetryHandler
+from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
+from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
+from msgraph_core.middleware import GraphTelemetryHandler
+
+from connectors.microsoft.auth import MsalAccessTokenProvider
+from idaudit.snapshot import SectionStatus
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+TRANSPORT_RETRIES = 2
+_LICENCE_CODES = ("nonpremium", "premium", "license", "licence")
+
+
+@dataclass(frozen=True)
+class ApiError(Exception):
+    """A request that failed after retries. `status` 0 means no HTTP answer (connection, timeout, bad JSON)."""
+
+    status: int
+    code: str
+    message: str
+    request: str = ""
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status} {self.code}: {self.message}" if self.status else f"{self.code}: {self.message}"
+
+    @property
+    def section_status(self) -> SectionStatus:
+        """Map an API failure to the manifest vocabulary; a missing licence is told apart from a permission."""
+        code = self.code.casefold()
+        if any(k in code for k in _LICENCE_CODES) or "premium" in self.message.casefold():
+            return SectionStatus.UNLICENSED
+        if self.status in (401, 403):
+            return SectionStatus.FORBIDDEN
+        if self.status == 404:
+            return SectionStatus.NOT_FOUND
+        return SectionStatus.ERROR
+
+
+def error_from_body(status: int, body: Any, request: str = "") -> ApiError:
+    """Graph's `{"error": {"code", "message"}}` (and Exchange's similar shape) into an ApiError."""
+    code, message = f"HTTP{status}", ""
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            code = str(err.get("code") or code)
+            message = str(err.get("message") or "")
+        elif isinstance(err, str):
+            code = err
+            message = str(body.get("error_description") or body.get("message") or "")
+        elif "message" in body:
+            message = str(body.get("message"))
+    return ApiError(status, code, message[:500], request)
+
+
+class RateLimit:
+    """At most `count` requests per `period` seconds (sliding window), for limits that must not be hit at all.
+
+    Conditional Access answers 429 with no Retry-After, so the only good strategy is never to exceed 1/s.
+    """
+
+    def __init__(self, count: int, period: float) -> None:
+        self.count = count
+        self.period = period
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= self.period:
+                    self._sent.popleft()
+                if len(self._sent) < self.count:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(self.period - (now - self._sent[0]) + 0.001)
+
+
+def pacing_limits(time_scale: float) -> dict[str, RateLimit]:
+    """The documented per-tenant limits we pace ourselves to (scaled for a simulator)."""
+    return {
+        "conditional_access": RateLimit(1, 1.0 * time_scale),
+        "reports": RateLimit(5, 10.0 * time_scale),
+        "sign_in_activity": RateLimit(10, 60.0 * time_scale),
+    }
+
+
+class ScaledRetryHandler(RetryHandler):
+    """msgraph-core's RetryHandler; a server's Retry-After is honoured as given, our own back-off is scaled."""
+
+    def __init__(self, options: RetryHandlerOption, time_scale: float, stats: dict[str, int]) -> None:
+        super().__init__(options)
+        self._scale = time_scale
+        self._stats = stats
+
+    def get_delay_time(self, retry_count: int, response: httpx.Response | None = None,
+                       delay: float = RetryHandlerOption.DEFAULT_DELAY) -> float:
+        self._stats["retries"] = self._stats.get("retries", 0) + 1
+        return super().get_delay_time(retry_count, response, delay)
+
+    def _get_delay_time_exp_backoff(self, retry_count: int, delay: float) -> float:
+        return float(super()._get_delay_time_exp_backoff(retry_count, delay)) * self._scale
+
+
+def build_http_client(ca_bundle: Path | None, timeout: float, concurrency: int, time_scale: float,
+                      stats: dict[str, int]) -> httpx.AsyncClient:
+    """httpx client wrapped in msgraph-core's middleware pipeline. With a CA bundle the environment's CA/proxy
+    variables are ignored (this machine and many corporate ones set REQUESTS_CA_BUNDLE / SSL_CERT_FILE)."""
+    verify: ssl.SSLContext | bool = True
+    if ca_bundle is not None:
+        verify = ssl.create_default_context(cafile=str(ca_bundle))
+    client = httpx.AsyncClient(verify=verify, trust_env=ca_bundle is None, timeout=timeout,
+                               limits=httpx.Limits(max_connections=concurrency * 2 + 4))
+    retry_option = RetryHandlerOption(max_retries=MAX_RETRIES)
+    middleware = KiotaClientFactory.get_default_middleware({retry_option.get_key(): retry_option})
+    middleware = [ScaledRetryHandler(retry_option, time_scale, stats) if isinstance(m, RetryHandler) else m
+                  for m in middleware]
+    middleware.append(GraphTelemetryHandler())
+    return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
+
+
+class AdapterTransport:
+    """Sends one request through the msgraph-sdk adapter and returns status, headers and parsed JSON."""
+
+    def __init__(self, client: httpx.AsyncClient, token_provider: MsalAccessTokenProvider, base_url: str,
+                 time_scale: float, stats: dict[str, int]) -> None:
+        self.adapter = BaseGraphRequestAdapter(BaseBearerTokenAuthenticationProvider(token_provider),
+                                               http_client=client)
+        self.adapter.base_url = base_url
+        self._scale = time_scale
+        self.stats = stats
+
+    async def send(self, method: str, url: str, *, body: Any = None,
+                   headers: dict[str, str] | None = None) -> tuple[int, httpx.Headers, Any]:
+        """One logical request (the RetryHandler may send it several times); transport errors retried twice."""
+        where = _redact_url(url)
+        for attempt in range(TRANSPORT_RETRIES + 1):
+            info = RequestInformation(Method[method], None)
+            info.url = url
+            info.headers.try_add("Accept", "application/json")
+            for key, value in (headers or {}).items():
+                info.headers.try_add(key, value)
+            if body is not None:
+                info.content = json.dumps(body).encode()
+                info.headers.try_add("Content-Type", "application/json")
+            info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+            self.stats["requests"] = self.stats.get("requests", 0) + 1
+            try:
+                response: httpx.Response = await self.adapter.send_primitive_async(info, "bytes", {})
+                content = response.content
+            except httpx.TransportError as exc:
+                if attempt < TRANSPORT_RETRIES:
+                    await asyncio.sleep((1.0 + attempt * 2.0) * self._scale)
+                    continue
+                raise ApiError(0, type(exc).__name__, f"no answer from the server: {exc}", where) from None
+            return response.status_code, response.headers, _parse_json(content, response.status_code, where)
+        raise AssertionError("unreachable")
+
+
+def _parse_json(content: bytes, status: int, where: str) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if status >= 400:
+            return {"error": {"code": f"HTTP{status}", "message": content[:200].decode("utf-8", "replace")}}
+        raise ApiError(status, "MalformedResponse", f"the response is not valid JSON ({exc})", where) from None
+
+
+def _redact_url(url: str) -> str:
+    """A request for the manifest/error text: path and query, without host (and so without any secret)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
