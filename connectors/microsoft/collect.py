@@ -137,8 +137,8 @@ async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progr
         await MicrosoftCollection(graph, recorder, exchange=exchange,
                                   exchange_unavailable=exchange_unavailable).run()
         writer.finish(complete=True)
-        log.info("collected %s into %s (%s requests, %s retries)", tenant_id, out_dir,
-                 stats.get("requests", 0), stats.get("retries", 0))
+        log.info("collected %s into %s (%s requests, %s throttled answers)", tenant_id, out_dir,
+                 stats.get("requests", 0), stats.get("retryable_responses", 0))
         return out_dir
     except BaseException:
         if writer is not None:

@@ -121,10 +121,11 @@ class ScaledRetryHandler(RetryHandler):
         self._scale = time_scale
         self._stats = stats
 
-    def get_delay_time(self, retry_count: int, response: httpx.Response | None = None,
-                       delay: float = RetryHandlerOption.DEFAULT_DELAY) -> float:
-        self._stats["retries"] = self._stats.get("retries", 0) + 1
-        return super().get_delay_time(retry_count, response, delay)
+    def should_retry(self, request: httpx.Request, options: RetryHandlerOption, response: httpx.Response) -> bool:
+        retry = bool(super().should_retry(request, options, response))
+        if retry:  # counts throttled/unavailable answers seen (the last one may exhaust the retries)
+            self._stats["retryable_responses"] = self._stats.get("retryable_responses", 0) + 1
+        return retry
 
     def _get_delay_time_exp_backoff(self, retry_count: int, delay: float) -> float:
         return float(super()._get_delay_time_exp_backoff(retry_count, delay)) * self._scale
