@@ -1,0 +1,99 @@
+"""The 30/90-day action plan: findings rolled up into the actions an IT manager schedules.
+
+One action per failing check (not per subject: "enrol these 14 users in MFA" is one piece of work), plus one
+action per collection gap (a permission or licence to grant so the next run can see what this one could not).
+Critical and high items are due within 30 days, the rest within 90 — the plan format small healthcare
+organisations already use with their vCISO. Owner roles come from each check's metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from idaudit.engine import AuditRun
+from idaudit.model import Framework, Severity, Status
+from reports.posture import Gap, collection_gaps
+
+DUE_DAYS = {"critical": 30, "high": 30, "medium": 90, "low": 90, "info": 90}
+USER_KINDS = frozenset({"user", "mailbox"})
+
+
+@dataclass(frozen=True)
+class Action:
+    priority: int
+    due_days: int
+    due_date: date
+    owner_role: str
+    action: str
+    expected_outcome: str
+    check_id: str
+    severity: str
+    subjects_affected: int
+    users_affected: int | None  # None when the subjects are not users (apps, tenant settings)
+    hipaa: str
+    title: str
+
+
+def _hipaa(refs: object) -> str:
+    return "; ".join(str(r) for r in refs if r.framework is Framework.HIPAA)  # type: ignore[attr-defined]
+
+
+def _outcome(rationale: str) -> str:
+    text = " ".join(rationale.split())
+    cut = text.find(". ")
+    first = text if cut < 0 else text[:cut + 1]
+    return f"Closes this path: {first}"
+
+
+def _users_for_rules(run: AuditRun, subject_ids: set[str]) -> int | None:
+    """Rules and forwarding findings name a rule; count the distinct mailboxes those rules sit in."""
+    for table, key in (("mail_rules", "rule_id"), ("forwarding", "rule_id")):
+        df = run.data.tables.get(table)
+        if df is not None and not df.empty and key in df.columns:
+            hit = df.loc[df[key].isin(subject_ids), "user_id"]
+            if not hit.empty:
+                return int(hit.nunique())
+    return None
+
+
+def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
+    start = start or run.data.collected_at.date()
+    f = run.findings
+    failing = f[f["status"] == Status.FAIL.value]
+    metas = {m.id: m for m in run.checks}
+    actions: list[Action] = []
+    for check_id, grp in failing.groupby("check_id"):
+        meta = metas.get(str(check_id))
+        if meta is None:
+            continue
+        subjects = set(grp["subject_id"].astype(str))
+        kind = meta.subject_kind.value
+        users: int | None
+        if kind in USER_KINDS:
+            users = len(subjects)
+        elif kind == "rule":
+            users = _users_for_rules(run, subjects)
+        else:
+            users = None
+        days = DUE_DAYS.get(meta.severity.value, 90)
+        actions.append(Action(0, days, start + timedelta(days=days), meta.owner_role, meta.remediation,
+                              _outcome(meta.rationale), meta.id, meta.severity.value, len(subjects), users,
+                              _hipaa(meta.references), meta.title))
+    by_fix: dict[str, list[Gap]] = {}
+    for gap in collection_gaps(run):
+        by_fix.setdefault(gap.fix or f"see the Coverage sheet for '{gap.section}'", []).append(gap)
+    for fix, gaps in by_fix.items():
+        names = ", ".join(g.section for g in gaps)
+        failed = sum(g.failed_subjects for g in gaps)
+        what = "; ".join(f"'{g.section}' {g.status}" + (f" ({g.failed_subjects} subject(s) unreadable)"
+                                                       if g.failed_subjects else "") for g in gaps)
+        purposes = "; ".join(g.purpose for g in gaps if g.purpose) or names
+        actions.append(Action(0, 30, start + timedelta(days=30), "IT manager",
+                              f"Close a collection gap: {fix}. ({what})",
+                              f"The next audit can check {purposes} instead of reporting unknown.",
+                              "", "info", failed, None,
+                              "HIPAA 164.308(a)(1)(ii)(A) Risk analysis", f"Collection gap: {names}"))
+    actions.sort(key=lambda a: (a.due_days, -Severity(a.severity).rank, -a.subjects_affected, a.check_id))
+    return [Action(i, a.due_days, a.due_date, a.owner_role, a.action, a.expected_outcome, a.check_id, a.severity,
+                   a.subjects_affected, a.users_affected, a.hipaa, a.title) for i, a in enumerate(actions, 1)]

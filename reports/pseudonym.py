@@ -1,0 +1,159 @@
+"""Keyed, stable pseudonyms for sharing a report under HIPAA's minimum-necessary standard.
+
+A vCISO or leadership may need to see that "user-7KQ2M4XD" has had no MFA for three weeks without seeing which
+nurse that is. The pseudonym is HMAC-SHA256(key, user id): the same key gives the same pseudonym every week (so
+trends and diffs still line up), and without the key nobody can reverse or recompute it — unlike a plain hash of
+a guessable e-mail address. The key is a local file created owner-only (0600); it never goes into a report.
+
+Pseudonymisation happens on the AuditRun before any writer sees it, so every format (xlsx, HTML, CSV, JSON)
+gets the same treatment: user ids, principals, display names and mail addresses in the tables, and every
+occurrence of a known name or any e-mail address inside free text (subjects, evidence, rule names).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from idaudit.atomic import write_bytes_atomic
+from idaudit.engine import AuditRun
+from idaudit.errors import IdauditError
+from idaudit.tables import AuditData
+
+KEY_BYTES = 32
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
+    """Read the pseudonym key, or create a new random one owner-only (0600) when the file does not exist."""
+    p = Path(path)
+    if p.exists():
+        data = p.read_bytes().strip()
+        try:
+            key = base64.b64decode(data, validate=True)
+        except ValueError:
+            raise IdauditError(f"{p}: pseudonym key file is not base64 text") from None
+        if len(key) < 16:
+            raise IdauditError(f"{p}: pseudonym key is too short ({len(key)} bytes; at least 16 needed)")
+        mode = p.stat().st_mode & 0o077
+        if mode:
+            raise IdauditError(f"{p}: pseudonym key file is readable by others (mode {oct(p.stat().st_mode & 0o777)});"
+                               " run chmod 600 on it")
+        return key
+    key = secrets.token_bytes(KEY_BYTES)
+    write_bytes_atomic(p, base64.b64encode(key) + b"\n", mode=0o600)
+    return key
+
+
+class Pseudonymizer:
+    """Maps identifiers to pseudonyms with one key; the mapping is deterministic and one-way."""
+
+    def __init__(self, key: bytes, users: pd.DataFrame | None = None) -> None:
+        if len(key) < 16:
+            raise ValueError("pseudonym key must be at least 16 bytes")
+        self._key = key
+        self._names: dict[str, str] = {}  # casefolded real name/principal/mail/id -> pseudonym
+        self._by_id: dict[str, str] = {}
+        if users is not None and not users.empty:
+            for row in users[["user_id", "principal", "display_name", "mail"]].itertuples(index=False):
+                p = self.user(str(row.user_id))
+                self._by_id[str(row.user_id)] = p
+                for name in (row.user_id, row.principal, row.display_name, row.mail):
+                    if isinstance(name, str) and len(name.strip()) >= 3:
+                        self._names[name.strip().casefold()] = p
+        names = sorted(self._names, key=len, reverse=True)
+        self._name_re = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
+
+    def _tag(self, prefix: str, value: str) -> str:
+        digest = hmac.new(self._key, value.strip().casefold().encode("utf-8"), hashlib.sha256).digest()
+        return f"{prefix}-{base64.b32encode(digest).decode('ascii')[:10]}"
+
+    def user(self, user_id: str) -> str:
+        """The pseudonym of a user id (stable across runs for the same key)."""
+        if not user_id:
+            return ""
+        return self._by_id.get(user_id) or self._tag("user", user_id)
+
+    def address(self, email: str) -> str:
+        """A mail address: a known user's pseudonym, else the local part replaced and the domain kept.
+
+        The domain stays because it is the point of the finding (a free-mail domain is outside the organisation).
+        """
+        known = self._names.get(email.strip().casefold())
+        if known:
+            return known
+        if "@" not in email:
+            return self._tag("addr", email)
+        local, _, domain = email.rpartition("@")
+        return f"{self._tag('addr', local + '@' + domain)}@{domain}"
+
+    def text(self, value: object) -> str:
+        """Free text with every known name and every e-mail address replaced."""
+        s = "" if value is None else str(value)
+        if not s:
+            return s
+        if self._name_re is not None:
+            s = self._name_re.sub(lambda m: self._names.get(m.group(0).casefold(), m.group(0)), s)
+        return EMAIL.sub(lambda m: m.group(0) if m.group(0).startswith(("user-", "addr-"))
+                         else self.address(m.group(0)), s)
+
+    def series(self, s: pd.Series) -> pd.Series:
+        uniq = {v: self.text(v) for v in pd.unique(s.astype(str))}
+        return s.astype(str).map(uniq).astype("str")
+
+    def ids(self, s: pd.Series) -> pd.Series:
+        uniq = {v: (self.user(v) if v not in ("", "*", "tenant") else v) for v in pd.unique(s.astype(str))}
+        return s.astype(str).map(uniq).astype("str")
+
+
+_USER_KINDS = {"user", "mailbox"}
+_TEXT_COLUMNS = {
+    "users": ("principal", "display_name", "mail"),
+    "mail_rules": ("rule_name", "conditions"),
+    "forwarding": ("rule_name", "recipient"),
+    "role_assignments": ("via_group",),
+    "conditional_access": ("summary",),
+}
+
+
+def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
+    """A copy of the run in which users appear only as pseudonyms (every report format reads this copy)."""
+    data = run.data
+    users = data.tables.get("users")
+    pz = Pseudonymizer(key, users)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, df in data.tables.items():
+        out = df.copy()
+        if "user_id" in out.columns:
+            out["user_id"] = pz.ids(out["user_id"])
+        for col in _TEXT_COLUMNS.get(name, ()):
+            if col in out.columns:
+                out[col] = pz.series(out[col])
+        if name == "users":
+            out["display_name"] = out["user_id"]
+        tables[name] = out
+    f = run.findings.copy()
+    user_rows = f["subject_kind"].isin(list(_USER_KINDS))
+    f.loc[user_rows, "subject_id"] = pz.ids(f.loc[user_rows, "subject_id"])
+    f.loc[~user_rows, "subject_id"] = pz.series(f.loc[~user_rows, "subject_id"])
+    f["subject"] = pz.series(f["subject"])
+    f["evidence"] = pz.series(f["evidence"])
+    statuses = {k: replace(v, missing_subjects={pz.user(s): pz.text(r) for s, r in v.missing_subjects.items()})
+                for k, v in data.status.items()}
+    manifest = data.manifest
+    if manifest is not None:
+        manifest = replace(manifest, sections={
+            n: replace(rec, failed_subjects={pz.user(s): pz.text(r) for s, r in rec.failed_subjects.items()})
+            for n, rec in manifest.sections.items()})
+    new_data = AuditData(provider=data.provider, tenant_id=data.tenant_id, tenant_name=data.tenant_name,
+                         collected_at=data.collected_at, tables=tables, status=statuses,
+                         setting_gaps=dict(data.setting_gaps), manifest=manifest)
+    return replace(run, data=new_data, findings=f)

@@ -1,0 +1,232 @@
+"""Sheets about people and their exposure: Users, Forwarding, Apps and consents, Privileged access.
+
+They read the normalised tables directly. A table that was not collected shows "not collected" in its columns —
+an empty cell would read as "nothing there", which is exactly the false comfort the auditor must not give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+from openpyxl.workbook import Workbook
+
+from idaudit.engine import AuditRun
+from idaudit.model import Status
+from idaudit.tables import AuditData
+from reports.sheetio import Column, SheetWriter, Styled, status_cell
+
+NOT_COLLECTED = "not collected"
+# Scopes that let an app read or send mail or files (PLATFORM-FACTS: Hawk's consent-grant review, azure-tiering).
+RISKY_SCOPES = frozenset(s.casefold() for s in (
+    "Mail.Read", "Mail.ReadBasic.All", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite",
+    "MailboxItem.Read.All", "Mail.Read.All", "Mail.ReadWrite.All", "Mail.Send.All", "Files.Read.All",
+    "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All", "Notes.Read.All", "Contacts.Read",
+    "EWS.AccessAsUser.All", "full_access_as_app", "Exchange.ManageAsApp", "Directory.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "https://mail.google.com/",
+    "https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.modify",
+    "https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/drive.readonly",
+))
+
+
+def _records(df: pd.DataFrame) -> Iterator[Any]:
+    """Rows as named tuples (typed Any: the columns are the schema's, see idaudit.tables)."""
+    return iter(df.itertuples(index=False))
+
+
+def _yn(value: Any) -> str:
+    """A nullable boolean for a reader: yes / no / '' when not known."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return "yes" if bool(value) else "no"
+
+
+def is_risky_scope(scope: str) -> bool:
+    return scope.strip().casefold() in RISKY_SCOPES
+
+
+def _table(data: AuditData, name: str) -> pd.DataFrame | None:
+    return data.tables.get(name) if data.available(name) else None
+
+
+def _joined(df: pd.DataFrame, key: str, col: str) -> pd.Series:
+    """'; '-joined distinct values of `col` per `key` (sorted, so the output is deterministic)."""
+    if df.empty:
+        return pd.Series(dtype="str")
+    return df.groupby(key)[col].agg(lambda v: "; ".join(sorted({str(x) for x in v if str(x)})))
+
+
+def _principals(data: AuditData) -> pd.Series:
+    users = data.tables.get("users")
+    if users is None or users.empty:
+        return pd.Series(dtype="str")
+    return users.set_index("user_id")["principal"]
+
+
+def _map_or(ids: pd.Series, mapping: pd.Series | None, missing: str, default: str = "") -> pd.Series:
+    if mapping is None:
+        return pd.Series(missing, index=ids.index, dtype="object")
+    return ids.map(mapping).astype("object").where(ids.isin(mapping.index), default)
+
+
+def _rule_owners(data: AuditData) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for name in ("mail_rules", "forwarding"):
+        df = data.tables.get(name)
+        if df is not None and not df.empty:
+            owners.update({str(k): str(v) for k, v in zip(df["rule_id"], df["user_id"], strict=True) if k})
+    return owners
+
+
+def write_users(wb: Workbook, run: AuditRun) -> None:
+    data = run.data
+    s = SheetWriter(wb, "Users", [
+        Column("User", 32), Column("Display name", 24), Column("Enabled", 8), Column("Type", 8),
+        Column("MFA registered", 10), Column("Methods", 34), Column("Strongest method", 16),
+        Column("MFA enforced", 10), Column("Enforced by", 30), Column("Roles", 30), Column("Last sign-in (UTC)", 17),
+        Column("Forwarding to", 34), Column("Risky apps", 30), Column("Open findings", 9), Column("User id", 20),
+    ], freeze_header=True, auto_filter=True)
+    s.header()
+    users = data.tables.get("users")
+    if users is None or not data.available("users"):
+        s.row([NOT_COLLECTED, data.status.get("users").reason if data.status.get("users") else ""])  # type: ignore[union-attr]
+        return
+    ids = users["user_id"]
+    gap = "not collected for this user"
+    reg = _table(data, "mfa_registration")
+    enf = _table(data, "mfa_enforcement")
+    roles = _table(data, "role_assignments")
+    fwd = _table(data, "forwarding")
+    grants = _table(data, "oauth_grants")
+    registered = _map_or(ids, None if reg is None else reg.set_index("user_id")["registered"].map(
+        lambda v: "" if pd.isna(v) else "yes" if v else "no"), NOT_COLLECTED, gap)
+    methods = _map_or(ids, None if reg is None else reg.set_index("user_id")["methods"], NOT_COLLECTED, gap)
+    strongest = _map_or(ids, None if reg is None else reg.set_index("user_id")["strongest"], NOT_COLLECTED, gap)
+    enforced = _map_or(ids, None if enf is None else enf.set_index("user_id")["enforced"], NOT_COLLECTED, gap)
+    enforced_by = _map_or(ids, None if enf is None else enf.set_index("user_id")["enforced_by"].where(
+        enf.set_index("user_id")["enforced_by"] != "", enf.set_index("user_id")["reason"]), NOT_COLLECTED, gap)
+    role_names = _map_or(ids, None if roles is None else _joined(roles.assign(
+        label=roles["role_name"] + roles["assignment"].map(lambda a: " (eligible)" if a == "eligible" else "")),
+        "user_id", "label"), NOT_COLLECTED)
+    forwards = _map_or(ids, None if fwd is None else _joined(fwd, "user_id", "recipient"), NOT_COLLECTED)
+    risky = None
+    if grants is not None:
+        g = grants[grants["scope"].map(is_risky_scope) & (grants["user_id"] != "")]
+        risky = _joined(g, "user_id", "app_name")
+    risky_apps = _map_or(ids, risky, NOT_COLLECTED)
+    f = run.findings
+    failing = f[f["status"] == Status.FAIL.value]
+    owner = _rule_owners(data)
+    # A failing rule finding counts against the user whose mailbox holds the rule.
+    per_user = failing["subject_id"].map(lambda sid: owner.get(sid, sid))
+    open_counts = per_user.value_counts()
+    opened = ids.map(open_counts).fillna(0).astype(int)
+    sign_in_known = users["sign_in_known"].fillna(False).astype(bool)
+    for i, u in enumerate(_records(users)):
+        last = u.last_sign_in if sign_in_known.iloc[i] else NOT_COLLECTED
+        if sign_in_known.iloc[i] and pd.isna(last):
+            last = "never"
+        s.row([u.principal, u.display_name, _yn(u.enabled), u.user_type, registered.iloc[i], methods.iloc[i],
+               strongest.iloc[i], enforced.iloc[i], enforced_by.iloc[i], role_names.iloc[i], last,
+               forwards.iloc[i], risky_apps.iloc[i], int(opened.iloc[i]), u.user_id])
+    s.finish_table()
+
+
+def _domain_kind(data: AuditData) -> tuple[set[str] | None, str]:
+    domains = _table(data, "domains")
+    if domains is None:
+        return None, "unknown (domains not collected)"
+    verified = domains[domains["verified"].fillna(False).astype(bool)]["domain"].str.casefold()
+    return set(verified), ""
+
+
+def write_forwarding(wb: Workbook, run: AuditRun) -> None:
+    data = run.data
+    s = SheetWriter(wb, "Forwarding", [
+        Column("User", 32), Column("Mechanism", 24), Column("Rule name", 28), Column("Enabled", 8),
+        Column("Recipient", 34), Column("Recipient domain", 22), Column("Inside or outside", 18),
+        Column("Keeps a copy", 10), Column("Rule id", 20),
+    ], freeze_header=True, auto_filter=True)
+    s.header()
+    fwd = _table(data, "forwarding")
+    if fwd is None:
+        st = data.status.get("forwarding")
+        s.row([NOT_COLLECTED, st.reason if st else "no forwarding table for this provider"])
+        return
+    internal, unknown_label = _domain_kind(data)
+    principals = _principals(data)
+    for r in _records(fwd):
+        dom = str(r.recipient_domain).casefold()
+        where = unknown_label if internal is None else ("inside" if dom in internal else "OUTSIDE")
+        s.row([principals.get(r.user_id, r.user_id), r.mechanism, r.rule_name,
+               _yn(r.enabled), r.recipient, r.recipient_domain,
+               Styled(where, fill=status_cell("fail").fill) if where == "OUTSIDE" else where,
+               _yn(r.keeps_copy), r.rule_id])
+    s.finish_table()
+
+
+def write_apps(wb: Workbook, run: AuditRun) -> None:
+    data = run.data
+    s = SheetWriter(wb, "Apps and consents", [
+        Column("App", 30), Column("Publisher", 24), Column("Publisher verified", 10), Column("Owner", 12),
+        Column("Grant", 12), Column("Consented for", 14), Column("User", 30), Column("Resource", 22),
+        Column("Scopes", 50, wrap=True), Column("Risky scopes", 40, wrap=True), Column("App id", 20),
+    ], freeze_header=True, auto_filter=True)
+    s.header()
+    grants = _table(data, "oauth_grants")
+    if grants is None:
+        st = data.status.get("oauth_grants")
+        s.row([NOT_COLLECTED, st.reason if st else "no app grants table for this provider"])
+        return
+    principals = _principals(data)
+    keys = ["app_id", "app_name", "publisher", "publisher_verified", "app_owner", "grant_kind", "consent_scope",
+            "user_id", "resource"]
+    g = grants.assign(publisher_verified=grants["publisher_verified"].map(_yn))
+    grouped = g.groupby(keys, dropna=False, sort=True)["scope"].agg(list).reset_index()
+    grouped = grouped.assign(_risky=grouped["scope"].map(lambda sc: any(is_risky_scope(x) for x in sc)))
+    grouped = grouped.sort_values(["_risky", "app_name"], ascending=[False, True])
+    for r in _records(grouped):
+        scopes = sorted(set(r.scope))
+        risky = [x for x in scopes if is_risky_scope(x)]
+        user = principals.get(r.user_id, r.user_id) if r.user_id else (
+            "all users" if r.consent_scope == "all_users" else "")
+        s.row([r.app_name, r.publisher, r.publisher_verified, r.app_owner, r.grant_kind, r.consent_scope, user,
+               r.resource, " ".join(scopes),
+               Styled(" ".join(risky), fill=status_cell("fail").fill) if risky else "", r.app_id])
+    s.finish_table()
+
+
+def write_privileged(wb: Workbook, run: AuditRun) -> None:
+    data = run.data
+    s = SheetWriter(wb, "Privileged access", [
+        Column("User", 32), Column("Role", 28), Column("Privileged", 10), Column("Assignment", 10),
+        Column("Via group", 20), Column("Scope", 10), Column("Strongest MFA method", 18),
+        Column("Phishing-resistant MFA required", 14), Column("Enabled", 8), Column("Last sign-in (UTC)", 17),
+    ], freeze_header=True, auto_filter=True)
+    s.header()
+    roles = _table(data, "role_assignments")
+    if roles is None:
+        st = data.status.get("role_assignments")
+        s.row([NOT_COLLECTED, st.reason if st else "no role table for this provider"])
+        return
+    users = data.tables.get("users")
+    reg = _table(data, "mfa_registration")
+    enf = _table(data, "mfa_enforcement")
+    strongest = reg.set_index("user_id")["strongest"] if reg is not None else None
+    pr = enf.set_index("user_id")["phishing_resistant"] if enf is not None else None
+    uinfo = users.set_index("user_id") if users is not None and not users.empty else None
+    r = roles.sort_values(["privileged", "role_name"], ascending=[False, True], na_position="last")
+    for a in _records(r):
+        u: Any = uinfo.loc[a.user_id] if uinfo is not None and a.user_id in uinfo.index else None
+        principal = u["principal"] if u is not None else a.user_id
+        enabled = "" if u is None else _yn(u["enabled"])
+        last: object = NOT_COLLECTED
+        if u is not None and _yn(u["sign_in_known"]) == "yes":
+            last = "never" if pd.isna(u["last_sign_in"]) else u["last_sign_in"]
+        s.row([principal, a.role_name, _yn(a.privileged),
+               a.assignment, a.via_group, a.scope,
+               NOT_COLLECTED if strongest is None else strongest.get(a.user_id, "not collected for this user"),
+               NOT_COLLECTED if pr is None else pr.get(a.user_id, "not collected for this user"),
+               enabled, last])
+    s.finish_table()
