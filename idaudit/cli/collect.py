@@ -41,7 +41,7 @@ def default_out_dir(provider: str, tenant: str) -> Path:
 
 def _add_microsoft(providers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     m = providers.add_parser(
-        "microsoft", help="Microsoft 365 / Entra ID (Graph + Exchange Online admin API)",
+        "microsoft", help="Microsoft 365 / Entra ID (Graph + Exchange Online admin API)", allow_abbrev=False,
         description="Collect a Microsoft 365 tenant with an app registration holding the read-only permissions "
                     "listed in docs/microsoft.md. Exactly one credential: --client-secret-env, "
                     "--client-secret-file, --certificate, or --device-code.")
