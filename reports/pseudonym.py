@@ -156,4 +156,5 @@ def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
     new_data = AuditData(provider=data.provider, tenant_id=data.tenant_id, tenant_name=data.tenant_name,
                          collected_at=data.collected_at, tables=tables, status=statuses,
                          setting_gaps=dict(data.setting_gaps), manifest=manifest)
-    return replace(run, data=new_data, findings=f)
+    expired = tuple(replace(w, subject=pz.text(w.subject)) for w in run.expired_waivers)
+    return replace(run, data=new_data, findings=f, expired_waivers=expired)

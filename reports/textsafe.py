@@ -85,8 +85,9 @@ def needs_forced_string(text: str) -> bool:
 
 def csv_text(value: object) -> str:
     """A CSV field: cleaned, and prefixed with a quote when a spreadsheet would read it as a formula."""
-    text = clean_text(value)
-    if text.startswith(FORMULA_PREFIXES):
+    raw = "" if value is None else str(value)
+    text = clean_text(raw)
+    if raw.startswith(FORMULA_PREFIXES) or text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 

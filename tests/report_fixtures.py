@@ -114,6 +114,7 @@ class Week:
     new_forward: bool = False  # a new external forwarding rule appears
     drop_bob_forward: bool = False
     waive_alice: bool = False
+    waive_carol: bool = False
     forwarding_forbidden: bool = False
 
 
@@ -211,4 +212,7 @@ def build_run(week: Week = Week(), extra_users: int = 0) -> AuditRun:
     if week.waive_alice:
         waivers.append(Waiver("IDA-AUTH-901", "alice.nurse@clinic.example", "Compliance officer",
                               "Hardware key on order", date(2030, 1, 1)))
+    if week.waive_carol:
+        waivers.append(Waiver("IDA-AUTH-901", "carol@clinic.example", "Practice manager",
+                              "Front-desk kiosk account, replaced in December", date(2030, 1, 1)))
     return run_checks(build_data(week, extra_users), waivers=waivers, registry=registry())
