@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -291,3 +292,22 @@ def test_answers_do_not_warn_on_complete_data() -> None:
         audit.not_enforced()
         audit.external_forwarding()
         audit.apps_reading_mail()
+
+
+def test_write_workbook_to_a_file_name_and_a_directory(tmp_path: Path) -> None:
+    import openpyxl
+
+    audit = _audit()
+    book = audit.write_workbook(tmp_path / "review.xlsx")
+    assert book == tmp_path / "review.xlsx" and book.is_file()
+    assert (book.stat().st_mode & 0o077) == 0  # owner-only: it names staff
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+    wb = openpyxl.load_workbook(book, read_only=True)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+    wb.close()
+    assert "bob@clinic.org" in cells  # the failing user is in the workbook
+    in_dir = audit.write_workbook(tmp_path / "out")
+    assert in_dir == tmp_path / "out" / "idaudit-report.xlsx" and in_dir.is_file()
+    paths = audit.write_reports(tmp_path / "all", ["html", "json"])
+    assert sorted(p.suffix for p in paths) == [".html", ".json"]
+    assert EVIL not in (tmp_path / "all" / "idaudit-report.html").read_text(encoding="utf-8")
