@@ -419,31 +419,38 @@ _URL = re.compile(r"https://[^\s<>\"']+")
 _CODE = re.compile(r"\bcode\s+([A-Z0-9][A-Z0-9-]{5,})\b")
 
 
+def device_code_html(message: str) -> str:
+    """The sign-in prompt as HTML: a clickable https link and the code in large type, the message escaped."""
+    e = html.escape
+    url_match, code_match = _URL.search(message), _CODE.search(message)
+    if not (url_match and code_match):
+        return f"<p>{e(message)}</p>"
+    url = url_match.group(0).rstrip(".,;")
+    return (f"<p>Sign in: open <a href=\"{e(url, quote=True)}\" target=\"_blank\" rel=\"noopener noreferrer\">"
+            f"{e(url)}</a> and enter the code <code style=\"font-size:1.4em\">{e(code_match.group(1))}</code></p>"
+            f"<p style=\"color:gray\">{e(message)}</p>")
+
+
 def show_device_code(message: str) -> None:
     """Show a device-code sign-in prompt: in Jupyter as a link and a large code, elsewhere on stderr.
 
     The message comes from the identity platform ("To sign in, use a web browser to open the page
-    https://microsoft.com/devicelogin and enter the code ABCD-EFGH to authenticate."); it is escaped, and the
-    link is only made clickable when it is https.
+    https://microsoft.com/devicelogin and enter the code ABCD-EFGH to authenticate."); it is escaped, and only an
+    https address becomes a link.
     """
-    url_match, code_match = _URL.search(message), _CODE.search(message)
+    shell: Any = None
     try:
         from IPython import get_ipython  # type: ignore[attr-defined]
-        from IPython.display import HTML, display
+
+        shell = get_ipython()
     except ImportError:
-        get_ipython = None
-    shell = get_ipython() if get_ipython is not None else None
+        pass
     if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
         print(_text(message), file=sys.stderr, flush=True)
         return
-    e = html.escape
-    parts = [f"<p>{e(message)}</p>"]
-    if url_match and code_match:
-        url = url_match.group(0).rstrip(".,")
-        parts = [f"<p>Sign in: open <a href='{e(url, quote=True)}' target='_blank' rel='noopener'>{e(url)}</a> "
-                 f"and enter the code <code style='font-size:1.4em'>{e(code_match.group(1))}</code></p>",
-                 f"<p style='color:gray'>{e(message)}</p>"]
-    display(HTML("".join(parts)))
+    from IPython.display import HTML, display
+
+    display(HTML(device_code_html(message)))
 
 
 def collect_microsoft(out_dir: PathLike, *, tenant_id: str, client_id: str, client_secret: str | None = None,

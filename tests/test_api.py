@@ -311,3 +311,23 @@ def test_write_workbook_to_a_file_name_and_a_directory(tmp_path: Path) -> None:
     paths = audit.write_reports(tmp_path / "all", ["html", "json"])
     assert sorted(p.suffix for p in paths) == [".html", ".json"]
     assert EVIL not in (tmp_path / "all" / "idaudit-report.html").read_text(encoding="utf-8")
+
+
+MS_MESSAGE = ("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code "
+              "FQK7-LMN2X to authenticate.")
+
+
+def test_device_code_prompt_outside_jupyter_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    idaudit.show_device_code(MS_MESSAGE + "\x1b[2J")
+    err = capsys.readouterr().err
+    assert "https://microsoft.com/devicelogin" in err and "FQK7-LMN2X" in err
+    assert "\x1b" not in err  # a terminal escape in the message is neutralised
+
+
+def test_device_code_html_links_https_only_and_escapes() -> None:
+    from idaudit.api import device_code_html
+
+    page = device_code_html(MS_MESSAGE)
+    assert 'href="https://microsoft.com/devicelogin"' in page and ">FQK7-LMN2X</code>" in page
+    hostile = device_code_html("open javascript:alert(1) <img src=x onerror=alert(1)> and enter the code ABCDEFGH")
+    assert "href" not in hostile and "<img" not in hostile and "&lt;img" in hostile
