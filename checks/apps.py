@@ -1,0 +1,285 @@
+"""App checks: OAuth consent is how a phished user hands an attacker's app a token that reads mail for months.
+
+A consented app keeps its refresh token when the password is reset and MFA is re-registered, so these grants
+outlive every other remediation. Apps on `audit.allowed_apps` (app id, client id or name) pass after review.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from checks import references as R
+from checks.common import (
+    FAIL,
+    HIGH,
+    MEDIUM,
+    PASS,
+    RISKY_SCOPES,
+    TENANT_WIDE_APP_SCOPES,
+    UNKNOWN,
+    missing_subject_rows,
+    setting_or_none,
+    tenant_row,
+    truthy,
+    user_labels,
+)
+from idaudit.engine import CheckSettings, check, result_frame
+from idaudit.model import Provider, Severity, SubjectKind
+from idaudit.tables import AuditData
+
+MS, GG = Provider.MICROSOFT, Provider.GOOGLE
+FAMILY = "apps"
+
+
+def _allowed(app: pd.DataFrame, settings: CheckSettings) -> bool:
+    if not settings.allowed_apps:
+        return False
+    keys = {str(app["app_id"].iloc[0]).casefold(), str(app["app_name"].iloc[0]).casefold()}
+    return bool(keys & {a.casefold() for a in settings.allowed_apps})
+
+
+def _risky(grants: pd.DataFrame, scopes: frozenset[str] | None = None) -> pd.DataFrame:
+    wanted = scopes if scopes is not None else frozenset(RISKY_SCOPES)
+    return grants[grants["scope"].str.strip().str.casefold().isin(wanted)]
+
+
+def _scope_text(group: pd.DataFrame) -> str:
+    names = sorted(set(group["scope"].str.strip()))
+    return ", ".join(f"{s} ({RISKY_SCOPES.get(s.casefold(), 'sensitive')})" for s in names)
+
+
+def _who(group: pd.DataFrame, labels: dict[str, str]) -> str:
+    if (group["consent_scope"] == "all_users").any():
+        return "consented for ALL users (admin consent)"
+    users = sorted({labels.get(u, u) for u in group["user_id"] if u})
+    shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+    return f"consented by {len(users)} user(s): {shown}" if users else "consent scope not recorded"
+
+
+def _app_label(group: pd.DataFrame) -> str:
+    name = str(group["app_name"].iloc[0]) or str(group["app_id"].iloc[0])
+    return f"app '{name}'"
+
+
+def _publisher(group: pd.DataFrame) -> str:
+    pub = str(group["publisher"].iloc[0]) or "unknown publisher"
+    verified = group["publisher_verified"].iloc[0]
+    state = "publisher not verified" if verified is False or (not pd.isna(verified) and not verified) \
+        else "verified publisher" if not pd.isna(verified) else "publisher verification not collected"
+    owner = {"first_party": "Microsoft / Google first-party", "own_org": "registered in your own organisation",
+             "third_party": "third-party"}.get(str(group["app_owner"].iloc[0]), "owner not collected")
+    return f"{pub}, {state}, {owner}"
+
+
+def _no_grant_row(grants: pd.DataFrame, what: str) -> dict[str, str]:
+    return tenant_row(PASS, f"no {what} ({grants['grant_id'].nunique()} grants examined)")
+
+
+@check(
+    id="IDA-APPS-001", title="Users may consent to apps on their own", severity=Severity.HIGH,
+    rationale="""Consent phishing skips the password entirely: a link asks the user to 'allow' an app named like a
+    document viewer, and the app receives a token that reads their mail and files — and keeps working after a
+    password reset. While ordinary users may consent to any app, one click is all it takes.""",
+    remediation="""Allow consent only by administrators (with an admin consent request workflow) or, at most, to
+    verified publishers for low-risk permissions. Entra admin centre > Enterprise apps > Consent and permissions >
+    User consent settings > 'Do not allow user consent'; Graph: `PATCH /policies/authorizationPolicy` with
+    defaultUserRolePermissions.permissionGrantPoliciesAssigned []. Google: Admin console > Security > Access and
+    data control > API controls > Settings > unconfigured third-party apps: 'Don't allow users to access any
+    third-party apps'.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.CIS_M365_USER_CONSENT, R.SCUBA_CONSENT,
+                R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
+    providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
+    uses_settings=("user_consent",),
+)
+def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    value, why = setting_or_none(data, "user_consent")
+    if value is None:
+        return result_frame([tenant_row(UNKNOWN, f"user consent setting not collected: {why}")])
+    if value == "any_app":
+        return result_frame([tenant_row(FAIL, "ordinary users may consent to any app, from any publisher, for any "
+                                              "permission they hold (user_consent = any_app)")])
+    if value == "verified_publishers_low_risk":
+        return result_frame([tenant_row(PASS, "users may consent only to verified publishers for low-risk "
+                                              "permissions; CIS and SCuBA recommend admin-only consent",
+                                        MEDIUM)])
+    if value == "off":
+        return result_frame([tenant_row(PASS, "users cannot consent to apps; administrators decide")])
+    return result_frame([tenant_row(UNKNOWN, f"unrecognised user consent setting {value!r}")])
+
+
+@check(
+    id="IDA-APPS-002", title="Mail or file access granted to an app from an unverified publisher",
+    severity=Severity.HIGH,
+    rationale="""Illicit consent grants come from apps whose publisher nobody vouches for: a 'Secure Docs' app with
+    Mail.Read holds a refresh token that pulls every message the user receives, invisible in Outlook and untouched
+    by a password reset or new MFA method.""",
+    remediation="""If nobody can vouch for the app, revoke the grant and disable its service principal, then check
+    what it read (audit log, MailItemsAccessed). Entra admin centre > Enterprise apps > (app) > Permissions >
+    Review permissions / Properties > Enabled for users to sign in: No; PowerShell:
+    `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>'" | Remove-MgOauth2PermissionGrant;
+    Update-MgServicePrincipal -ServicePrincipalId <spId> -AccountEnabled:$false`. If the app is legitimate, add it
+    to audit.allowed_apps.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.HIPAA_REVIEW, R.CPG_VENDOR, R.CPG_EMAIL, R.SCUBA_CONSENT,
+                R.T_STEAL_TOKEN, R.T_APP_TOKEN),
+    providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    grants = data.table("oauth_grants")
+    risky = _risky(grants[grants["grant_kind"] == "delegated"])
+    labels = user_labels(data)
+    rows: list[dict[str, str]] = []
+    for app_id, group in risky.groupby("app_id", sort=True):
+        owner = str(group["app_owner"].iloc[0])
+        verified = group["publisher_verified"].iloc[0]
+        detail = f"{_app_label(group)} ({_publisher(group)}) holds {_scope_text(group)}; {_who(group, labels)}"
+        if _allowed(group, settings):
+            status, conf, evidence = PASS, HIGH, f"{detail} — on the allow-list (audit.allowed_apps)"
+        elif owner in ("first_party", "own_org"):
+            status, conf, evidence = PASS, HIGH, detail
+        elif owner == "third_party" and not pd.isna(verified):
+            status, conf, evidence = (PASS, HIGH, detail) if bool(verified) else (FAIL, HIGH, detail)
+        else:
+            status, conf, evidence = UNKNOWN, HIGH, f"{detail}; publisher or owner not collected"
+        rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
+                     "evidence": evidence, "confidence": conf})
+    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
+    if not risky.shape[0]:
+        rows.append(_no_grant_row(grants, "app holds a delegated mail or file scope"))
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-APPS-003", title="Third-party app holds mail or file access for all users", severity=Severity.HIGH,
+    rationale="""An admin consent ('Consent on behalf of your organisation') gives the app the permission for every
+    user at once. If that outside app or its vendor is compromised, or the consent was phished from an admin,
+    every mailbox or file share is readable through one token.""",
+    remediation="""Review why the app needs organisation-wide mail or file access; revoke the AllPrincipals grant or
+    replace it with per-user consent, or document the vendor (BAA) and add the app to audit.allowed_apps. Entra
+    admin centre > Enterprise apps > (app) > Permissions > Admin consent > Revoke; PowerShell:
+    `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>' and consentType eq 'AllPrincipals'" |
+    Remove-MgOauth2PermissionGrant`.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.SCUBA_CONSENT, R.T_STEAL_TOKEN, R.T_APP_TOKEN),
+    providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    grants = data.table("oauth_grants")
+    risky = _risky(grants[(grants["grant_kind"] == "delegated") & (grants["consent_scope"] == "all_users")])
+    labels = user_labels(data)
+    rows: list[dict[str, str]] = []
+    for app_id, group in risky.groupby("app_id", sort=True):
+        owner = str(group["app_owner"].iloc[0])
+        detail = f"{_app_label(group)} ({_publisher(group)}) holds {_scope_text(group)} for ALL users"
+        if _allowed(group, settings):
+            status, evidence = PASS, f"{detail} — on the allow-list (audit.allowed_apps)"
+        elif owner in ("first_party", "own_org"):
+            status, evidence = PASS, detail
+        elif owner == "third_party":
+            status, evidence = FAIL, detail
+        else:
+            status, evidence = UNKNOWN, f"{detail}; app owner not collected"
+        rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
+                     "evidence": evidence, "confidence": HIGH})
+    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
+    if not risky.shape[0]:
+        rows.append(_no_grant_row(grants, "organisation-wide consent to a mail or file scope"))
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-APPS-004", title="App permission reads every mailbox or file in the organisation",
+    severity=Severity.CRITICAL,
+    rationale="""Application permissions such as Mail.Read, full_access_as_app or Files.Read.All work with no user
+    present: whoever holds the app's secret or certificate reads every mailbox and file, with no MFA and no
+    sign-in to notice. A leaked secret of a forgotten integration is a tenant-wide breach of patient data.""",
+    remediation="""Remove the permission unless the app truly needs it; if it does, limit Exchange access with an
+    application access policy / RBAC for Applications, rotate its credentials, and add it to audit.allowed_apps.
+    Entra admin centre > Enterprise apps > (app) > Permissions; PowerShell:
+    `Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId <spId> | Remove-MgServicePrincipalAppRoleAssignment`;
+    Exchange: `New-ApplicationAccessPolicy -AppId <appId> -PolicyScopeGroupId <group> -AccessRight
+    RestrictAccess`.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.HIPAA_AUDIT, R.CPG_VENDOR, R.T_STEAL_TOKEN, R.T_APP_TOKEN,
+                R.T_REMOTE_EMAIL),
+    providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def application_permission_reads_all(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    grants = data.table("oauth_grants")
+    wide = _risky(grants[grants["grant_kind"] == "application"], TENANT_WIDE_APP_SCOPES)
+    labels = user_labels(data)
+    rows: list[dict[str, str]] = []
+    for app_id, group in wide.groupby("app_id", sort=True):
+        owner = str(group["app_owner"].iloc[0])
+        detail = f"{_app_label(group)} ({_publisher(group)}) has application permission {_scope_text(group)}"
+        if _allowed(group, settings):
+            status, evidence = PASS, f"{detail} — on the allow-list (audit.allowed_apps)"
+        elif owner == "first_party":
+            status, evidence = PASS, f"{detail} — Microsoft first-party service"
+        elif owner in ("own_org", "third_party"):
+            status, evidence = FAIL, detail
+        else:
+            status, evidence = UNKNOWN, f"{detail}; app owner not collected"
+        rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
+                     "evidence": evidence, "confidence": HIGH})
+    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app permissions")
+    if not wide.shape[0]:
+        rows.append(_no_grant_row(grants, "app holds an application permission to all mail or files"))
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-APPS-005", title="Google: app not on the allow-list holds Gmail or Drive access", severity=Severity.HIGH,
+    rationale="""Any user can authorise a third-party app with Gmail or Drive scopes unless apps are restricted; the
+    app's refresh token then reads mail and files until it is revoked, surviving password resets. Consent
+    phishing uses exactly this.""",
+    remediation="""Revoke the tokens of apps nobody approved and restrict API access to trusted apps. Admin console >
+    Security > Access and data control > API controls > Manage third-party app access (set to Blocked / Limited);
+    revoke: `gam user <email> deprovision` or `gam user <email> delete token clientid <clientId>`. Approved apps go
+    on audit.allowed_apps.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN,
+                R.T_APP_TOKEN),
+    providers=(GG,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    grants = data.table("oauth_grants")
+    risky = _risky(grants)
+    labels = user_labels(data)
+    rows: list[dict[str, str]] = []
+    for app_id, group in risky.groupby("app_id", sort=True):
+        detail = f"{_app_label(group)} (client {app_id}) holds {_scope_text(group)}; {_who(group, labels)}"
+        if _allowed(group, settings):
+            status, evidence = PASS, f"{detail} — on the allow-list (audit.allowed_apps)"
+        elif str(group["app_owner"].iloc[0]) == "first_party":
+            status, evidence = PASS, f"{detail} — Google first-party client"
+        else:
+            status, evidence = FAIL, detail
+        rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
+                     "evidence": evidence, "confidence": HIGH})
+    rows += missing_subject_rows(data, ("oauth_grants",), labels, "OAuth tokens")
+    if not risky.shape[0]:
+        rows.append(_no_grant_row(grants, "app token with a Gmail or Drive scope"))
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-APPS-006", title="Google: internal apps trusted automatically", severity=Severity.LOW,
+    rationale="""When internal apps are trusted automatically, any Apps Script or project someone in the domain
+    publishes gets access to Gmail and Drive data without an admin review — a path for a phished account to plant
+    a script that keeps reading mail.""",
+    remediation="""Admin console > Security > Access and data control > API controls > Settings > uncheck 'Trust
+    internal apps'; trust reviewed internal apps individually.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
+    providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
+    uses_settings=("google_internal_apps_trusted",),
+)
+def google_internal_apps_trusted(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    value, why = setting_or_none(data, "google_internal_apps_trusted")
+    state = truthy(value)
+    if state is None:
+        return result_frame([tenant_row(UNKNOWN, f"setting google_internal_apps_trusted not collected: "
+                                                 f"{why or repr(value)}")])
+    if state:
+        return result_frame([tenant_row(FAIL, "internal apps are trusted without review")])
+    return result_frame([tenant_row(PASS, "internal apps are not trusted automatically")])

@@ -1,0 +1,342 @@
+"""Shared vocabulary of the checks: inside vs outside, risky scopes, privileged people, labels, result rows.
+
+Everything here is pure: it reads `AuditData` tables and `CheckSettings`, never the network or a global that
+changes. A helper that cannot decide (no verified domains, a recipient without an address) says so with
+`unknown` or DataUnavailable, never by guessing "inside".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from idaudit.engine import CheckSettings
+from idaudit.errors import DataUnavailable
+from idaudit.model import Confidence, Framework, Reference, Status
+from idaudit.tables import AuditData, Availability
+
+PASS = Status.PASS.value
+FAIL = Status.FAIL.value
+UNKNOWN = Status.UNKNOWN.value
+NOT_APPLICABLE = Status.NOT_APPLICABLE.value
+HIGH = Confidence.HIGH.value
+MEDIUM = Confidence.MEDIUM.value
+LOW = Confidence.LOW.value
+
+INSIDE = "inside"
+OUTSIDE = "outside"
+UNDECIDED = "unknown"
+
+# --------------------------------------------------------------------------------------------------------------
+# Risky OAuth scopes: the permissions an attacker's app wants to copy mail and files out (PLATFORM-FACTS.md, from
+# the published consent-grant reviews). Keys are case-folded; values say what the scope exposes, for evidence.
+# --------------------------------------------------------------------------------------------------------------
+RISKY_SCOPES: Mapping[str, str] = {s.casefold(): why for s, why in {
+    # Microsoft Graph / Exchange: mail
+    "Mail.Read": "reads mail",
+    "Mail.ReadBasic": "reads mail headers and bodies' metadata",
+    "Mail.ReadBasic.All": "reads every mailbox's message metadata",
+    "Mail.ReadWrite": "reads and changes mail",
+    "Mail.Read.Shared": "reads mail the user can open, including shared mailboxes",
+    "Mail.ReadWrite.Shared": "reads and changes mail the user can open, including shared mailboxes",
+    "Mail.Send": "sends mail as the user",
+    "MailboxSettings.ReadWrite": "creates forwarding and inbox rules",
+    "MailboxItem.Read.All": "reads every mailbox item",
+    "EWS.AccessAsUser.All": "full mailbox access through Exchange Web Services",
+    "IMAP.AccessAsUser.All": "reads the mailbox over IMAP",
+    "POP.AccessAsUser.All": "downloads the mailbox over POP",
+    "full_access_as_app": "full access to every mailbox",
+    "Exchange.ManageAsApp": "administers Exchange Online",
+    # Microsoft Graph: files, notes, contacts
+    "Files.Read.All": "reads every file the user can open",
+    "Files.ReadWrite.All": "reads and changes every file the user can open",
+    "Sites.Read.All": "reads every SharePoint site",
+    "Sites.ReadWrite.All": "reads and changes every SharePoint site",
+    "Sites.FullControl.All": "full control of every SharePoint site",
+    "Notes.Read.All": "reads OneNote notebooks",
+    "Contacts.Read": "reads contacts (patients, partners)",
+    # Microsoft Graph: directory takeover
+    "Directory.ReadWrite.All": "changes the directory",
+    "AppRoleAssignment.ReadWrite.All": "grants itself any permission",
+    "RoleManagement.ReadWrite.Directory": "grants admin roles",
+    # Google Workspace
+    "https://mail.google.com/": "full Gmail access",
+    "https://www.googleapis.com/auth/gmail.readonly": "reads Gmail",
+    "https://www.googleapis.com/auth/gmail.modify": "reads and changes Gmail",
+    "https://www.googleapis.com/auth/gmail.settings.sharing": "creates Gmail forwarding and delegates",
+    "https://www.googleapis.com/auth/drive": "full Google Drive access",
+    "https://www.googleapis.com/auth/drive.readonly": "reads all of Google Drive",
+}.items()}
+
+# Application permissions (no user present) that read every mailbox or every file in the organisation.
+TENANT_WIDE_APP_SCOPES: frozenset[str] = frozenset(s.casefold() for s in (
+    "Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic.All", "Mail.ReadBasic", "Mail.Send", "MailboxItem.Read.All",
+    "full_access_as_app", "Exchange.ManageAsApp", "Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All",
+    "Sites.ReadWrite.All", "Sites.FullControl.All", "Notes.Read.All", "MailboxSettings.ReadWrite",
+    "Directory.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
+))
+
+GLOBAL_ADMIN_ROLE_IDS: frozenset[str] = frozenset({
+    "62e90394-69f5-4237-9190-012177145e10",  # Entra ID Global Administrator (template id)
+})
+GLOBAL_ADMIN_ROLE_NAMES: frozenset[str] = frozenset({
+    "global administrator", "company administrator",  # Entra ID (the second is the legacy name)
+    "super admin", "_seed_admin_role",  # Google Workspace super admin (display name / system role name)
+})
+
+# Words attackers' hiding rules match on: payment fraud and "your account was compromised" replies.
+SUSPICIOUS_RULE_WORDS: tuple[str, ...] = (
+    "invoice", "payment", "wire", "bank", "remittance", "ach", "payroll", "direct deposit", "w-2", "w2",
+    "password", "security", "secure", "phish", "hack", "compromise", "suspicious", "fraud", "verify",
+    "mfa", "helpdesk", "help desk", "it support", "do not open", "spam", "scam", "urgent",
+)
+_SUSPICIOUS_WORD_RE = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(re.escape(w) for w in SUSPICIOUS_RULE_WORDS) + r")(?![a-z0-9])",
+    re.IGNORECASE)
+# Folders where hidden mail is never looked at (attackers' favourites first).
+HIDING_FOLDERS: tuple[str, ...] = ("rss feeds", "rss subscriptions", "conversation history", "archive",
+                                   "deleted items", "junk email", "junk e-mail", "junk", "trash", "spam")
+
+
+def ref(framework: Framework, id_: str, title: str = "") -> Reference:
+    return Reference(framework, id_, title)
+
+
+def evaluation_time(data: AuditData, settings: CheckSettings) -> pd.Timestamp:
+    """The moment staleness is measured from, always timezone-aware UTC (tables hold UTC timestamps)."""
+    now = settings.evaluation_time(data)
+    return now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+
+
+# -------------------------------------------------------------------------------------------------- domains --
+
+def _clean_domain(domain: str) -> str:
+    return domain.strip().strip(".").casefold()
+
+
+def inside_domains(data: AuditData, settings: CheckSettings) -> frozenset[str]:
+    """Verified domains of the tenant plus configured trusted partner domains (case-folded).
+
+    Raises DataUnavailable when no verified domain was collected: without them every recipient would look
+    outside (noise) or inside (a false pass), so the check must say `unknown`.
+    """
+    domains = data.table("domains")
+    verified = domains.loc[domains["verified"].fillna(False).astype(bool), "domain"]
+    found = frozenset(_clean_domain(d) for d in verified if str(d).strip())
+    if not found:
+        raise DataUnavailable("no verified domain was collected, so inside and outside recipients cannot be told "
+                              "apart (domains section empty or unreadable)")
+    return found | frozenset(_clean_domain(d) for d in settings.trusted_domains)
+
+
+def recipient_domain(recipient: str, given_domain: str = "") -> str:
+    """The domain part of a recipient address ('' when the recipient has no SMTP address at all)."""
+    if given_domain.strip():
+        return _clean_domain(given_domain)
+    value = recipient.strip()
+    if value.casefold().startswith("smtp:"):
+        value = value[5:]
+    value = value.strip("<> ")
+    if value.count("@") != 1:
+        return ""
+    local, _, domain = value.partition("@")
+    return _clean_domain(domain) if local and domain else ""
+
+
+def classify_domain(domain: str, inside: frozenset[str]) -> str:
+    """inside / outside / unknown. Subdomains of an inside domain are inside; 'evilcontoso.com' is not."""
+    d = _clean_domain(domain)
+    if not d or "." not in d:
+        return UNDECIDED
+    for v in inside:
+        if d == v or d.endswith("." + v):
+            return INSIDE
+    return OUTSIDE
+
+
+def classify_recipients(recipients: pd.Series, domains: pd.Series, inside: frozenset[str]) -> pd.Series:
+    """Vectorised `classify_domain` over (recipient, recipient_domain) columns; unique values computed once."""
+    if recipients.empty:
+        return pd.Series([], dtype="str", index=recipients.index)
+    doms = [recipient_domain(r, d) for r, d in zip(recipients.astype(str), domains.astype(str), strict=True)]
+    cache: dict[str, str] = {}
+    out = []
+    for d in doms:
+        if d not in cache:
+            cache[d] = classify_domain(d, inside)
+        out.append(cache[d])
+    return pd.Series(out, index=recipients.index, dtype="str")
+
+
+# ---------------------------------------------------------------------------------------------------- people --
+
+def user_labels(data: AuditData) -> dict[str, str]:
+    """user id -> the name a reader recognises (principal, else display name, else the id)."""
+    users = data.tables.get("users")
+    if users is None or users.empty:
+        return {}
+    label = users["principal"].where(users["principal"] != "", users["display_name"])
+    label = label.where(label != "", users["user_id"])
+    return dict(zip(users["user_id"], label, strict=True))
+
+
+def enabled_mask(users: pd.DataFrame) -> pd.Series:
+    """Accounts that can sign in. An unknown enabled flag counts as enabled: assuming 'disabled' would hide it."""
+    return users["enabled"].fillna(True).astype(bool)
+
+
+def is_guest(users: pd.DataFrame) -> pd.Series:
+    return users["user_type"].str.casefold() == "guest"
+
+
+def is_break_glass(users: pd.DataFrame, settings: CheckSettings) -> pd.Series:
+    if not settings.break_glass:
+        return pd.Series(False, index=users.index)
+    keys = {b.casefold() for b in settings.break_glass}
+    return users["principal"].str.casefold().isin(keys) | users["mail"].str.casefold().isin(keys) \
+        | users["user_id"].str.casefold().isin(keys)
+
+
+@dataclass(frozen=True)
+class PrivilegedSet:
+    """Who holds a privileged role, and a readable summary of how (active/eligible, direct/through a group)."""
+
+    holders: pd.DataFrame  # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool)
+
+    @property
+    def user_ids(self) -> set[str]:
+        return set(self.holders["user_id"])
+
+
+def _route(row: Any) -> str:
+    parts = [str(row.role_name) or str(row.role_id)]
+    extra = []
+    if str(row.assignment).casefold() == "eligible":
+        extra.append("PIM-eligible")
+    if str(row.via_group):
+        extra.append(f"through group '{row.via_group}'")
+    if pd.isna(row.privileged):
+        extra.append("privilege level not collected")
+    return parts[0] + (f" ({', '.join(extra)})" if extra else "")
+
+
+def is_global_admin_role(roles: pd.DataFrame) -> pd.Series:
+    return roles["role_id"].str.casefold().isin(GLOBAL_ADMIN_ROLE_IDS) \
+        | roles["role_name"].str.casefold().isin(GLOBAL_ADMIN_ROLE_NAMES)
+
+
+def privileged_set(data: AuditData) -> PrivilegedSet:
+    """Users holding a privileged role, active or PIM-eligible, directly or through a group.
+
+    A role whose privileged flag was not collected counts as privileged (with the gap named in the summary):
+    leaving its holder out would silently drop them from every privileged-user check.
+    """
+    roles = data.table("role_assignments")
+    ga = is_global_admin_role(roles)
+    priv = roles[roles["privileged"].fillna(True).astype(bool) | ga].copy()
+    if priv.empty:
+        return PrivilegedSet(pd.DataFrame({"user_id": pd.Series(dtype="str"), "roles": pd.Series(dtype="str"),
+                                           "active": pd.Series(dtype=bool), "eligible": pd.Series(dtype=bool),
+                                           "global_admin": pd.Series(dtype=bool)}))
+    priv["route"] = [_route(r) for r in priv.itertuples(index=False)]
+    priv["is_active"] = priv["assignment"].str.casefold() != "eligible"
+    priv["is_eligible"] = ~priv["is_active"]
+    priv["is_ga"] = is_global_admin_role(priv)
+    grouped = priv.groupby("user_id", sort=True)
+    holders = pd.DataFrame({
+        "roles": grouped["route"].agg(lambda s: "; ".join(sorted(set(s)))),
+        "active": grouped["is_active"].any(),
+        "eligible": grouped["is_eligible"].any(),
+        "global_admin": grouped["is_ga"].any(),
+    }).reset_index()
+    return PrivilegedSet(holders)
+
+
+# ------------------------------------------------------------------------------------------- data coverage --
+
+def section_gap(data: AuditData, *sections: str) -> str | None:
+    """Why one of the named raw sections is unusable, from the manifest; None when all are usable or unknown.
+
+    Normalisers may build a table from several sections (forwarding from inbox rules AND mailbox settings); a
+    table can be `ok` while one source failed. Checks that depend on one source ask here.
+    """
+    manifest = data.manifest
+    if manifest is None:
+        return None
+    problems = []
+    for name in sections:
+        rec = manifest.sections.get(name)
+        if rec is None:
+            problems.append(f"section '{name}' is not in the snapshot")
+        elif not rec.usable:
+            detail = f": {rec.detail}" if rec.detail else ""
+            problems.append(f"section '{name}' {rec.status.value}{detail}")
+    return "; ".join(problems) or None
+
+
+def missing_subject_rows(data: AuditData, tables: Iterable[str], labels: Mapping[str, str],
+                         what: str) -> list[dict[str, str]]:
+    """`unknown` rows for subjects a partial table could not collect (per-rule checks cannot rely on the engine,
+    whose partial handling matches user ids against subject ids)."""
+    rows: dict[str, dict[str, str]] = {}
+    for t in tables:
+        st = data.status.get(t)
+        if st is None or st.availability is not Availability.PARTIAL:
+            continue
+        for sid, why in st.missing_subjects.items():
+            rows.setdefault(sid, {"subject_id": sid, "subject": labels.get(sid, sid), "status": UNKNOWN,
+                                  "evidence": f"{what} not collected for this account: {why}",
+                                  "confidence": HIGH})
+    return list(rows.values())
+
+
+def tenant_row(status: str, evidence: str, confidence: str = HIGH, subject: str = "tenant") -> dict[str, str]:
+    return {"subject_id": "tenant", "subject": subject, "status": status, "evidence": evidence,
+            "confidence": confidence}
+
+
+def empty_result() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str")
+                         for c in ("subject_id", "subject", "status", "evidence", "confidence")})
+
+
+def setting_or_none(data: AuditData, key: str) -> tuple[str | None, str]:
+    """(value, why-not) for a tenant setting: value None with the reason when it was not collected."""
+    try:
+        return data.setting(key).strip().casefold(), ""
+    except DataUnavailable as exc:
+        return None, exc.reason
+
+
+def truthy(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().casefold()
+    if v in ("true", "yes", "1", "on", "enabled"):
+        return True
+    if v in ("false", "no", "0", "off", "disabled"):
+        return False
+    return None
+
+
+def suspicious_words(text: str) -> list[str]:
+    return sorted({m.group(1).casefold() for m in _SUSPICIOUS_WORD_RE.finditer(text or "")})
+
+
+def meaningless_name(name: str) -> bool:
+    """Rule names like '.', '..', ',' or a single character: attackers' hiding rules are named to be overlooked."""
+    stripped = (name or "").strip()
+    return len(stripped) <= 2 or not any(ch.isalnum() for ch in stripped)
+
+
+def tri_state(series: pd.Series) -> pd.Series:
+    """A nullable boolean (or mapped object) column as 'yes' / 'no' / 'na' strings for vectorised decisions."""
+    out = pd.Series("na", index=series.index, dtype="str")
+    known = series.notna()
+    vals = series[known].astype(bool)
+    out[known] = vals.map({True: "yes", False: "no"}).astype(str)
+    return out

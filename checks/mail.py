@@ -1,0 +1,369 @@
+"""Mail checks: the rules, forwards and settings that copy patient mail out of the organisation or hide it.
+
+"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive,
+subdomains count as inside) and not a configured trusted partner domain (`audit.trusted_domains`). A recipient
+without an SMTP address cannot be placed and is reported `unknown`, never inside.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from checks import references as R
+from checks.common import (
+    FAIL,
+    HIGH,
+    INSIDE,
+    MEDIUM,
+    OUTSIDE,
+    PASS,
+    UNDECIDED,
+    UNKNOWN,
+    classify_recipients,
+    inside_domains,
+    meaningless_name,
+    missing_subject_rows,
+    section_gap,
+    setting_or_none,
+    suspicious_words,
+    tenant_row,
+    truthy,
+    user_labels,
+)
+from idaudit.engine import CheckSettings, check, result_frame
+from idaudit.model import Provider, Severity, SubjectKind
+from idaudit.tables import AuditData
+
+MS, GG = Provider.MICROSOFT, Provider.GOOGLE
+FAMILY = "mail"
+
+RULE_MECHANISMS = {
+    "inbox_rule_forward": "forwards to",
+    "inbox_rule_forward_attachment": "forwards as attachment to",
+    "inbox_rule_redirect": "redirects to",
+    "gmail_filter_forward": "filter forwards to",
+}
+MAILBOX_MECHANISMS = {
+    "mailbox_forwarding": "mailbox forwarding (ForwardingSmtpAddress / ForwardingAddress) to",
+    "gmail_auto_forward": "Gmail automatic forwarding to",
+}
+RULE_SECTIONS = {"microsoft": ("inboxRules",), "google": ("gmail.filters",)}
+MAILBOX_SECTIONS = {"microsoft": ("exchange.mailboxes",), "google": ("gmail.autoForwarding",)}
+
+
+def _is_true(value: object) -> bool:
+    """True only for a known true value (pandas NA is neither true nor false)."""
+    return value is not None and value is not pd.NA and value == True  # noqa: E712
+
+
+def _is_false(value: object) -> bool:
+    return value is not None and value is not pd.NA and value == False  # noqa: E712
+
+
+def _placed(recipients: pd.DataFrame, inside: frozenset[str], trusted: frozenset[str]) -> pd.DataFrame:
+    """Adds `where` (inside/outside/unknown) and a readable `shown` per recipient row."""
+    out = recipients.copy()
+    out["where"] = classify_recipients(out["recipient"], out["recipient_domain"], inside)
+    verified_only = inside - trusted
+    out["partner"] = classify_recipients(out["recipient"], out["recipient_domain"], verified_only) != INSIDE
+    note = out["where"].map({OUTSIDE: "outside", UNDECIDED: "no SMTP address: cannot tell inside or outside",
+                             INSIDE: "inside"}).astype(str)
+    note = note.where(~((out["where"] == INSIDE) & out["partner"]), "trusted partner domain")
+    name = out["recipient"].where(out["recipient"].str.strip() != "", "(empty recipient)")
+    out["shown"] = "'" + name + "' (" + note + ")"
+    return out
+
+
+def _judge(group: pd.DataFrame) -> tuple[str, str]:
+    """(status, confidence) for one rule or mailbox given its recipients' placement and enabled flag."""
+    enabled = group["enabled"].fillna(True).astype(bool).any()
+    where = set(group["where"])
+    if OUTSIDE in where:
+        return (FAIL, HIGH) if enabled else (PASS, MEDIUM)
+    if UNDECIDED in where:
+        return UNKNOWN, HIGH
+    return PASS, HIGH
+
+
+def _coverage_rows(data: AuditData, labels: dict[str, str], sections: tuple[str, ...], what: str,
+                   has_rows: bool, examined: str) -> list[dict[str, str]]:
+    """Unknown rows for what was not collected, or one tenant pass row when nothing forwards at all."""
+    rows = missing_subject_rows(data, ("forwarding",), labels, what)
+    gap = section_gap(data, *sections)
+    if gap:
+        rows.append(tenant_row(UNKNOWN, f"{what} not collected: {gap}"))
+    elif not has_rows:
+        rows.append(tenant_row(PASS, examined))
+    return rows
+
+
+@check(
+    id="IDA-MAIL-001", title="Inbox rule or filter forwards mail outside the organisation", severity=Severity.CRITICAL,
+    rationale="""The classic business-email-compromise step: after phishing a password the attacker adds an inbox
+    rule (or Gmail filter) that forwards, forwards as attachment or redirects incoming mail to an outside address.
+    Every referral, lab result and invoice then leaves silently, and the rule keeps working after the password is
+    reset.""",
+    remediation="""Treat as a possible breach: confirm with the user, delete the rule, reset the password and revoke
+    sessions, and review what was forwarded (HIPAA breach risk assessment). Outlook on the web > Settings > Mail >
+    Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo;
+    Remove-InboxRule -Mailbox <upn> -Identity <rule>`; Graph: `DELETE
+    /users/{id}/mailFolders/inbox/messageRules/{ruleId}`. Google: `gam user <email> show filters` then
+    `gam user <email> delete filter <id>`.""",
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING,
+                R.SCUBA_EXO_FORWARDING, R.T_FORWARD_RULE),
+    providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    inside = inside_domains(data, settings)
+    labels = user_labels(data)
+    fwd = data.table("forwarding")
+    rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
+    rows: list[dict[str, str]] = []
+    if not rules.empty:
+        placed = _placed(rules, inside, frozenset(settings.trusted_domains))
+        placed["how"] = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
+        for (user_id, rule_id), group in placed.groupby(["user_id", "rule_id"], sort=True):
+            status, confidence = _judge(group)
+            name = str(group["rule_name"].iloc[0])
+            enabled = group["enabled"].fillna(True).astype(bool).any()
+            parts = [f"{how} {', '.join(g['shown'])}" for how, g in group.groupby("how", sort=True)]
+            evidence = f"rule '{name}' " + "; ".join(parts) + ("" if enabled else " — rule is disabled")
+            rows.append({"subject_id": f"{user_id}:{rule_id}",
+                         "subject": f"{labels.get(str(user_id), user_id)}: rule '{name}'",
+                         "status": status, "evidence": evidence, "confidence": confidence})
+    examined = "no inbox rule or filter forwards or redirects mail"
+    if data.available("mail_rules"):
+        examined += f" ({len(data.table('mail_rules'))} rules examined)"
+    rows += _coverage_rows(data, labels, RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
+                           bool(rows), examined)
+    return result_frame(rows)
+
+
+def _hiding_markers(rule: pd.Series) -> list[str]:
+    markers = []
+    words = suspicious_words(f"{rule['rule_name']} {rule['conditions']}")
+    if words:
+        markers.append(f"matches words attackers hide: {', '.join(words)}")
+    if meaningless_name(str(rule["rule_name"])):
+        markers.append(f"meaningless rule name '{rule['rule_name']}'")
+    action = str(rule["hide_action"]).casefold()
+    folder = action.removeprefix("move_to:").strip() if action.startswith("move_to:") else ""
+    if folder in ("rss feeds", "rss subscriptions", "conversation history"):
+        markers.append(f"moves mail to '{folder}', a folder nobody reads")
+    if action == "permanent_delete":
+        markers.append("permanently deletes mail")
+    if not str(rule["conditions"]).strip() and action:
+        markers.append("applies to every incoming message")
+    if _is_true(rule["forwards"]):
+        markers.append("also forwards mail")
+    return markers
+
+
+@check(
+    id="IDA-MAIL-002", title="Rule hides incoming mail the way attackers do", severity=Severity.HIGH,
+    rationale="""Attackers hide the replies that would expose them: a rule named '.' that deletes, marks read or
+    moves to RSS Feeds / Archive / Deleted Items every message mentioning invoice, payment, password or
+    'suspicious'. The victim never sees the bank's 'did you change your payment details?' mail while the
+    attacker redirects payments or keeps reading patient mail.""",
+    remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password, revoke
+    sessions and look for forwarding rules and consented apps on the same account. Outlook on the web > Settings
+    > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,DeleteMessage,MoveToFolder,MarkAsRead,
+    SubjectOrBodyContainsWords; Remove-InboxRule -Mailbox <upn> -Identity <rule>`. Google: `gam user <email>
+    show filters`.""",
+    references=(R.HIPAA_REVIEW, R.HIPAA_AUDIT, R.CPG_EMAIL, R.T_HIDE_RULES, R.T_FORWARD_RULE),
+    providers=(MS, GG), requires=("mail_rules",), subject_kind=SubjectKind.RULE, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    labels = user_labels(data)
+    rules = data.table("mail_rules")
+    hiding = rules[rules["hides_mail"].fillna(False).astype(bool)]
+    rows: list[dict[str, str]] = []
+    for rule in hiding.to_dict("records"):
+        markers = _hiding_markers(pd.Series(rule))
+        enabled = not _is_false(rule["enabled"])
+        action = str(rule["hide_action"]) or "hides mail"
+        base = f"rule '{rule['rule_name']}' {action.replace('_', ' ')}" \
+            + (f" when {rule['conditions']}" if str(rule["conditions"]).strip() else "")
+        if markers and enabled:
+            status, confidence, evidence = FAIL, HIGH, f"{base}: {'; '.join(markers)}"
+        elif markers:
+            status, confidence, evidence = PASS, MEDIUM, f"{base}: {'; '.join(markers)} — rule is disabled"
+        else:
+            status, confidence, evidence = PASS, MEDIUM, f"{base}: looks like ordinary filing (no suspicious " \
+                "words, name or folder)"
+        rows.append({"subject_id": f"{rule['user_id']}:{rule['rule_id']}",
+                     "subject": f"{labels.get(str(rule['user_id']), rule['user_id'])}: rule '{rule['rule_name']}'",
+                     "status": status, "evidence": evidence, "confidence": confidence})
+    rows += missing_subject_rows(data, ("mail_rules",), labels, "inbox rules / filters")
+    gap = section_gap(data, *RULE_SECTIONS.get(data.provider, ()))
+    if gap:
+        rows.append(tenant_row(UNKNOWN, f"inbox rules / filters not collected: {gap}"))
+    elif not hiding.shape[0]:
+        rows.append(tenant_row(PASS, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
+                                     "examined)"))
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-MAIL-003", title="Mailbox forwards all mail outside the organisation", severity=Severity.CRITICAL,
+    rationale="""Mailbox-level forwarding (Exchange ForwardingSmtpAddress, Gmail automatic forwarding) copies every
+    message the mailbox receives to another address — no rule to spot in Outlook, and it survives a password
+    reset. Set by an attacker or a well-meaning employee, it sends patient mail to a personal or hostile mailbox.""",
+    remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then add the
+    domain to audit.trusted_domains). Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow
+    settings > Email forwarding; PowerShell: `Set-Mailbox <upn> -ForwardingSmtpAddress $null -ForwardingAddress
+    $null -DeliverToMailboxAndForward $false`. Google: `gam user <email> forward off`.""",
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
+                R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
+    providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.MAILBOX, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    inside = inside_domains(data, settings)
+    labels = user_labels(data)
+    fwd = data.table("forwarding")
+    boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
+    rows: list[dict[str, str]] = []
+    if not boxes.empty:
+        placed = _placed(boxes, inside, frozenset(settings.trusted_domains))
+        for user_id, group in placed.groupby("user_id", sort=True):
+            status, confidence = _judge(group)
+            parts = []
+            for row in group.itertuples(index=False):
+                copy = ", keeps a copy" if _is_true(row.keeps_copy) else \
+                    ", keeps NO copy in the mailbox" if _is_false(row.keeps_copy) else ""
+                off = " (disabled)" if _is_false(row.enabled) else ""
+                parts.append(f"{MAILBOX_MECHANISMS[str(row.mechanism)]} {row.shown}{copy}{off}")
+            rows.append({"subject_id": str(user_id), "subject": labels.get(str(user_id), str(user_id)),
+                         "status": status, "evidence": "; ".join(parts), "confidence": confidence})
+    rows += _coverage_rows(data, labels, MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",
+                           bool(rows), "no mailbox has forwarding set")
+    return result_frame(rows)
+
+
+@check(
+    id="IDA-MAIL-004", title="Tenant allows automatic forwarding to outside addresses", severity=Severity.HIGH,
+    rationale="""This is the safety net under every forwarding rule: when the tenant blocks automatic external
+    forwarding, an attacker's forwarding rule or mailbox forward is stopped with a bounce. When it is allowed,
+    one phished mailbox can quietly copy all incoming patient mail to the attacker.""",
+    remediation="""Microsoft: Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound
+    policy (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains > Default
+    > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy Default
+    -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. Create a separate outbound
+    policy only for mailboxes with a documented need. Google: Admin console > Apps > Google Workspace > Gmail >
+    End User Access > Automatic forwarding: uncheck 'Allow users to automatically forward incoming email'.""",
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
+                R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
+    providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
+    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward"),
+)
+def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    mode, why = setting_or_none(data, "external_auto_forwarding")
+    if mode is None:
+        return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
+    if data.provider == "google":
+        if mode in ("on", "true"):
+            return result_frame([tenant_row(FAIL, "users may turn on automatic forwarding to any address "
+                                                  "(gmail.auto_forwarding, root organisational unit)")])
+        return result_frame([tenant_row(PASS, "automatic forwarding is off at the root organisational unit "
+                                              "(child OUs may still allow it)", MEDIUM)])
+    if mode in ("off", "automatic"):
+        text = "the default outbound spam policy blocks automatic external forwarding " \
+               f"(AutoForwardingMode {mode})"
+        return result_frame([tenant_row(PASS, text)])
+    if mode != "on":
+        return result_frame([tenant_row(UNKNOWN, f"unrecognised AutoForwardingMode {mode!r}")])
+    remote, remote_why = setting_or_none(data, "remote_domain_default_auto_forward")
+    allowed = truthy(remote)
+    if allowed is False:
+        return result_frame([tenant_row(PASS, "the outbound spam policy allows automatic forwarding "
+                                              "(AutoForwardingMode On) but the default remote domain '*' blocks it "
+                                              "(AutoForwardEnabled False); other remote domains may still allow it",
+                                        MEDIUM)])
+    if allowed:
+        return result_frame([tenant_row(FAIL, "automatic forwarding to any outside address is allowed: "
+                                              "AutoForwardingMode On and remote domain '*' AutoForwardEnabled True")])
+    return result_frame([tenant_row(FAIL, "the outbound spam policy allows automatic external forwarding "
+                                          f"(AutoForwardingMode On); remote domain '*' not collected: {remote_why}",
+                                    MEDIUM)])
+
+
+@check(
+    id="IDA-MAIL-005", title="Transport rule redirects or copies mail outside the organisation",
+    severity=Severity.CRITICAL,
+    rationale="""A mail-flow (transport) rule that redirects or blind-copies messages to an outside address copies
+    mail for many mailboxes at once, invisibly to every user. An attacker with Exchange admin rights adds one to
+    siphon all mail mentioning patients, invoices or payroll.""",
+    remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add the
+    domain to audit.trusted_domains). Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule |
+    fl Name,State,RedirectMessageTo,BlindCopyTo,CopyTo; Remove-TransportRule -Identity <name>`.""",
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.T_FORWARD_RULE,
+                R.T_REMOTE_EMAIL),
+    providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    inside = inside_domains(data, settings)
+    fwd = data.table("forwarding")
+    rules = fwd[fwd["mechanism"] == "transport_rule"]
+    rows: list[dict[str, str]] = []
+    if not rules.empty:
+        placed = _placed(rules, inside, frozenset(settings.trusted_domains))
+        for rule_id, group in placed.groupby("rule_id", sort=True):
+            status, confidence = _judge(group)
+            name = str(group["rule_name"].iloc[0])
+            enabled = group["enabled"].fillna(True).astype(bool).any()
+            evidence = f"transport rule '{name}' sends mail to {', '.join(group['shown'])}" \
+                + ("" if enabled else " — rule is disabled")
+            rows.append({"subject_id": f"transport:{rule_id}", "subject": f"transport rule '{name}'",
+                         "status": status, "evidence": evidence, "confidence": confidence})
+    gap = section_gap(data, "exchange.transportRules")
+    if gap:
+        rows.append(tenant_row(UNKNOWN, f"transport rules not collected: {gap}"))
+    elif not rows:
+        rows.append(tenant_row(PASS, "no transport rule redirects or copies mail"))
+    return result_frame(rows)
+
+
+def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> pd.DataFrame:
+    value, why = setting_or_none(data, key)
+    state = truthy(value)
+    if state is None:
+        return result_frame([tenant_row(UNKNOWN, f"setting {key} not collected: {why or repr(value)}")])
+    if state:
+        return result_frame([tenant_row(FAIL, f"{fail_text} ({key} = {value}, root organisational unit)")])
+    return result_frame([tenant_row(PASS, f"{pass_text} (root organisational unit; child OUs may differ)", MEDIUM)])
+
+
+@check(
+    id="IDA-MAIL-006", title="Google: users may delegate their mailbox", severity=Severity.LOW,
+    rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
+    attacker in one account adds a delegate they control and keeps reading the mailbox after the password is
+    changed, with nothing visible in the user's filters or forwarding settings.""",
+    remediation="""Admin console > Apps > Google Workspace > Gmail > User settings > Mail delegation: uncheck 'Let
+    users delegate access to their mailbox'. Review existing delegates: `gam all users print delegates`.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
+    providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
+    uses_settings=("google_mail_delegation",),
+)
+def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    return _google_flag(data, "google_mail_delegation", "users may delegate access to their mailbox",
+                        "mail delegation is off")
+
+
+@check(
+    id="IDA-MAIL-007", title="Google: IMAP or POP access enabled", severity=Severity.MEDIUM,
+    rationale="""IMAP and POP let any mail client download the whole mailbox. With a stolen app password or OAuth
+    token an attacker syncs years of patient mail to their own machine, outside every Gmail control.""",
+    remediation="""Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access: uncheck
+    both (or restrict IMAP to approved mail clients). Check with `gam print policies filter
+    "setting.type.matches('gmail.imap_access')"`.""",
+    references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
+    providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
+    uses_settings=("google_imap_pop",),
+)
+def google_imap_pop(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    return _google_flag(data, "google_imap_pop", "IMAP or POP access is enabled", "IMAP and POP access are off")
+
