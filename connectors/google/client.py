@@ -1,0 +1,262 @@
+"""The one HTTP layer for every Google section: discovery services, paging, batches, quota retries, threads.
+
+- Services are built from the discovery documents bundled with google-api-python-client (static_discovery=True:
+  no network fetch of the document) with `client_options={"api_endpoint": ...}` when an endpoint is overridden.
+- Batches go to `BatchHttpRequest(batch_uri=<endpoint>/batch)`: the client's own `new_batch_http_request()`
+  ignores the endpoint override (PLATFORM-FACTS.md).
+- httplib2 is not thread-safe: every worker thread gets its own `httplib2.Http` (and its own built services).
+- Quota errors (429, 403 rateLimitExceeded / userRateLimitExceeded) are retried with exponential backoff and
+  jitter, honouring Retry-After; inside a batch only the throttled parts are sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import google_auth_httplib2
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest, HttpRequest
+
+from connectors.google.auth import CredentialFactory, describe_refresh_error, refresh_error_kind
+from connectors.google.options import GoogleOptions
+from idaudit.snapshot import SectionStatus
+
+log = logging.getLogger(__name__)
+
+QUOTA_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"})
+
+
+@dataclass(frozen=True)
+class ApiFailure(Exception):
+    """A call that failed for good: the status it means for its section and a detail an admin can act on."""
+
+    status: SectionStatus
+    detail: str
+    http_status: int = 0
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def error_reason(exc: HttpError) -> tuple[str, str]:
+    """(first `errors[].reason` or `error.status`, message) from a Google JSON error body."""
+    try:
+        body = json.loads(exc.content.decode("utf-8") if isinstance(exc.content, bytes) else exc.content)
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+    except (ValueError, AttributeError):
+        return "", str(exc.reason or "")
+    if not isinstance(err, dict):
+        return str(err), str(body.get("error_description", ""))
+    reasons = [e.get("reason", "") for e in err.get("errors", []) if isinstance(e, dict)]
+    reason = next((r for r in reasons if r), "") or str(err.get("status", ""))
+    return reason, str(err.get("message", ""))
+
+
+def is_quota_error(exc: HttpError) -> bool:
+    status = exc.resp.status
+    if status == 429:
+        return True
+    return status == 403 and error_reason(exc)[0] in QUOTA_REASONS
+
+
+def retry_after(exc: HttpError) -> float | None:
+    value = exc.resp.get("retry-after") if exc.resp is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def classify(exc: BaseException, what: str, scope: str = "", client_id: str = "") -> ApiFailure:
+    """Turn an exception into the section status it means (forbidden, not_found, error) with the reason."""
+    if isinstance(exc, ApiFailure):
+        return exc
+    if isinstance(exc, RefreshError | TransportError):
+        kind = refresh_error_kind(exc)
+        status = SectionStatus.FORBIDDEN if kind == "not_delegated" else SectionStatus.ERROR
+        return ApiFailure(status, f"{what}: {describe_refresh_error(exc, scope, client_id)}")
+    if isinstance(exc, HttpError):
+        code = exc.resp.status
+        reason, message = error_reason(exc)
+        detail = f"{what}: HTTP {code} {reason} {message}".strip()
+        if code in (401, 403) and not is_quota_error(exc):
+            hint = f" (grant scope {scope} and use a super admin as admin_subject)" if scope else ""
+            return ApiFailure(SectionStatus.FORBIDDEN, detail + hint, code, reason)
+        if code == 404:
+            return ApiFailure(SectionStatus.NOT_FOUND, detail, code, reason)
+        return ApiFailure(SectionStatus.ERROR, detail, code, reason)
+    return ApiFailure(SectionStatus.ERROR, f"{what}: {type(exc).__name__}: {exc}")
+
+
+class GoogleClient:
+    """Services, credentials and retries for one collection run; safe to share between worker threads."""
+
+    def __init__(self, options: GoogleOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.options = options
+        self.creds = CredentialFactory(options.service_account_info, options.effective_token_uri)
+        self._local = threading.local()
+        self._sleep = sleep
+        self._rng = random.Random()
+        host = urlsplit(options.api_endpoint).hostname if options.api_endpoint else None
+        self._loopback = host in ("127.0.0.1", "localhost", "::1")
+        self.retries = 0  # quota retries performed (for tests and the benchmark)
+        self._count_lock = threading.Lock()
+
+    # ---- per-thread transport -------------------------------------------------------------------------
+    def http(self) -> httplib2.Http:
+        """This thread's own httplib2.Http (httplib2 is not thread-safe)."""
+        h = getattr(self._local, "http", None)
+        if h is None:
+            kwargs: dict[str, Any] = {"timeout": self.options.timeout}
+            if self.options.ca_bundle:
+                kwargs["ca_certs"] = self.options.ca_bundle
+            if self._loopback:
+                kwargs["proxy_info"] = None
+            h = httplib2.Http(**kwargs)
+            self._local.http = h
+        return h
+
+    def authorized(self, creds: Any) -> google_auth_httplib2.AuthorizedHttp:
+        return google_auth_httplib2.AuthorizedHttp(creds, http=self.http())
+
+    def service(self, name: str, version: str) -> Any:
+        """A discovery Resource built once per thread from the bundled document."""
+        cache: dict[tuple[str, str], Any] = getattr(self._local, "services", None) or {}
+        self._local.services = cache
+        if (name, version) not in cache:
+            client_options = {"api_endpoint": self.options.api_endpoint} if self.options.api_endpoint else None
+            cache[(name, version)] = build(name, version, http=self.http(), static_discovery=True,
+                                           cache_discovery=False, client_options=client_options)
+        return cache[(name, version)]
+
+    def batch_uri(self, service: Any) -> str:
+        """<endpoint>/batch for an overridden endpoint; the API's own batch path otherwise."""
+        if self.options.api_endpoint:
+            return self.options.api_endpoint + "/batch"
+        root = str(getattr(service, "_rootDesc", {}).get("rootUrl", "https://www.googleapis.com/"))
+        return root.rstrip("/") + "/batch"
+
+    def refresh(self, creds: Any) -> None:
+        """Fetch a token now (so a refused scope or user surfaces here, once)."""
+        creds.refresh(google_auth_httplib2.Request(self.http()))
+
+    # ---- retries ----------------------------------------------------------------------------------------
+    def backoff(self, attempt: int, hint: float | None = None) -> None:
+        delay = min(self.options.backoff_cap, self.options.backoff_base * (2 ** attempt))
+        delay = delay * (0.5 + self._rng.random() / 2)
+        if hint is not None:
+            delay = max(delay, min(hint, self.options.backoff_cap))
+        with self._count_lock:
+            self.retries += 1
+        self._sleep(delay)
+
+    def execute(self, request: HttpRequest, creds: Any) -> Any:
+        """Run one request with `creds`, retrying quota errors, 5xx and transport errors with backoff."""
+        http = self.authorized(creds)
+        attempt = 0
+        while True:
+            try:
+                return request.execute(http=http)
+            except HttpError as exc:
+                transient = is_quota_error(exc) or exc.resp.status >= 500
+                if not transient or attempt >= self.options.max_retries:
+                    raise
+                self.backoff(attempt, retry_after(exc))
+            except (TimeoutError, httplib2.HttpLib2Error, OSError) as exc:
+                if attempt >= self.options.max_retries:
+                    raise ApiFailure(SectionStatus.ERROR, f"transport error after {attempt} retries: {exc}") from exc
+                self.backoff(attempt)
+            attempt += 1
+
+    def pages(self, make_request: Callable[[str | None], HttpRequest], creds: Any, items_key: str) -> Iterator[Any]:
+        """Every item of every page; `make_request(page_token)` builds the request for one page."""
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self.execute(make_request(token), creds) or {}
+            yield from page.get(items_key) or []
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            if token in seen:
+                raise ApiFailure(SectionStatus.ERROR, f"paging loop: nextPageToken {token!r} returned twice")
+            seen.add(token)
+
+    def batch(self, service: Any, calls: Sequence[tuple[str, HttpRequest, Any]], size: int
+              ) -> dict[str, tuple[Any, BaseException | None]]:
+        """Run (id, request, creds) calls in multipart batches of `size`; per-call (response, error).
+
+        Each call carries its own credentials (Gmail impersonates a different user per call). Parts that come
+        back throttled are re-sent in a later batch after a backoff; other part errors are returned as values.
+        """
+        results: dict[str, tuple[Any, BaseException | None]] = {}
+        pending = list(calls)
+        attempt = 0
+        while pending:
+            throttled: list[tuple[str, HttpRequest, Any]] = []
+            hint: float | None = None
+            for start in range(0, len(pending), size):
+                chunk = pending[start:start + size]
+                by_id = {cid: (req, creds) for cid, req, creds in chunk}
+                outcome: dict[str, tuple[Any, BaseException | None]] = {}
+
+                def collect(request_id: str, response: Any, exception: BaseException | None,
+                            _out: dict[str, tuple[Any, BaseException | None]] = outcome) -> None:
+                    _out[request_id] = (response, exception)
+
+                batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri(service))
+                for cid, req, creds in chunk:
+                    req.http = self.authorized(creds)  # per-part credentials (serialised into the part)
+                    batch.add(req, request_id=cid)
+                outer = self.authorized(chunk[0][2])
+                self._execute_batch(batch, outer)
+                for cid, (response, exc) in outcome.items():
+                    if isinstance(exc, HttpError) and (is_quota_error(exc) or exc.resp.status >= 500) \
+                            and attempt < self.options.max_retries:
+                        req, creds = by_id[cid]
+                        throttled.append((cid, req, creds))
+                        ra = retry_after(exc)
+                        hint = ra if ra is not None and (hint is None or ra > hint) else hint
+                    else:
+                        results[cid] = (response, exc)
+            pending = throttled
+            if pending:
+                self.backoff(attempt, hint)
+                attempt += 1
+        return results
+
+    def _execute_batch(self, batch: BatchHttpRequest, http: Any) -> None:
+        """Send one batch; the whole batch is retried on an outer quota error or transport failure."""
+        attempt = 0
+        while True:
+            try:
+                batch.execute(http=http)
+                return
+            except HttpError as exc:
+                transient = is_quota_error(exc) or exc.resp.status >= 500
+                if not transient or attempt >= self.options.max_retries:
+                    raise
+                self.backoff(attempt, retry_after(exc))
+            except (httplib2.HttpLib2Error, OSError) as exc:
+                if attempt >= self.options.max_retries:
+                    raise ApiFailure(SectionStatus.ERROR, f"batch transport error: {exc}") from exc
+                self.backoff(attempt)
+            attempt += 1
+
+
+def token_failure(exc: RefreshError | TransportError, scope: str, client_id: str) -> ApiFailure:
+    kind = refresh_error_kind(exc)
+    status = SectionStatus.FORBIDDEN if kind == "not_delegated" else SectionStatus.ERROR
+    return ApiFailure(status, describe_refresh_error(exc, scope, client_id))

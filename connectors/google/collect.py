@@ -1,0 +1,323 @@
+"""Collect a Google Workspace tenant into a snapshot: every section of GOOGLE_SECTIONS, raw objects as returned.
+
+A failed section becomes its status in the manifest (forbidden with the scope to delegate, error with the reason);
+one user's failure becomes a `failed_subjects` entry; neither stops the run. Only a failure to sign in as the
+admin at all (bad key, unknown client) raises CollectionError.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.errors import HttpError
+
+from connectors.google.client import ApiFailure, GoogleClient, classify, error_reason, token_failure
+from connectors.google.options import (
+    SCOPE_DOMAINS,
+    SCOPE_GMAIL_SETTINGS,
+    SCOPE_ORGUNITS,
+    SCOPE_POLICIES,
+    SCOPE_REPORTS,
+    SCOPE_ROLES,
+    SCOPE_TOKENS,
+    SCOPE_USERS,
+    USER_FIELDS,
+    GoogleOptions,
+    options_from_tenant,
+)
+from connectors.interface import CollectionProgress
+from connectors.progress import make_progress
+from idaudit.errors import CollectionError
+from idaudit.sections import GOOGLE_SECTIONS, section_spec
+from idaudit.snapshot import SectionStatus, SnapshotWriter
+
+if TYPE_CHECKING:
+    from idaudit.config import TenantConfig
+
+log = logging.getLogger(__name__)
+
+GMAIL_SECTIONS = ("gmail.autoForwarding", "gmail.forwardingAddresses", "gmail.filters", "gmail.delegates")
+# Gmail's answer for a user without a Gmail licence / service: not an error of the audit (stored as null).
+NO_MAILBOX_REASONS = frozenset({"failedPrecondition", "FAILED_PRECONDITION"})
+REPORT_WINDOW_DAYS = 180  # the Reports API keeps token events for about six months
+
+
+def _request(name: str) -> str:
+    spec = section_spec("google", name)
+    return spec.request if spec else ""
+
+
+class _Run:
+    """State of one collection: the client, the writer, the progress bar."""
+
+    def __init__(self, client: GoogleClient, writer: SnapshotWriter, progress: CollectionProgress) -> None:
+        self.client = client
+        self.options = client.options
+        self.writer = writer
+        self.progress = progress
+
+    def admin(self, scope: str) -> Any:
+        return self.client.creds.for_subject(self.options.admin_subject, scope)
+
+    def fail(self, name: str, failure: ApiFailure) -> None:
+        log.warning("section %s: %s", name, failure.detail)
+        self.writer.fail(name, failure.status, failure.detail, request=_request(name))
+
+    def listed(self, name: str, scope: str, make: Callable[[Any, str | None], Any], items_key: str,
+               data: list[Any] | None = None, failure: ApiFailure | None = None) -> list[Any] | None:
+        """Collect (or record an already collected) paged list section; None when it failed."""
+        self.progress.section_started(name)
+        if data is None and failure is None:
+            try:
+                data = list(self.client.pages(lambda tok: make(self.client, tok), self.admin(scope), items_key))
+            except Exception as exc:
+                failure = classify(exc, name, scope, self.client.creds.client_id)
+        if failure is not None:
+            self.fail(name, failure)
+            self.progress.section_finished(name, failure.status.value)
+            return None
+        assert data is not None
+        self.writer.add(name, data, request=_request(name))
+        self.progress.section_finished(name, "ok")
+        return data
+
+
+# ---- request builders (one per list section) -----------------------------------------------------------
+
+def _users(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("admin", "directory_v1").users().list(
+        customer=customer, projection="full", maxResults=500, pageToken=tok, fields=USER_FIELDS)
+
+
+def _domains(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("admin", "directory_v1").domains().list(customer=customer)
+
+
+def _orgunits(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("admin", "directory_v1").orgunits().list(customerId=customer, orgUnitPath="/",
+                                                              type="allIncludingParent")
+
+
+def _roles(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("admin", "directory_v1").roles().list(customer=customer, maxResults=100, pageToken=tok)
+
+
+def _role_assignments(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("admin", "directory_v1").roleAssignments().list(customer=customer, maxResults=200,
+                                                                     pageToken=tok)
+
+
+def _policies(c: GoogleClient, tok: str | None, customer: str) -> Any:
+    return c.service("cloudidentity", "v1").policies().list(pageSize=100, pageToken=tok)
+
+
+def _token_events(c: GoogleClient, tok: str | None, start: str) -> Any:
+    return c.service("admin", "reports_v1").activities().list(
+        userKey="all", applicationName="token", eventName="authorize", maxResults=1000, startTime=start,
+        pageToken=tok)
+
+
+# ---- per-user sections -----------------------------------------------------------------------------------
+
+def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
+    name = "tokens"
+    client = run.client
+    run.progress.section_started(name, total=len(users))
+    creds = run.admin(SCOPE_TOKENS)
+    try:
+        client.refresh(creds)
+    except (RefreshError, TransportError) as exc:
+        run.fail(name, token_failure(exc, SCOPE_TOKENS, client.creds.client_id))
+        run.progress.section_finished(name, "forbidden")
+        return
+    directory = client.service("admin", "directory_v1")
+    calls = [(str(u["id"]), directory.tokens().list(userKey=str(u["id"])), creds) for u in users]
+    data: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    try:
+        results = client.batch(directory, calls, run.options.directory_batch_size)
+    except Exception as exc:
+        run.fail(name, classify(exc, name, SCOPE_TOKENS, client.creds.client_id))
+        run.progress.section_finished(name, "error")
+        return
+    forbidden = 0
+    for uid, (response, exc) in results.items():
+        if exc is None:
+            data[uid] = (response or {}).get("items") or []
+        else:
+            failure = classify(exc, f"tokens of user {uid}", SCOPE_TOKENS)
+            forbidden += failure.status is SectionStatus.FORBIDDEN
+            failed[uid] = failure.detail
+    run.progress.advance(len(users))
+    if users and forbidden == len(users):
+        run.fail(name, ApiFailure(SectionStatus.FORBIDDEN, next(iter(failed.values()))))
+        run.progress.section_finished(name, "forbidden")
+        return
+    run.writer.add(name, data, count=len(data), request=_request(name), failed_subjects=failed)
+    run.progress.section_finished(name, "ok")
+
+
+def _gmail_calls(client: GoogleClient, uid: str, creds: Any) -> list[tuple[str, Any, Any]]:
+    settings = client.service("gmail", "v1").users().settings()
+    return [
+        (f"{uid}|gmail.autoForwarding", settings.getAutoForwarding(userId="me"), creds),
+        (f"{uid}|gmail.forwardingAddresses", settings.forwardingAddresses().list(userId="me"), creds),
+        (f"{uid}|gmail.filters", settings.filters().list(userId="me"), creds),
+        (f"{uid}|gmail.delegates", settings.delegates().list(userId="me"), creds),
+    ]
+
+
+_GMAIL_ITEMS = {"gmail.forwardingAddresses": "forwardingAddresses", "gmail.filters": "filter",
+                "gmail.delegates": "delegates"}
+
+
+def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
+    """Four settings reads per active user, impersonating that user, in batches of <= gmail_batch_size calls."""
+    client = run.client
+    active = [u for u in users if not u.get("suspended") and not u.get("archived")]
+    data: dict[str, dict[str, Any]] = {s: {} for s in GMAIL_SECTIONS}
+    failed: dict[str, dict[str, str]] = {s: {} for s in GMAIL_SECTIONS}
+    not_delegated: list[ApiFailure] = []
+    per_batch = max(1, run.options.gmail_batch_size // len(GMAIL_SECTIONS))
+    chunks = [active[i:i + per_batch] for i in range(0, len(active), per_batch)]
+    if active:  # one probe: an undelegated scope fails every user the same way, so ask once
+        probe = client.creds.for_subject(str(active[0]["primaryEmail"]), SCOPE_GMAIL_SETTINGS, cached=False)
+        try:
+            client.refresh(probe)
+        except (RefreshError, TransportError) as exc:
+            failure = token_failure(exc, SCOPE_GMAIL_SETTINGS, client.creds.client_id)
+            if failure.status is SectionStatus.FORBIDDEN:
+                for section in GMAIL_SECTIONS:
+                    run.fail(section, failure)
+                return
+    run.progress.section_started("gmail", total=len(active))
+
+    def one_chunk(chunk: list[Mapping[str, Any]]) -> None:
+        calls: list[tuple[str, Any, Any]] = []
+        for user in chunk:
+            uid = str(user["id"])
+            creds = client.creds.for_subject(str(user["primaryEmail"]), SCOPE_GMAIL_SETTINGS, cached=False)
+            try:
+                client.refresh(creds)
+            except (RefreshError, TransportError) as exc:
+                failure = token_failure(exc, SCOPE_GMAIL_SETTINGS, client.creds.client_id)
+                if failure.status is SectionStatus.FORBIDDEN:
+                    not_delegated.append(failure)
+                for s in GMAIL_SECTIONS:
+                    failed[s][uid] = f"cannot impersonate {user['primaryEmail']}: {failure.detail}"
+                continue
+            calls.extend(_gmail_calls(client, uid, creds))
+        if calls:
+            try:
+                results = client.batch(client.service("gmail", "v1"), calls, run.options.gmail_batch_size)
+            except Exception as exc:
+                detail = classify(exc, "gmail batch", SCOPE_GMAIL_SETTINGS).detail
+                for cid, _req, _creds in calls:
+                    uid, section = cid.split("|", 1)
+                    failed[section][uid] = detail
+                results = {}
+            for cid, (response, exc) in results.items():
+                uid, section = cid.split("|", 1)
+                if exc is None:
+                    key = _GMAIL_ITEMS.get(section)
+                    data[section][uid] = (response or {}).get(key) or [] if key else (response or {})
+                elif isinstance(exc, HttpError) and exc.resp.status == 400 and \
+                        error_reason(exc)[0] in NO_MAILBOX_REASONS:
+                    data[section][uid] = None  # no Gmail for this user: nothing to forward
+                else:
+                    failed[section][uid] = classify(exc, section, SCOPE_GMAIL_SETTINGS).detail
+        run.progress.advance(len(chunk))
+
+    with ThreadPoolExecutor(max_workers=run.options.workers, thread_name_prefix="gmail") as pool:
+        list(pool.map(one_chunk, chunks))
+    run.progress.section_finished("gmail", "ok")
+
+    for section in GMAIL_SECTIONS:
+        if active and not data[section] and not_delegated:
+            run.fail(section, not_delegated[0])
+        else:
+            run.writer.add(section, data[section], count=len(data[section]), request=_request(section),
+                           failed_subjects=failed[section])
+
+
+# ---- the whole run ---------------------------------------------------------------------------------------
+
+def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: bool | CollectionProgress = True,
+                   sections: Collection[str] | None = None, client: GoogleClient | None = None) -> Path:
+    """Collect one Workspace tenant into `out_dir` and return its path.
+
+    Raises CollectionError when the admin cannot be impersonated at all (wrong key, unknown client, admin_subject
+    not a user): nothing could be collected, so no snapshot is written that would look like an empty tenant.
+    """
+    wanted = set(sections) if sections is not None else {s.name for s in GOOGLE_SECTIONS}
+    unknown = wanted - {s.name for s in GOOGLE_SECTIONS}
+    if unknown:
+        raise CollectionError(f"unknown Google section(s): {', '.join(sorted(unknown))}")
+    client = client or GoogleClient(options)
+    customer = options.customer_id
+    bar: CollectionProgress = progress if not isinstance(progress, bool) else \
+        make_progress(progress, len(wanted), provider="google")
+    try:
+        # Users first: they name the tenant and drive every per-user section. A refused first token is a sign-in
+        # failure unless only the users scope is missing.
+        users: list[Any] | None = None
+        users_failure: ApiFailure | None = None
+        try:
+            users = list(client.pages(lambda tok: _users(client, tok, customer),
+                                      client.creds.for_subject(options.admin_subject, SCOPE_USERS), "users"))
+        except (RefreshError, TransportError) as exc:
+            users_failure = token_failure(exc, SCOPE_USERS, client.creds.client_id)
+            if users_failure.status is not SectionStatus.FORBIDDEN:
+                raise CollectionError(f"cannot sign in to Google Workspace as {options.admin_subject} with "
+                                      f"service account {client.creds.client_email}: {users_failure.detail}"
+                                      ) from exc
+        except Exception as exc:
+            users_failure = classify(exc, "users", SCOPE_USERS, client.creds.client_id)
+        tenant_id = next((str(u.get("customerId")) for u in users or [] if u.get("customerId")), customer)
+        writer = SnapshotWriter(out_dir, "google", tenant_id, tenant_name="", source="google-workspace")
+        run = _Run(client, writer, bar)
+        if "users" in wanted:
+            run.listed("users", SCOPE_USERS, lambda c, t: None, "users", data=users, failure=users_failure)
+        if "domains" in wanted:
+            domains = run.listed("domains", SCOPE_DOMAINS, lambda c, t: _domains(c, t, customer), "domains")
+            primary = next((d.get("domainName") for d in domains or [] if d.get("isPrimary")), "")
+            writer.tenant_name = str(primary or "")
+        for name, scope, make, key in (
+            ("orgUnits", SCOPE_ORGUNITS, lambda c, t: _orgunits(c, t, customer), "organizationUnits"),
+            ("roles", SCOPE_ROLES, lambda c, t: _roles(c, t, customer), "items"),
+            ("roleAssignments", SCOPE_ROLES, lambda c, t: _role_assignments(c, t, customer), "items"),
+            ("policies", SCOPE_POLICIES, lambda c, t: _policies(c, t, customer), "policies"),
+        ):
+            if name in wanted:
+                run.listed(name, scope, make, key)
+        if "reports.tokenAuthorize" in wanted:
+            start = (datetime.now(UTC) - timedelta(days=REPORT_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            run.listed("reports.tokenAuthorize", SCOPE_REPORTS, lambda c, t: _token_events(c, t, start), "items")
+        per_user = [s for s in ("tokens", *GMAIL_SECTIONS) if s in wanted]
+        if per_user and users is None:
+            why = ApiFailure(users_failure.status if users_failure else SectionStatus.ERROR,
+                             "users could not be listed, so per-user data was not collected: "
+                             + (users_failure.detail if users_failure else "unknown reason"))
+            for name in per_user:
+                run.fail(name, why)
+        elif per_user:
+            assert users is not None
+            if "tokens" in per_user:
+                _collect_tokens(run, users)
+            if any(s in per_user for s in GMAIL_SECTIONS):
+                _collect_gmail(run, users)
+        writer.finish(complete=True)
+        return Path(out_dir)
+    finally:
+        bar.close()
+
+
+def collect_from_config(tenant: TenantConfig, out_dir: str | Path, *, progress: bool = True) -> Path:
+    """`[[tenants]]` entry with provider = "google" -> snapshot directory."""
+    return collect_google(options_from_tenant(tenant.options), out_dir, progress=progress)
