@@ -51,7 +51,7 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
         from reports.pseudonym import pseudonymize_run
 
         if previous is not None:
-            previous = _pseudonymize_previous(previous, run, pseudonymize_key)
+            previous = pseudonymize_previous(previous, run, pseudonymize_key)
         run = pseudonymize_run(run, pseudonymize_key)
     diff = _diff_against(run, previous)
     paths: list[Path] = []
@@ -89,7 +89,7 @@ def _trend(run: AuditRun, records: Sequence[RunRecord]):  # type: ignore[no-unty
     return points
 
 
-def _pseudonymize_previous(previous: StoredRun | AuditRun, run: AuditRun, key: bytes) -> StoredRun | AuditRun:
+def pseudonymize_previous(previous: StoredRun | AuditRun, run: AuditRun, key: bytes) -> StoredRun | AuditRun:
     from dataclasses import replace
 
     from reports.pseudonym import pseudonymize_run

@@ -85,7 +85,10 @@ def registry() -> CheckRegistry:
            references=(HIPAA,), providers=["microsoft"], requires=["conditional_access"],
            subject_kind=SubjectKind.TENANT, family="authentication", registry=reg)
     def ca(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-        raise AssertionError("conditional_access is missing: the engine must not call this")
+        df = data.table("conditional_access")
+        ok = bool((df["requires_mfa"].fillna(False) & df["all_users"].fillna(False) & (df["state"] == "enabled")).any())
+        return result_frame([{"subject_id": "tenant", "subject": "tenant", "status": "pass" if ok else "fail",
+                              "evidence": f"{len(df)} policies"}])
 
     @check(id="IDA-ACCT-901", title="Enabled account with no sign-in for 90 days", severity=Severity.LOW,
            rationale="A forgotten account is a password nobody watches. Departed staff keep access.",
@@ -115,6 +118,7 @@ class Week:
     drop_bob_forward: bool = False
     waive_alice: bool = False
     waive_carol: bool = False
+    complete_collection: bool = False  # CA licensed and every inbox read: nothing unknown
     forwarding_forbidden: bool = False
 
 
@@ -186,18 +190,28 @@ def build_data(week: Week = Week(), extra_users: int = 0) -> AuditData:
     }
     status = {name: TableStatus.ok(name) for name in tables}
     status["forwarding"] = fwd_status
-    status["conditional_access"] = TableStatus.missing(
-        "conditionalAccessPolicies: unlicensed — requires Microsoft Entra ID P1", "conditionalAccessPolicies")
+    if week.complete_collection:
+        tables["conditional_access"] = make_table("conditional_access", [
+            {"policy_id": "p1", "name": "Require MFA", "state": "enabled", "requires_mfa": True, "all_users": True,
+             "all_apps": True}])
+        status["conditional_access"] = TableStatus.ok("conditionalAccessPolicies")
+    else:
+        status["conditional_access"] = TableStatus.missing(
+            "conditionalAccessPolicies: unlicensed — requires Microsoft Entra ID P1", "conditionalAccessPolicies")
     sections = {
         "users": SectionRecord("users", SectionStatus.OK, "users.json", len(users)),
         "userRegistrationDetails": SectionRecord("userRegistrationDetails", SectionStatus.OK,
                                                  "userRegistrationDetails.json", len(registration)),
-        "conditionalAccessPolicies": SectionRecord("conditionalAccessPolicies", SectionStatus.UNLICENSED,
-                                                   detail="403 Authentication_RequestFromNonPremiumTenantOrB2CTenant"),
+        "conditionalAccessPolicies": (
+            SectionRecord("conditionalAccessPolicies", SectionStatus.OK, "conditionalAccessPolicies.json", 1)
+            if week.complete_collection else
+            SectionRecord("conditionalAccessPolicies", SectionStatus.UNLICENSED,
+                          detail="403 Authentication_RequestFromNonPremiumTenantOrB2CTenant")),
         "inboxRules": (SectionRecord("inboxRules", SectionStatus.FORBIDDEN, detail="403 Authorization_RequestDenied")
                        if week.forwarding_forbidden else
                        SectionRecord("inboxRules", SectionStatus.OK, "inboxRules.json", 3,
-                                     failed_subjects={"u-carol": "503 after 3 retries"})),
+                                     failed_subjects={} if week.complete_collection
+                                     else {"u-carol": "503 after 3 retries"})),
         "domains": SectionRecord("domains", SectionStatus.OK, "domains.json", 1),
     }
     manifest = Manifest(provider="microsoft", tenant_id="tid-0001", tenant_name="Lakeside Surgery Center",
