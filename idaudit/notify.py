@@ -125,10 +125,10 @@ def _keys(where: Path | str, name: str, table: Any, allowed: set[str]) -> Mappin
     if not isinstance(table, dict):
         raise ConfigError(where, name, "must be a table")
     for key in table:
+        if key in ("password", "url", "secret", "username"):
+            raise ConfigError(where, f"{name}.{key}", "secrets must not be in the config: use *_env or *_file")
         if key not in allowed:
             raise ConfigError(where, f"{name}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        if key in ("password", "url", "secret"):
-            raise ConfigError(where, f"{name}.{key}", "secrets must not be in the config: use *_env or *_file")
     return table
 
 
