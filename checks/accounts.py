@@ -76,7 +76,7 @@ def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp,
 
 
 @check(
-    id="IDA-ACCT-001", title="Enabled account with no sign-in for 90 days (stale account)", severity=Severity.HIGH,
+    id="IDA-ACCT-001", title="Enabled account with no recent sign-in (stale; default 90 days)", severity=Severity.HIGH,
     rationale="""Accounts of departed or long-absent staff are the quietest way in: nobody notices an MFA prompt, a
     new inbox rule or a forwarding address on a mailbox nobody reads. A password reused from a breached site
     opens it and the attacker can read and forward patient mail for months.""",
@@ -133,7 +133,7 @@ def global_admin_count(data: AuditData, settings: CheckSettings) -> pd.DataFrame
 
 
 @check(
-    id="IDA-ACCT-003", title="Guest account with no sign-in for 90 days", severity=Severity.MEDIUM,
+    id="IDA-ACCT-003", title="Guest account with no recent sign-in (default 90 days)", severity=Severity.MEDIUM,
     rationale="""A guest invited for one project keeps access to the Teams, SharePoint sites and shared mailboxes it
     was given long after the project ends. Nobody at your organisation notices when its home account is
     compromised and used to pull shared patient files.""",
@@ -173,7 +173,7 @@ def guest_with_role(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     held["label"] = held["role_name"].where(held["role_name"] != "", held["role_id"]) \
         + np.where(held["assignment"].str.casefold() == "eligible", " (PIM-eligible)", "")
     summary = held.groupby("user_id")["label"].agg(lambda s: ", ".join(sorted(set(s))))
-    roles_of = guests["user_id"].map(summary)
+    roles_of = guests["user_id"].map(summary).astype(object)
     has = roles_of.notna()
     return result_frame(pd.DataFrame({
         "subject_id": guests["user_id"], "subject": _labels(guests),

@@ -269,7 +269,8 @@ def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.Dat
     publishes gets access to Gmail and Drive data without an admin review — a path for a phished account to plant
     a script that keeps reading mail.""",
     remediation="""Admin console > Security > Access and data control > API controls > Settings > uncheck 'Trust
-    internal apps'; trust reviewed internal apps individually.""",
+    internal apps'; trust reviewed internal apps individually. Check with `gam print policies query
+    "setting.type.matches('api_controls')"`.""",
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_internal_apps_trusted",),

@@ -340,7 +340,7 @@ def _google_setting_check(data: AuditData, key: str, bad: set[str], fail_text: s
     page that asks for the code turns a phished password into a full Gmail and Drive session.""",
     remediation="""Admin console > Security > Authentication > 2-Step Verification > Allowed methods: 'Any except
     verification codes via text, phone call' (or 'Only security key'). Check with
-    `gam print policies filter "setting.type.matches('security.two_step_verification_enforcement_factor')"`.""",
+    `gam print policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`.""",
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_NO_SMS, R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_allowed_factors",),
@@ -356,7 +356,7 @@ def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.Dat
     rationale="""'Trust this device' lets a browser skip the second factor for good. Session-cookie theft or a
     shared clinic workstation then gives an attacker Gmail without any MFA challenge.""",
     remediation="""Admin console > Security > Authentication > 2-Step Verification > uncheck 'Allow user to trust
-    the device'. Check with `gam print policies filter
+    the device'. Check with `gam print policies query
     "setting.type.matches('security.two_step_verification_device_trust')"`.""",
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_TRUST_DEVICE, R.T_VALID_CLOUD),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -373,7 +373,7 @@ def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFram
     rationale="""Less secure apps sign in with the password alone over IMAP/POP/SMTP, bypassing 2-Step
     Verification entirely: a sprayed or phished password downloads the whole mailbox.""",
     remediation="""Admin console > Security > Access and data control > Less secure apps > 'Disable access to less
-    secure apps (Recommended)'. Check with `gam print policies filter
+    secure apps (Recommended)'. Check with `gam print policies query
     "setting.type.matches('security.less_secure_apps')"`.""",
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.T_SPRAY, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,

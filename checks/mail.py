@@ -358,7 +358,7 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
     rationale="""IMAP and POP let any mail client download the whole mailbox. With a stolen app password or OAuth
     token an attacker syncs years of patient mail to their own machine, outside every Gmail control.""",
     remediation="""Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access: uncheck
-    both (or restrict IMAP to approved mail clients). Check with `gam print policies filter
+    both (or restrict IMAP to approved mail clients). Check with `gam print policies query
     "setting.type.matches('gmail.imap_access')"`.""",
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,

@@ -1,0 +1,168 @@
+"""Mail checks: failing, passing and unknown cases, plus the inside/outside edge cases forwarding depends on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from checks.common import INSIDE, OUTSIDE, UNDECIDED, classify_domain, recipient_domain
+from idaudit.engine import CheckSettings
+from tests.checkkit import Case, Tenant, cases_param, run, status
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+PARTNER = CheckSettings(now=NOW, trusted_domains=frozenset({"questlab.com"}))
+
+
+def _t(provider: str = "microsoft") -> Tenant:
+    return Tenant(provider).domains("clinic.org", "clinic.onmicrosoft.com").user("u1", "nurse@clinic.org")
+
+
+CASES = [
+    # IDA-MAIL-001 inbox rule forwarding outside
+    Case("IDA-MAIL-001", "fail", lambda: _t().forward("u1", "drop@gmail.com", rule_name="Invoices").build(),
+         "u1:r1", "rule 'Invoices' forwards to 'drop@gmail.com' (outside)"),
+    Case("IDA-MAIL-001", "fail", lambda: _t().forward("u1", "x@evil.net", mechanism="inbox_rule_redirect").build(),
+         "u1:r1", "redirects to", name="redirect"),
+    Case("IDA-MAIL-001", "fail", lambda: _t().forward("u1", "x@evil.net",
+                                                      mechanism="inbox_rule_forward_attachment").build(),
+         "u1:r1", "forwards as attachment", name="forward-as-attachment"),
+    Case("IDA-MAIL-001", "pass", lambda: _t().forward("u1", "frontdesk@clinic.org").build(), "u1:r1", "(inside)"),
+    Case("IDA-MAIL-001", "pass", lambda: _t().forward("u1", "lab@questlab.com").build(), "u1:r1",
+         "trusted partner domain", settings=PARTNER, name="trusted-partner"),
+    Case("IDA-MAIL-001", "pass", lambda: _t().forward("u1", "x@evil.net", enabled=False).build(), "u1:r1",
+         "rule is disabled", confidence="medium", name="disabled-rule"),
+    Case("IDA-MAIL-001", "pass", lambda: _t().rule("u1", "r9", "Move newsletters", hide_action="move_to:archive")
+         .build(), "tenant", "1 rules examined", name="no-forwarding-rules"),
+    Case("IDA-MAIL-001", "unknown", lambda: _t().forward("u1", "John Smith", recipient_domain="").build(), "u1:r1",
+         "no SMTP address", name="display-name-only-recipient"),
+    Case("IDA-MAIL-001", "unknown", lambda: _t().missing("domains", "domains: forbidden — grant Domain.Read.All")
+         .build(), "*", "Domain.Read.All"),
+    Case("IDA-MAIL-001", "unknown", lambda: _t().partial("forwarding", u1="inboxRules: timeout").build(), "u1",
+         "inboxRules: timeout", name="partial-collection"),
+    Case("IDA-MAIL-001", "unknown", lambda: _t().section("inboxRules", "forbidden", "grant MailboxSettings.Read")
+         .build(), "tenant", "MailboxSettings.Read", name="rules-section-forbidden-is-not-a-pass"),
+    Case("IDA-MAIL-001", "fail", lambda: _t("google").forward("u1", "me@yahoo.com", mechanism="gmail_filter_forward",
+                                                              rule_id="f1", rule_name="filter").build(),
+         "u1:f1", "filter forwards to", name="google-filter"),
+    # IDA-MAIL-002 hiding rules
+    Case("IDA-MAIL-002", "fail", lambda: _t().rule("u1", "r1", ".", hide_action="move_to:RSS Feeds",
+                                                   conditions="subject or body contains 'invoice', 'payment'")
+         .build(), "u1:r1", "meaningless rule name '.'"),
+    Case("IDA-MAIL-002", "fail", lambda: _t().rule("u1", "r1", "cleanup", hide_action="delete",
+                                                   conditions="subject contains 'password reset'").build(),
+         "u1:r1", "password", name="delete-on-password"),
+    Case("IDA-MAIL-002", "pass", lambda: _t().rule("u1", "r1", "Newsletters", hide_action="move_to:Archive",
+                                                   conditions="from news@vendor.com").build(), "u1:r1",
+         "ordinary filing", confidence="medium"),
+    Case("IDA-MAIL-002", "pass", lambda: _t().rule("u1", "r1", "Team", conditions="from boss").build(), "tenant",
+         "no rule deletes", name="no-hiding-rules"),
+    Case("IDA-MAIL-002", "unknown", lambda: _t().missing("mail_rules").build(), "*", "not collected"),
+    # IDA-MAIL-003 mailbox forwarding
+    Case("IDA-MAIL-003", "fail", lambda: _t().forward("u1", "smtp:Me@Gmail.com", mechanism="mailbox_forwarding",
+                                                      rule_id="", recipient_domain="", keeps_copy=False).build(),
+         "u1", "keeps NO copy"),
+    Case("IDA-MAIL-003", "pass", lambda: _t().forward("u1", "billing@sub.clinic.org",
+                                                      mechanism="mailbox_forwarding", rule_id="").build(),
+         "u1", "(inside)", name="subdomain-is-inside"),
+    Case("IDA-MAIL-003", "pass", lambda: _t().build(), "tenant", "no mailbox has forwarding"),
+    Case("IDA-MAIL-003", "unknown", lambda: _t().section("exchange.mailboxes", "forbidden",
+                                                         "Exchange.ManageAsApp not granted").build(),
+         "tenant", "Exchange.ManageAsApp", name="exchange-not-collected"),
+    Case("IDA-MAIL-003", "fail", lambda: _t("google").forward("u1", "me@yahoo.com", mechanism="gmail_auto_forward",
+                                                              rule_id="").build(), "u1",
+         "Gmail automatic forwarding", name="google-auto-forward"),
+    # IDA-MAIL-004 tenant external forwarding
+    Case("IDA-MAIL-004", "fail", lambda: _t().setting("external_auto_forwarding", "on")
+         .setting("remote_domain_default_auto_forward", "true").build(), "tenant", "AutoForwardingMode On"),
+    Case("IDA-MAIL-004", "fail", lambda: _t().setting("external_auto_forwarding", "on")
+         .setting_gap("remote_domain_default_auto_forward", "exchange.remoteDomains: forbidden").build(),
+         "tenant", "not collected", confidence="medium", name="on-remote-unknown"),
+    Case("IDA-MAIL-004", "pass", lambda: _t().setting("external_auto_forwarding", "automatic").build(), "tenant",
+         "blocks"),
+    Case("IDA-MAIL-004", "pass", lambda: _t().setting("external_auto_forwarding", "on")
+         .setting("remote_domain_default_auto_forward", "false").build(), "tenant", "remote domain '*' blocks",
+         confidence="medium", name="remote-domain-blocks"),
+    Case("IDA-MAIL-004", "unknown", lambda: _t().setting_gap("external_auto_forwarding",
+                                                             "exchange.outboundSpamPolicies: error").build(),
+         "tenant", "outboundSpamPolicies"),
+    Case("IDA-MAIL-004", "fail", lambda: _t("google").setting("external_auto_forwarding", "on").build(), "tenant",
+         "gmail.auto_forwarding", name="google-on"),
+    # IDA-MAIL-005 transport rules
+    Case("IDA-MAIL-005", "fail", lambda: _t().forward("", "archive@mailvault.io", mechanism="transport_rule",
+                                                      rule_id="t1", rule_name="Copy all").build(),
+         "transport:t1", "transport rule 'Copy all'"),
+    Case("IDA-MAIL-005", "pass", lambda: _t().forward("", "audit@clinic.org", mechanism="transport_rule",
+                                                      rule_id="t1").build(), "transport:t1", "(inside)"),
+    Case("IDA-MAIL-005", "unknown", lambda: _t().section("exchange.transportRules", "error", "timeout").build(),
+         "tenant", "timeout"),
+    # Google flags
+    Case("IDA-MAIL-006", "fail", lambda: Tenant("google").setting("google_mail_delegation", "true").build(),
+         "tenant", "delegate"),
+    Case("IDA-MAIL-006", "pass", lambda: Tenant("google").setting("google_mail_delegation", "false").build(),
+         "tenant", "off"),
+    Case("IDA-MAIL-006", "unknown", lambda: Tenant("google").build(), "tenant", "not collected"),
+    Case("IDA-MAIL-007", "fail", lambda: Tenant("google").setting("google_imap_pop", "true").build(), "tenant",
+         "IMAP"),
+    Case("IDA-MAIL-007", "pass", lambda: Tenant("google").setting("google_imap_pop", "false").build(), "tenant",
+         "off"),
+    Case("IDA-MAIL-007", "unknown", lambda: Tenant("google").setting_gap("google_imap_pop", "policies: forbidden")
+         .build(), "tenant", "forbidden"),
+]
+
+
+@cases_param(CASES)
+def test_case(case: Case) -> None:
+    case.verify()
+
+
+INSIDE_SET = frozenset({"clinic.org", "partner.com"})
+
+
+@pytest.mark.parametrize(("domain", "expected"), [
+    ("clinic.org", INSIDE),
+    ("CLINIC.ORG", INSIDE),  # case
+    ("mail.clinic.org", INSIDE),  # subdomain
+    ("a.b.clinic.org.", INSIDE),  # nested subdomain, trailing dot
+    ("evilclinic.org", OUTSIDE),  # suffix without a dot boundary is NOT a subdomain
+    ("clinic.org.evil.com", OUTSIDE),  # verified domain as a prefix
+    ("gmail.com", OUTSIDE),
+    ("partner.com", INSIDE),  # trusted partner
+    ("", UNDECIDED),  # display-name-only recipient
+    ("localhost", UNDECIDED),
+])
+def test_classify_domain(domain: str, expected: str) -> None:
+    assert classify_domain(domain, INSIDE_SET) == expected
+
+
+@pytest.mark.parametrize(("recipient", "given", "expected"), [
+    ("Ann <ann@Clinic.org>", "", "clinic.org"),
+    ("smtp:x@Gmail.com", "", "gmail.com"),
+    ("SMTP:x@gmail.com", "", "gmail.com"),
+    ("John Smith", "", ""),
+    ("/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=abc", "", ""),
+    ("a@b@c.com", "", ""),
+    ("whatever", "Given.Org", "given.org"),
+])
+def test_recipient_domain(recipient: str, given: str, expected: str) -> None:
+    assert recipient_domain(recipient, given) == expected
+
+
+def test_mixed_recipients_one_outside_fails_the_rule_and_names_it() -> None:
+    data = (_t().forward("u1", "desk@clinic.org", rule_name="Copy").forward("u1", "x@proton.me", rule_name="Copy")
+            .build())
+    got = run(data, "IDA-MAIL-001")
+    assert status(got, "u1:r1") == "fail"
+    ev = got[got["subject_id"] == "u1:r1"].iloc[0]["evidence"]
+    assert "'x@proton.me' (outside)" in ev and "'desk@clinic.org' (inside)" in ev
+
+
+def test_unverified_domain_counts_as_outside() -> None:
+    data = (Tenant().domains("clinic.org", unverified=("clinic-old.org",)).user("u1")
+            .forward("u1", "me@clinic-old.org").build())
+    assert status(run(data, "IDA-MAIL-001"), "u1:r1") == "fail"
+
+
+def test_forwarding_subject_names_the_user_and_rule() -> None:
+    got = run(_t().forward("u1", "x@evil.net", rule_name="=HYPERLINK(\"x\")").build(), "IDA-MAIL-001")
+    assert got.iloc[0]["subject"] == "nurse@clinic.org: rule '=HYPERLINK(\"x\")'"  # untrusted text stays text
