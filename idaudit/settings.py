@@ -25,4 +25,10 @@ TENANT_SETTINGS: dict[str, str] = {
     "google_mail_delegation": "true | false — users may delegate mailbox access (root OU)",
     "google_imap_pop": "true | false — IMAP or POP access enabled (root OU)",
     "google_internal_apps_trusted": "true | false — internal apps trusted automatically",
+    "google_auto_forwarding_ous": "'; '-joined OU paths where Gmail automatic forwarding is allowed (Policy API, "
+                                  "resolved per OU; '' = none)",
+    "google_less_secure_apps_ous": "'; '-joined OU paths where less secure apps are allowed ('' = none)",
+    "google_telephony_ous": "'; '-joined OU paths whose allowed 2SV factors include SMS / voice codes (factor set "
+                            "ALL; '' = none)",
+    "google_device_trust_ous": "'; '-joined OU paths where users may skip 2SV on trusted devices ('' = none)",
 }

@@ -147,11 +147,11 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
         run.progress.section_finished(name, "error")
         return
     forbidden = 0
-    for uid, (response, exc) in results.items():
-        if exc is None:
+    for uid, (response, error) in results.items():
+        if error is None:
             data[uid] = (response or {}).get("items") or []
         else:
-            failure = classify(exc, f"tokens of user {uid}", SCOPE_TOKENS)
+            failure = classify(error, f"tokens of user {uid}", SCOPE_TOKENS)
             forbidden += failure.status is SectionStatus.FORBIDDEN
             failed[uid] = failure.detail
     run.progress.advance(len(users))
@@ -222,16 +222,16 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
                     uid, section = cid.split("|", 1)
                     failed[section][uid] = detail
                 results = {}
-            for cid, (response, exc) in results.items():
+            for cid, (response, error) in results.items():
                 uid, section = cid.split("|", 1)
-                if exc is None:
+                if error is None:
                     key = _GMAIL_ITEMS.get(section)
                     data[section][uid] = (response or {}).get(key) or [] if key else (response or {})
-                elif isinstance(exc, HttpError) and exc.resp.status == 400 and \
-                        error_reason(exc)[0] in NO_MAILBOX_REASONS:
+                elif isinstance(error, HttpError) and error.resp.status == 400 and \
+                        error_reason(error)[0] in NO_MAILBOX_REASONS:
                     data[section][uid] = None  # no Gmail for this user: nothing to forward
                 else:
-                    failed[section][uid] = classify(exc, section, SCOPE_GMAIL_SETTINGS).detail
+                    failed[section][uid] = classify(error, section, SCOPE_GMAIL_SETTINGS).detail
         run.progress.advance(len(chunk))
 
     with ThreadPoolExecutor(max_workers=run.options.workers, thread_name_prefix="gmail") as pool:

@@ -65,8 +65,8 @@ def parse_service_account(text: str, where: str) -> dict[str, Any]:
     """Validate a service-account key JSON; `where` names the file or variable in every error."""
     try:
         info = json.loads(text)
-    except ValueError as exc:
-        raise CollectionError(f"{where}: not valid JSON ({exc.msg})") from None
+    except json.JSONDecodeError as exc:
+        raise CollectionError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(info, dict):
         raise CollectionError(f"{where}: a service account key must be a JSON object")
     if info.get("type") != "service_account":

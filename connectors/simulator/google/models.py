@@ -284,14 +284,14 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
             t.gmail[uid] = _gmail_settings(p, org, delegates)
         else:
             t.gmail[uid] = None
-    for g in org.groups:
-        for h in g.roles:
+    for grp in org.groups:
+        for h in grp.roles:
             if h.assignment == "active" and h.role in ROLE_MAP:
                 rid = role_ids[ROLE_MAP[h.role][0]]
-                group_key = _digits(org.seed, "group", g.id, n=17)
+                group_key = _digits(org.seed, "group", grp.id, n=17)
                 t.role_assignments.append({"kind": "admin#directory#roleAssignment",
-                                           "etag": f'"{_token("ra", g.id, rid, n=27)}"',
-                                           "roleAssignmentId": _digits("ra", g.id, rid, n=17), "roleId": rid,
+                                           "etag": f'"{_token("ra", grp.id, rid, n=27)}"',
+                                           "roleAssignmentId": _digits("ra", grp.id, rid, n=17), "roleId": rid,
                                            "assignedTo": group_key, "assigneeType": "group",
                                            "scopeType": "CUSTOMER"})
 
