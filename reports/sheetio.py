@@ -10,6 +10,7 @@ starts with "=" into a formula and "#N/A" into an error value; `SheetWriter.row`
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,53 @@ def status_cell(status: str) -> Styled:
     return Styled(status, fill=STATUS_FILLS.get(status))
 
 
+@dataclass(frozen=True)
+class ForcedText:
+    """Cleaned text openpyxl would store as a formula or error value: written as an explicit string cell."""
+
+    text: str
+
+
+def _prepare(value: Any) -> Any:
+    v = plain_value(value)
+    if isinstance(v, str):
+        if not v:
+            return None  # an empty cell, not an empty string: cheaper, and reads the same
+        if needs_forced_string(v):
+            return ForcedText(v)
+    return v
+
+
+def prepare_column(values: Sequence[Any]) -> list[Any]:
+    """Clean a whole column once per distinct value (check ids, titles and statuses repeat on every row)."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        try:
+            hit = cache[v]
+        except (KeyError, TypeError):
+            hit = _prepare(v)
+            with contextlib.suppress(TypeError):  # unhashable values are simply not cached
+                cache[v] = hit
+        out.append(hit)
+    return out
+
+
+def colour_rules(ws: WriteOnlyWorksheet, column: str, last_row: int, fills: dict[str, PatternFill],
+                 fonts: dict[str, Font] | None = None) -> None:
+    """Colour a column by its value with conditional formatting: no per-cell style, and the colour follows
+    the value if the reader edits it."""
+    from openpyxl.formatting.rule import CellIsRule
+
+    rng = f"{column}2:{column}{max(last_row, 2)}"
+    for value, fill in fills.items():
+        colour = fill.fgColor.rgb
+        dxf_fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+        font = (fonts or {}).get(value)
+        ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=[f'"{value}"'], fill=dxf_fill,
+                                                      font=font))
+
+
 class SheetWriter:
     """Rows into one write-only worksheet, counting them so callers can place charts and ranges."""
 
@@ -115,6 +163,21 @@ class SheetWriter:
     def rows(self, rows: Iterable[Iterable[Any]]) -> None:
         for r in rows:
             self.row(r)
+
+    def prepared_rows(self, columns: Sequence[list[Any]]) -> None:
+        """Fast path for big sheets: columns already passed through `prepare_column`, written as they are."""
+        append = self.ws.append
+        n = 0
+        for row in zip(*columns, strict=True):
+            append([self._forced(v) if type(v) is ForcedText else v for v in row])
+            n += 1
+        self.rows_written += n
+
+    def _forced(self, value: ForcedText) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=None)
+        cell.value = value.text
+        cell.data_type = "s"
+        return cell
 
     def _cell(self, idx: int, value: Any) -> Any:
         if isinstance(value, Styled):

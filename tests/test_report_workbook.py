@@ -75,9 +75,13 @@ def test_findings_sheet_filter_freeze_colours_and_reader_status(workbook: tuple[
     assert ws.auto_filter.ref == "A1:N22"
     statuses = _column(ws, "Status")
     assert statuses[0] == "fail" and statuses.count("fail") == 10 and statuses.count("unknown") == 1
-    # Worst first: the critical forwarding rule heads the sheet, coloured dark red.
-    assert ws["C2"].value == "critical" and ws["C2"].fill.fgColor.rgb.endswith("C00000")
-    assert ws["D2"].fill.fgColor.rgb.endswith("F8CBAD")
+    # Worst first: the critical forwarding rule heads the sheet; colours come from conditional formatting on
+    # the Severity and Status columns (they follow the value if the reader edits it).
+    assert ws["C2"].value == "critical"
+    rules = {(str(cf.sqref), r.formula[0]): r.dxf.fill.fgColor.rgb for cf in ws.conditional_formatting
+             for r in cf.rules}
+    assert rules[("C2:C22", '"critical"')].endswith("C00000")
+    assert rules[("D2:D22", '"fail"')].endswith("F8CBAD")
     dv = ws.data_validations.dataValidation
     assert len(dv) == 1 and "Accepted risk" in dv[0].formula1 and str(dv[0].sqref) == "M2:M22"
     unknown = next(r for r in _rows(ws) if r[3] == "unknown")
