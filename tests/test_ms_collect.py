@@ -1,0 +1,191 @@
+"""The Microsoft connector end to end: the real msal and the real msgraph-sdk adapter over loopback TLS against
+the simulator (connectors/simulator). No mocks: sign-in, paging, $batch, throttling and faults are the simulator's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.microsoft.collect import collect_microsoft, run_coroutine
+from idaudit.errors import CollectionError
+from idaudit.snapshot import SectionStatus, load_snapshot
+from tests.conftest_ms import SCALE, options_for
+
+simulator = pytest.importorskip("connectors.simulator")
+try:
+    simulator.MicrosoftSimulator  # noqa: B018 - lazy attribute: present once the simulator lands
+except (AttributeError, ImportError):  # pragma: no cover
+    pytest.skip("connectors.simulator.MicrosoftSimulator not available yet", allow_module_level=True)
+
+@pytest.fixture(scope="module")
+def org() -> Any:
+    return simulator.build_organisation(users=60, seed=11)
+
+
+@pytest.fixture(scope="module")
+def sim(org: Any) -> Any:
+    s = simulator.MicrosoftSimulator(org, time_scale=SCALE)
+    with s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def full_snapshot(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ms") / "snap"
+    return collect_microsoft(options_for(sim), out, progress=False)
+
+
+def test_full_collection_equals_the_rendered_snapshot(full_snapshot: Path, org: Any,
+                                                      tmp_path: Path) -> None:
+    snap = load_snapshot(full_snapshot)
+    assert snap.manifest.complete
+    assert snap.manifest.provider == "microsoft"
+    bad = {n: (r.status.value, r.detail) for n, r in snap.manifest.sections.items() if not r.usable}
+    assert not bad, bad
+    expected = load_snapshot(simulator.render_microsoft_snapshot(org, tmp_path / "rendered"))
+    assert snap.manifest.tenant_id == expected.manifest.tenant_id
+    assert snap.manifest.tenant_name == expected.manifest.tenant_name
+    for name, rec in expected.manifest.sections.items():
+        assert name in snap.manifest.sections, f"section {name} not collected"
+        assert snap.manifest.sections[name].status is rec.status, name
+        if rec.usable:
+            assert snap.raw[name] == expected.raw[name], f"section {name} differs from what the simulator serves"
+
+
+def test_snapshot_files_are_owner_only(full_snapshot: Path) -> None:
+    assert (full_snapshot.stat().st_mode & 0o777) == 0o700
+    for f in full_snapshot.iterdir():
+        assert (f.stat().st_mode & 0o777) == 0o600, f.name
+
+
+def test_user_without_mailbox_is_not_a_failure(full_snapshot: Path, org: Any) -> None:
+    snap = load_snapshot(full_snapshot)
+    no_mailbox = [p.id for p in org.people if not p.has_mailbox]
+    assert no_mailbox, "the organisation should have people without a mailbox (guests)"
+    for section in ("inboxRules", "mailboxSettings"):
+        rec = snap.section(section)
+        assert rec is not None and rec.usable
+        assert not rec.failed_subjects
+        for pid in no_mailbox:
+            assert snap.raw[section][pid] is None
+    with_mailbox = next(p for p in org.people if p.has_mailbox)
+    assert isinstance(snap.raw["inboxRules"][with_mailbox.id], list)
+
+
+def test_certificate_sign_in(sim: Any, tmp_path: Path) -> None:
+    opts = options_for(sim, certificate_path=Path(sim.certificate_pem_path))
+    snap = load_snapshot(collect_microsoft(opts, tmp_path / "s", progress=False, sections=["domains"]))
+    assert snap.section("domains") is not None and snap.section("domains").usable
+    assert set(snap.manifest.sections) == {"domains"}
+
+
+def test_wrong_secret_is_a_clear_error_without_the_secret(sim: Any, tmp_path: Path) -> None:
+    wrong = "Not-The-Secret-~8Q"
+    with pytest.raises(CollectionError) as info:
+        collect_microsoft(options_for(sim, client_secret=wrong), tmp_path / "s", progress=False)
+    text = str(info.value)
+    assert "AADSTS7000215" in text
+    assert wrong not in text and sim.client_secret not in text
+    assert not (tmp_path / "s" / "manifest.json").exists()
+
+
+def test_no_secret_or_token_in_debug_logs(sim: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    collect_microsoft(options_for(sim), tmp_path / "s", progress=False, sections=["domains", "inboxRules"])
+    text = caplog.text
+    assert "domains" in text or "HTTP Request" in text  # debug logging really happened
+    assert sim.client_secret not in text
+    assert "Bearer ey" not in text and "access_token\": \"ey" not in text
+
+
+def test_token_cache_is_owner_only_and_reused(sim: Any, tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "msal.json"
+    opts = options_for(sim, token_cache_path=cache)
+    collect_microsoft(opts, tmp_path / "a", progress=False, sections=["domains"])
+    assert (cache.stat().st_mode & 0o777) == 0o600
+    assert sim.client_secret not in cache.read_text()
+    before = sim.stats.get("token_requests", None) if isinstance(sim.stats, dict) else getattr(
+        sim.stats, "token_requests", None)
+    collect_microsoft(opts, tmp_path / "b", progress=False, sections=["domains"])
+    after = sim.stats.get("token_requests", None) if isinstance(sim.stats, dict) else getattr(
+        sim.stats, "token_requests", None)
+    if before is None:
+        pytest.skip("simulator stats do not count token requests")
+    assert after == before, "the cached token should have been reused"
+
+
+def test_keyboard_interrupt_leaves_an_incomplete_manifest(sim: Any, tmp_path: Path) -> None:
+    class Interrupting:
+        def section_started(self, name: str, total: int | None = None) -> None:
+            if name == "perUserMfaState":
+                raise KeyboardInterrupt
+
+        def advance(self, n: int = 1) -> None:
+            pass
+
+        def section_finished(self, name: str, status: str) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    with pytest.raises(KeyboardInterrupt):
+        collect_microsoft(options_for(sim), tmp_path / "s", progress=Interrupting())
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["complete"] is False
+    assert "users" in manifest["sections"] and "perUserMfaState" not in manifest["sections"]
+
+
+def test_paging_follows_next_links_and_select_is_honoured(sim: Any, org: Any) -> None:
+    from connectors.microsoft.auth import MsalAccessTokenProvider, MsalSignIn
+    from connectors.microsoft.graph import GraphClient
+    from connectors.microsoft.http import AdapterTransport, build_http_client
+
+    opts = options_for(sim)
+    sign_in = MsalSignIn(opts)
+
+    async def run() -> tuple[list[Any], dict[str, int]]:
+        stats: dict[str, int] = {}
+        client = build_http_client(opts.ca_bundle, 30, 4, SCALE, stats)
+        try:
+            transport = AdapterTransport(client, MsalAccessTokenProvider(sign_in, opts.graph_scope, sim.graph_url),
+                                         sim.graph_url, SCALE, stats)
+            graph = GraphClient(transport, sim.graph_url, time_scale=SCALE)
+            users = await graph.get_all("users", params={"$select": "id,displayName", "$top": "7"})
+            return users, stats
+        finally:
+            await client.aclose()
+
+    users, stats = run_coroutine(run())
+    assert len(users) == len(org.people)
+    assert len({u["id"] for u in users}) == len(users)
+    assert stats["requests"] >= -(-len(org.people) // 7)  # one request per page at least
+    assert all(set(u) <= {"id", "displayName", "@odata.type"} for u in users)
+    assert all("accountEnabled" not in u for u in users)
+
+
+@pytest.mark.skipif(os.environ.get("IDAUDIT_SKIP_SLOW") == "1", reason="slow tests disabled")
+def test_unlicensed_tenant_falls_back(org: Any, tmp_path: Path) -> None:
+    with simulator.MicrosoftSimulator(org, time_scale=SCALE, licences={"p1": False, "p2": False}) as s:
+        path = collect_microsoft(options_for(s), tmp_path / "s", progress=False,
+                                 sections=["users", "signInActivity", "userRegistrationDetails",
+                                           "authenticationMethods", "conditionalAccessPolicies",
+                                           "roleEligibilities"])
+    snap = load_snapshot(path)
+    status = {n: r.status for n, r in snap.manifest.sections.items()}
+    assert status["users"] is SectionStatus.OK
+    assert status["signInActivity"] is SectionStatus.UNLICENSED
+    assert "P1" in snap.section("signInActivity").detail
+    assert status["userRegistrationDetails"] is SectionStatus.UNLICENSED
+    assert status["authenticationMethods"] is SectionStatus.OK
+    assert len(snap.raw["authenticationMethods"]) == len(org.people) - len(
+        snap.section("authenticationMethods").failed_subjects)
+    assert status["conditionalAccessPolicies"] is SectionStatus.UNLICENSED
+    assert status["roleEligibilities"] is SectionStatus.UNLICENSED
+    assert all("signInActivity" not in u for u in snap.raw["users"])
