@@ -94,7 +94,7 @@ SUSPICIOUS_RULE_WORDS: tuple[str, ...] = (
     "password", "security", "secure", "phish", "hack", "compromise", "suspicious", "fraud", "verify",
     "mfa", "helpdesk", "help desk", "it support", "do not open", "spam", "scam", "urgent",
 )
-_SUSPICIOUS_WORD_RE = re.compile(
+SUSPICIOUS_WORD_RE = re.compile(
     r"(?<![a-z0-9])(" + "|".join(re.escape(w) for w in SUSPICIOUS_RULE_WORDS) + r")(?![a-z0-9])",
     re.IGNORECASE)
 # Folders where hidden mail is never looked at (attackers' favourites first).
@@ -324,7 +324,7 @@ def truthy(value: str | None) -> bool | None:
 
 
 def suspicious_words(text: str) -> list[str]:
-    return sorted({m.group(1).casefold() for m in _SUSPICIOUS_WORD_RE.finditer(text or "")})
+    return sorted({m.group(1).casefold() for m in SUSPICIOUS_WORD_RE.finditer(text or "")})
 
 
 def meaningless_name(name: str) -> bool:

@@ -7,29 +7,25 @@ without an SMTP address cannot be placed and is reported `unknown`, never inside
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from checks import references as R
 from checks.common import (
     FAIL,
     HIGH,
-    INSIDE,
     MEDIUM,
-    OUTSIDE,
     PASS,
-    UNDECIDED,
     UNKNOWN,
-    classify_recipients,
     inside_domains,
-    meaningless_name,
     missing_subject_rows,
     section_gap,
     setting_or_none,
-    suspicious_words,
     tenant_row,
     truthy,
     user_labels,
 )
+from checks.mailflow import grouped_parts, hiding_markers, place, verdicts
 from idaudit.engine import CheckSettings, check, result_frame
 from idaudit.model import Provider, Severity, SubjectKind
 from idaudit.tables import AuditData
@@ -51,38 +47,17 @@ RULE_SECTIONS = {"microsoft": ("inboxRules",), "google": ("gmail.filters",)}
 MAILBOX_SECTIONS = {"microsoft": ("exchange.mailboxes",), "google": ("gmail.autoForwarding",)}
 
 
-def _is_true(value: object) -> bool:
-    """True only for a known true value (pandas NA is neither true nor false)."""
-    return value is not None and value is not pd.NA and value == True  # noqa: E712
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["subject_id", "subject", "status", "evidence", "confidence"])
 
 
-def _is_false(value: object) -> bool:
-    return value is not None and value is not pd.NA and value == False  # noqa: E712
-
-
-def _placed(recipients: pd.DataFrame, inside: frozenset[str], trusted: frozenset[str]) -> pd.DataFrame:
-    """Adds `where` (inside/outside/unknown) and a readable `shown` per recipient row."""
-    out = recipients.copy()
-    out["where"] = classify_recipients(out["recipient"], out["recipient_domain"], inside)
-    verified_only = inside - trusted
-    out["partner"] = classify_recipients(out["recipient"], out["recipient_domain"], verified_only) != INSIDE
-    note = out["where"].map({OUTSIDE: "outside", UNDECIDED: "no SMTP address: cannot tell inside or outside",
-                             INSIDE: "inside"}).astype(str)
-    note = note.where(~((out["where"] == INSIDE) & out["partner"]), "trusted partner domain")
-    name = out["recipient"].where(out["recipient"].str.strip() != "", "(empty recipient)")
-    out["shown"] = "'" + name + "' (" + note + ")"
-    return out
-
-
-def _judge(group: pd.DataFrame) -> tuple[str, str]:
-    """(status, confidence) for one rule or mailbox given its recipients' placement and enabled flag."""
-    enabled = group["enabled"].fillna(True).astype(bool).any()
-    where = set(group["where"])
-    if OUTSIDE in where:
-        return (FAIL, HIGH) if enabled else (PASS, MEDIUM)
-    if UNDECIDED in where:
-        return UNKNOWN, HIGH
-    return PASS, HIGH
+def _combine(found: pd.DataFrame, extra: list[dict[str, str]]) -> pd.DataFrame:
+    """Per-subject rows plus coverage rows (unknown gaps, or the single 'nothing found' pass)."""
+    if not extra:
+        return result_frame(found)
+    if found.empty:
+        return result_frame(pd.DataFrame(extra))
+    return result_frame(pd.concat([found, pd.DataFrame(extra)], ignore_index=True))
 
 
 def _coverage_rows(data: AuditData, labels: dict[str, str], sections: tuple[str, ...], what: str,
@@ -119,45 +94,23 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     labels = user_labels(data)
     fwd = data.table("forwarding")
     rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
-    rows: list[dict[str, str]] = []
+    found = _empty()
     if not rules.empty:
-        placed = _placed(rules, inside, frozenset(settings.trusted_domains))
-        placed["how"] = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
-        for (user_id, rule_id), group in placed.groupby(["user_id", "rule_id"], sort=True):
-            status, confidence = _judge(group)
-            name = str(group["rule_name"].iloc[0])
-            enabled = group["enabled"].fillna(True).astype(bool).any()
-            parts = [f"{how} {', '.join(g['shown'])}" for how, g in group.groupby("how", sort=True)]
-            evidence = f"rule '{name}' " + "; ".join(parts) + ("" if enabled else " — rule is disabled")
-            rows.append({"subject_id": f"{user_id}:{rule_id}",
-                         "subject": f"{labels.get(str(user_id), user_id)}: rule '{name}'",
-                         "status": status, "evidence": evidence, "confidence": confidence})
+        placed = place(rules, inside, settings.trusted_domains)
+        keys = ["user_id", "rule_id"]
+        how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
+        res = verdicts(placed, keys, grouped_parts(placed, keys, how), " — rule is disabled")
+        who = res["user_id"].map(labels).fillna(res["user_id"]).astype(str)
+        found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
+                              "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
+                              "evidence": "rule '" + res["name"] + "' " + res["evidence"],
+                              "confidence": res["confidence"]})
     examined = "no inbox rule or filter forwards or redirects mail"
     if data.available("mail_rules"):
         examined += f" ({len(data.table('mail_rules'))} rules examined)"
-    rows += _coverage_rows(data, labels, RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
-                           bool(rows), examined)
-    return result_frame(rows)
-
-
-def _hiding_markers(rule: pd.Series) -> list[str]:
-    markers = []
-    words = suspicious_words(f"{rule['rule_name']} {rule['conditions']}")
-    if words:
-        markers.append(f"matches words attackers hide: {', '.join(words)}")
-    if meaningless_name(str(rule["rule_name"])):
-        markers.append(f"meaningless rule name '{rule['rule_name']}'")
-    action = str(rule["hide_action"]).casefold()
-    folder = action.removeprefix("move_to:").strip() if action.startswith("move_to:") else ""
-    if folder in ("rss feeds", "rss subscriptions", "conversation history"):
-        markers.append(f"moves mail to '{folder}', a folder nobody reads")
-    if action == "permanent_delete":
-        markers.append("permanently deletes mail")
-    if not str(rule["conditions"]).strip() and action:
-        markers.append("applies to every incoming message")
-    if _is_true(rule["forwards"]):
-        markers.append("also forwards mail")
-    return markers
+    extra = _coverage_rows(data, labels, RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
+                           not found.empty, examined)
+    return _combine(found, extra)
 
 
 @check(
@@ -179,31 +132,31 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     labels = user_labels(data)
     rules = data.table("mail_rules")
     hiding = rules[rules["hides_mail"].fillna(False).astype(bool)]
-    rows: list[dict[str, str]] = []
-    for rule in hiding.to_dict("records"):
-        markers = _hiding_markers(pd.Series(rule))
-        enabled = not _is_false(rule["enabled"])
-        action = str(rule["hide_action"]) or "hides mail"
-        base = f"rule '{rule['rule_name']}' {action.replace('_', ' ')}" \
-            + (f" when {rule['conditions']}" if str(rule["conditions"]).strip() else "")
-        if markers and enabled:
-            status, confidence, evidence = FAIL, HIGH, f"{base}: {'; '.join(markers)}"
-        elif markers:
-            status, confidence, evidence = PASS, MEDIUM, f"{base}: {'; '.join(markers)} — rule is disabled"
-        else:
-            status, confidence, evidence = PASS, MEDIUM, f"{base}: looks like ordinary filing (no suspicious " \
-                "words, name or folder)"
-        rows.append({"subject_id": f"{rule['user_id']}:{rule['rule_id']}",
-                     "subject": f"{labels.get(str(rule['user_id']), rule['user_id'])}: rule '{rule['rule_name']}'",
-                     "status": status, "evidence": evidence, "confidence": confidence})
-    rows += missing_subject_rows(data, ("mail_rules",), labels, "inbox rules / filters")
+    found = _empty()
+    if not hiding.empty:
+        markers = hiding_markers(hiding)
+        enabled = hiding["enabled"].fillna(True).astype(bool)
+        name, cond = hiding["rule_name"], hiding["conditions"]
+        action = hiding["hide_action"].where(hiding["hide_action"] != "", "hides mail").str.replace("_", " ")
+        when = pd.Series(np.where(cond.str.strip() != "", " when " + cond, ""), index=hiding.index, dtype="str")
+        base = "rule '" + name + "' " + action + when
+        marked = markers != ""
+        status = np.select([marked & enabled, marked], [FAIL, PASS], PASS)
+        evidence = np.select([marked & enabled, marked],
+                             [base + ": " + markers, base + ": " + markers + " — rule is disabled"],
+                             base + ": looks like ordinary filing (no suspicious words, name or folder)")
+        who = hiding["user_id"].map(labels).fillna(hiding["user_id"]).astype(str)
+        found = pd.DataFrame({"subject_id": hiding["user_id"] + ":" + hiding["rule_id"],
+                              "subject": who + ": rule '" + name + "'", "status": status, "evidence": evidence,
+                              "confidence": np.where(status == FAIL, HIGH, MEDIUM)})
+    extra = missing_subject_rows(data, ("mail_rules",), labels, "inbox rules / filters")
     gap = section_gap(data, *RULE_SECTIONS.get(data.provider, ()))
     if gap:
-        rows.append(tenant_row(UNKNOWN, f"inbox rules / filters not collected: {gap}"))
-    elif not hiding.shape[0]:
-        rows.append(tenant_row(PASS, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
-                                     "examined)"))
-    return result_frame(rows)
+        extra.append(tenant_row(UNKNOWN, f"inbox rules / filters not collected: {gap}"))
+    elif hiding.empty:
+        extra.append(tenant_row(PASS, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
+                                      "examined)"))
+    return _combine(found, extra)
 
 
 @check(
@@ -225,22 +178,22 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     labels = user_labels(data)
     fwd = data.table("forwarding")
     boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
-    rows: list[dict[str, str]] = []
+    found = _empty()
     if not boxes.empty:
-        placed = _placed(boxes, inside, frozenset(settings.trusted_domains))
-        for user_id, group in placed.groupby("user_id", sort=True):
-            status, confidence = _judge(group)
-            parts = []
-            for row in group.itertuples(index=False):
-                copy = ", keeps a copy" if _is_true(row.keeps_copy) else \
-                    ", keeps NO copy in the mailbox" if _is_false(row.keeps_copy) else ""
-                off = " (disabled)" if _is_false(row.enabled) else ""
-                parts.append(f"{MAILBOX_MECHANISMS[str(row.mechanism)]} {row.shown}{copy}{off}")
-            rows.append({"subject_id": str(user_id), "subject": labels.get(str(user_id), str(user_id)),
-                         "status": status, "evidence": "; ".join(parts), "confidence": confidence})
-    rows += _coverage_rows(data, labels, MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",
-                           bool(rows), "no mailbox has forwarding set")
-    return result_frame(rows)
+        placed = place(boxes, inside, settings.trusted_domains)
+        keeps, on = placed["keeps_copy"], placed["enabled"]
+        copy = np.select([keeps.fillna(False).astype(bool), ~keeps.fillna(True).astype(bool)],
+                         [", keeps a copy", ", keeps NO copy in the mailbox"], "")
+        off = np.where(~on.fillna(True).astype(bool), " (disabled)", "")
+        part = placed["mechanism"].map(MAILBOX_MECHANISMS).astype(str) + " " + placed["shown"] + copy + off
+        res = verdicts(placed, ["user_id"], part, "")
+        found = pd.DataFrame({"subject_id": res["user_id"],
+                              "subject": res["user_id"].map(labels).fillna(res["user_id"]).astype(str),
+                              "status": res["status"], "evidence": res["evidence"],
+                              "confidence": res["confidence"]})
+    extra = _coverage_rows(data, labels, MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",
+                           not found.empty, "no mailbox has forwarding set")
+    return _combine(found, extra)
 
 
 @check(
@@ -308,23 +261,22 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     inside = inside_domains(data, settings)
     fwd = data.table("forwarding")
     rules = fwd[fwd["mechanism"] == "transport_rule"]
-    rows: list[dict[str, str]] = []
+    found = _empty()
     if not rules.empty:
-        placed = _placed(rules, inside, frozenset(settings.trusted_domains))
-        for rule_id, group in placed.groupby("rule_id", sort=True):
-            status, confidence = _judge(group)
-            name = str(group["rule_name"].iloc[0])
-            enabled = group["enabled"].fillna(True).astype(bool).any()
-            evidence = f"transport rule '{name}' sends mail to {', '.join(group['shown'])}" \
-                + ("" if enabled else " — rule is disabled")
-            rows.append({"subject_id": f"transport:{rule_id}", "subject": f"transport rule '{name}'",
-                         "status": status, "evidence": evidence, "confidence": confidence})
+        placed = place(rules, inside, settings.trusted_domains)
+        how = pd.Series("sends mail to", index=placed.index)
+        res = verdicts(placed, ["rule_id"], grouped_parts(placed, ["rule_id"], how), " — rule is disabled")
+        found = pd.DataFrame({"subject_id": "transport:" + res["rule_id"],
+                              "subject": "transport rule '" + res["name"] + "'", "status": res["status"],
+                              "evidence": "transport rule '" + res["name"] + "' " + res["evidence"],
+                              "confidence": res["confidence"]})
+    extra: list[dict[str, str]] = []
     gap = section_gap(data, "exchange.transportRules")
     if gap:
-        rows.append(tenant_row(UNKNOWN, f"transport rules not collected: {gap}"))
-    elif not rows:
-        rows.append(tenant_row(PASS, "no transport rule redirects or copies mail"))
-    return result_frame(rows)
+        extra.append(tenant_row(UNKNOWN, f"transport rules not collected: {gap}"))
+    elif found.empty:
+        extra.append(tenant_row(PASS, "no transport rule redirects or copies mail"))
+    return _combine(found, extra)
 
 
 def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> pd.DataFrame:

@@ -1,0 +1,106 @@
+"""Vectorised helpers for the mail checks: place every forwarding recipient inside or outside, fold recipients
+into one verdict per rule or mailbox, and spot the markers of an attacker's hiding rule.
+
+Kept apart from checks/mail.py so the check definitions stay readable; everything here works on whole columns
+(a tenant can hold tens of thousands of rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from checks.common import (
+    FAIL,
+    HIGH,
+    INSIDE,
+    MEDIUM,
+    OUTSIDE,
+    PASS,
+    SUSPICIOUS_WORD_RE,
+    UNDECIDED,
+    UNKNOWN,
+    classify_recipients,
+    meaningless_name,
+)
+
+UNREAD_FOLDERS = ("rss feeds", "rss subscriptions", "conversation history")
+
+
+def place(recipients: pd.DataFrame, inside: frozenset[str], trusted: Iterable[str]) -> pd.DataFrame:
+    """Adds `where` (inside / outside / unknown) and a readable `shown` to each recipient row."""
+    out = recipients.copy()
+    out["where"] = classify_recipients(out["recipient"], out["recipient_domain"], inside)
+    verified_only = inside - {d.casefold() for d in trusted}
+    partner = classify_recipients(out["recipient"], out["recipient_domain"], verified_only) != INSIDE
+    note = out["where"].map({OUTSIDE: "outside", UNDECIDED: "no SMTP address: cannot tell inside or outside",
+                             INSIDE: "inside"}).astype(str)
+    note = note.where(~((out["where"] == INSIDE) & partner), "trusted partner domain")
+    name = out["recipient"].where(out["recipient"].str.strip() != "", "(empty recipient)")
+    out["shown"] = "'" + name + "' (" + note + ")"
+    return out
+
+
+def verdicts(placed: pd.DataFrame, keys: list[str], part: pd.Series, disabled_note: str) -> pd.DataFrame:
+    """One row per `keys` group: status, confidence, joined evidence parts, enabled flag, first rule name.
+
+    A group fails when an enabled member sends outside; a disabled one that would is a pass with medium
+    confidence (visible, not leaking); a recipient that cannot be placed makes the group unknown, never pass.
+    """
+    frame = placed[keys].copy()
+    frame["part"] = part.to_numpy()
+    frame["out"] = (placed["where"] == OUTSIDE).to_numpy()
+    frame["und"] = (placed["where"] == UNDECIDED).to_numpy()
+    frame["on"] = placed["enabled"].fillna(True).astype(bool).to_numpy()
+    frame["name"] = placed["rule_name"].to_numpy() if "rule_name" in placed else ""
+    grouped = frame.groupby(keys, sort=True)
+    res = grouped.agg(out=("out", "any"), und=("und", "any"), on=("on", "any"), name=("name", "first"))
+    res["evidence"] = grouped["part"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    res = res.reset_index()
+    res["status"] = np.select([res["out"] & res["on"], res["out"], res["und"]], [FAIL, PASS, UNKNOWN], PASS)
+    res["confidence"] = np.where(res["out"] & ~res["on"], MEDIUM, HIGH)
+    res["evidence"] = res["evidence"] + np.where(res["on"], "", disabled_note)
+    return res
+
+
+def grouped_parts(placed: pd.DataFrame, keys: list[str], how: pd.Series) -> pd.Series:
+    """'forwards to 'a' (outside), 'b' (inside)' per (keys, how): recipients of the same action on one line."""
+    frame = placed[keys].copy()
+    frame["how"] = how.to_numpy()
+    frame["shown"] = placed["shown"].to_numpy()
+    joined = frame.groupby([*keys, "how"], sort=False)["shown"].agg(", ".join).rename("joined").reset_index()
+    merged = frame.merge(joined, on=[*keys, "how"], how="left")
+    return pd.Series((merged["how"] + " " + merged["joined"]).to_numpy(), index=placed.index)
+
+
+def _append(acc: pd.Series, piece: pd.Series) -> pd.Series:
+    sep = np.where((acc != "") & (piece != ""), "; ", "")
+    return acc + sep + piece
+
+
+def hiding_markers(rules: pd.DataFrame) -> pd.Series:
+    """Why each hiding rule looks like an attacker's: suspicious words, meaningless name, unread folder, ..."""
+    names = rules["rule_name"].astype(str)
+    conditions = rules["conditions"].astype(str)
+    action = rules["hide_action"].astype(str).str.casefold().str.strip()
+    found = (names + " " + conditions).str.findall(SUSPICIOUS_WORD_RE)
+    words = found.map(lambda hits: ", ".join(sorted({h.casefold() for h in hits})))
+    idx = rules.index
+    empty = pd.Series("", index=idx, dtype="str")
+    markers = empty.copy()
+    markers = _append(markers, ("matches words attackers hide: " + words).where(words != "", ""))
+    meaningless = names.map(meaningless_name).astype(bool)
+    markers = _append(markers, ("meaningless rule name '" + names + "'").where(meaningless, ""))
+    folder = action.str.replace(r"^move_to:\s*", "", regex=True).where(action.str.startswith("move_to:"), "")
+    unread = folder.isin(UNREAD_FOLDERS)
+    markers = _append(markers, ("moves mail to '" + folder + "', a folder nobody reads").where(unread, ""))
+    markers = _append(markers, pd.Series(np.where(action == "permanent_delete", "permanently deletes mail", ""),
+                                         index=idx))
+    every = (conditions.str.strip() == "") & (action != "")
+    markers = _append(markers, pd.Series(np.where(every, "applies to every incoming message", ""), index=idx))
+    forwards = rules["forwards"].fillna(False).astype(bool)
+    markers = _append(markers, pd.Series(np.where(forwards, "also forwards mail", ""), index=idx))
+    return markers
+
