@@ -38,7 +38,7 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
     """Write the requested formats into `out_dir` (atomically, owner-only) and return the paths written.
 
     `previous` is the run to compare with (Changes sheet, Summary call-outs); `history_runs` feed the trend chart
-    (the current run is appended to them). With `pseudonymize_key`, users appear only as keyed pseudonyms in
+    (runs recorded before this one; the current run is appended). With `pseudonymize_key`, users appear only as keyed pseudonyms in
     every format; note that `previous` findings are then pseudonymised with the same key before diffing.
     """
     wanted = [f.strip().lower() for f in formats if f.strip()]
@@ -84,8 +84,8 @@ def _trend(run: AuditRun, records: Sequence[RunRecord]):  # type: ignore[no-unty
                          r.counts.get("unknown", 0)) for r in records]
     counts = counts_by_status(run.findings)
     now = run.data.collected_at.to_pydatetime().replace(tzinfo=None)
-    if not points or points[-1].when != now:
-        points.append(TrendPoint(now, posture_score(run.findings).score, counts["fail"], counts["unknown"]))
+    # `records` are the runs recorded before this one (the caller records this run after reporting it).
+    points.append(TrendPoint(now, posture_score(run.findings).score, counts["fail"], counts["unknown"]))
     return points
 
 
