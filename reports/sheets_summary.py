@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openpyxl.chart import LineChart, Reference
+from openpyxl.styles import Font
 from openpyxl.workbook import Workbook
 
 from idaudit.engine import AuditRun
@@ -25,6 +26,8 @@ from reports.posture import (
 )
 from reports.sheetio import BOLD, Column, SheetWriter, Styled, severity_cell, status_cell
 
+ALERT_FONT = Font(bold=True, color="C00000")
+
 
 @dataclass(frozen=True)
 class TrendPoint:
@@ -42,6 +45,15 @@ def write_summary(wb: Workbook, run: AuditRun, score: PostureScore, diff: RunDif
     s = SheetWriter(wb, "Summary", [Column("", 34), Column("", 16), Column("", 12), Column("", 12),
                                     Column("", 12), Column("", 12), Column("", 14)])
     s.title_row(f"Identity and MFA audit — {data.tenant_name or data.tenant_id}")
+    # New forwarding and new app consents since last week go first: they are how a compromise shows itself.
+    lines = callouts(diff, {m.id: m.family for m in run.checks}) if diff is not None else []
+    for line in lines[:15]:
+        s.row([Styled(line, font=ALERT_FONT)])
+    if len(lines) > 15:
+        s.row([Styled(f"… and {len(lines) - 15} more new mail or app findings: see 'Changes since last run'",
+                      font=ALERT_FONT)])
+    if lines:
+        s.blank()
     s.row(["Organisation", data.tenant_name])
     s.row(["Tenant id", data.tenant_id])
     s.row(["Provider", data.provider])
@@ -61,12 +73,6 @@ def write_summary(wb: Workbook, run: AuditRun, score: PostureScore, diff: RunDif
         s.heading(f"Since the last run ({diff.previous_label})")
         for label, n in counts.items():
             s.row([label, n])
-        families = {m.id: m.family for m in run.checks}
-        lines = callouts(diff, families)
-        for line in lines[:15]:
-            s.row([Styled(line, font=BOLD, fill=None)])
-        if len(lines) > 15:
-            s.row([f"… and {len(lines) - 15} more new mail or app findings: see 'Changes since last run'"])
         s.blank()
     else:
         s.row(["Since the last run", "no earlier run of this tenant is recorded"])
