@@ -20,7 +20,7 @@ import html
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from idaudit import answers
 from idaudit.config import Config, load_config
 from idaudit.engine import AuditRun, CheckRegistry, CheckSettings, load_builtin_checks, run_checks
 from idaudit.engine import catalogue as _catalogue
-from idaudit.errors import DataUnavailable
+from idaudit.errors import CollectionError, DataUnavailable
 from idaudit.model import Severity, Status
 from idaudit.sections import section_spec, sections_for
 from idaudit.snapshot import Snapshot, load_snapshot
@@ -480,16 +480,25 @@ shows on a terminal only. Further keyword options go to connectors.microsoft.Mic
     return Path(_collect(opts, Path(out_dir), progress=progress, sections=sections))
 
 
-def collect_google(out_dir: PathLike, *, progress: bool = True, **options: Any) -> Path:
+def collect_google(out_dir: PathLike, *, admin_subject: str, service_account_file: PathLike | None = None,
+                   service_account_info: Mapping[str, Any] | None = None, customer_id: str = "my_customer",
+                   sections: Collection[str] | None = None, progress: bool = True, **options: Any) -> Path:
     """Collect a Google Workspace tenant into a new snapshot directory and return its path.
 
-    Keyword options go to connectors.google.GoogleOptions (service account key file, the super admin to
-    impersonate, customer id, endpoints). Read-only; a section that cannot be read becomes a status in the
-    manifest, and only a failed sign-in raises CollectionError.
+    Signs in as a service account with domain-wide delegation (`service_account_file`, the JSON key, or the same
+    key already loaded as `service_account_info`) and impersonates `admin_subject`, a super admin, for the
+    Directory, Reports and Policy APIs (docs/google.md). Further keyword options go to
+    connectors.google.options.GoogleOptions (api_endpoint, token_uri, ca_bundle, workers, ...). Read-only; a
+    section that cannot be read becomes a status in the manifest, and only a failed sign-in raises
+    CollectionError.
     """
-    import importlib
+    from connectors.google.collect import collect_google as _collect
+    from connectors.google.options import GoogleOptions, load_service_account_file
 
-    _google: Any = importlib.import_module("connectors.google")
-
-    opts = _google.GoogleOptions(**options)
-    return Path(_google.collect_google(opts, Path(out_dir), progress=progress))
+    if (service_account_file is None) == (service_account_info is None):
+        raise CollectionError("give exactly one of service_account_file or service_account_info")
+    info = (load_service_account_file(service_account_file) if service_account_file is not None
+            else dict(service_account_info or {}))
+    opts = GoogleOptions(service_account_info=info, admin_subject=admin_subject, customer_id=customer_id,
+                         **options)
+    return Path(_collect(opts, Path(out_dir), progress=progress, sections=sections))
