@@ -18,6 +18,7 @@ from checks.common import (
     TENANT_WIDE_APP_SCOPES,
     UNKNOWN,
     missing_subject_rows,
+    nothing_found_row,
     setting_or_none,
     tenant_row,
     truthy,
@@ -71,8 +72,8 @@ def _publisher(group: pd.DataFrame) -> str:
     return f"{pub}, {state}, {owner}"
 
 
-def _no_grant_row(grants: pd.DataFrame, what: str) -> dict[str, str]:
-    return tenant_row(PASS, f"no {what} ({grants['grant_id'].nunique()} grants examined)")
+def _no_grant_row(data: AuditData, grants: pd.DataFrame, what: str) -> dict[str, str]:
+    return nothing_found_row(data, ("oauth_grants",), f"no {what} ({grants['grant_id'].nunique()} grants examined)")
 
 
 @check(
@@ -145,7 +146,7 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
                      "evidence": evidence, "confidence": conf})
     rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
     if not risky.shape[0]:
-        rows.append(_no_grant_row(grants, "app holds a delegated mail or file scope"))
+        rows.append(_no_grant_row(data, grants, "app holds a delegated mail or file scope"))
     return result_frame(rows)
 
 
@@ -183,7 +184,7 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
                      "evidence": evidence, "confidence": HIGH})
     rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
     if not risky.shape[0]:
-        rows.append(_no_grant_row(grants, "organisation-wide consent to a mail or file scope"))
+        rows.append(_no_grant_row(data, grants, "organisation-wide consent to a mail or file scope"))
     return result_frame(rows)
 
 
@@ -224,7 +225,7 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
                      "evidence": evidence, "confidence": HIGH})
     rows += missing_subject_rows(data, ("oauth_grants",), labels, "app permissions")
     if not wide.shape[0]:
-        rows.append(_no_grant_row(grants, "app holds an application permission to all mail or files"))
+        rows.append(_no_grant_row(data, grants, "app holds an application permission to all mail or files"))
     return result_frame(rows)
 
 
@@ -259,7 +260,7 @@ def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.Dat
                      "evidence": evidence, "confidence": HIGH})
     rows += missing_subject_rows(data, ("oauth_grants",), labels, "OAuth tokens")
     if not risky.shape[0]:
-        rows.append(_no_grant_row(grants, "app token with a Gmail or Drive scope"))
+        rows.append(_no_grant_row(data, grants, "app token with a Gmail or Drive scope"))
     return result_frame(rows)
 
 

@@ -17,6 +17,7 @@ from checks.common import (
     PASS,
     UNKNOWN,
     enabled_mask,
+    google_ou_setting,
     is_break_glass,
     is_guest,
     privileged_set,
@@ -325,13 +326,11 @@ def weak_methods_enabled(data: AuditData, settings: CheckSettings) -> pd.DataFra
 
 
 def _google_setting_check(data: AuditData, key: str, bad: set[str], fail_text: str, pass_text: str) -> pd.DataFrame:
-    value, why = setting_or_none(data, key)
-    if value is None:
-        return result_frame([tenant_row(UNKNOWN, f"setting {key} not collected: {why}")])
-    if value in bad:
-        return result_frame([tenant_row(FAIL, f"{fail_text} ({key} = {value}, root organisational unit)")])
-    return result_frame([tenant_row(PASS, f"{pass_text} ({key} = {value}, root organisational unit)",
-                                    MEDIUM)])  # child OUs may override the root policy
+    return result_frame([google_ou_setting(data, key, GOOGLE_OU_KEYS[key], bad, fail_text, pass_text)])
+
+
+GOOGLE_OU_KEYS = {"google_allowed_factors": "google_telephony_ous", "google_device_trust": "google_device_trust_ous",
+                  "google_less_secure_apps": "google_less_secure_apps_ous"}
 
 
 @check(
@@ -343,7 +342,7 @@ def _google_setting_check(data: AuditData, key: str, bad: set[str], fail_text: s
     `gam print policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`.""",
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_NO_SMS, R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_allowed_factors",),
+    uses_settings=("google_allowed_factors", "google_telephony_ous"),
 )
 def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_allowed_factors", {"all"},
@@ -360,7 +359,7 @@ def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.Dat
     "setting.type.matches('security.two_step_verification_device_trust')"`.""",
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_TRUST_DEVICE, R.T_VALID_CLOUD),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_device_trust",),
+    uses_settings=("google_device_trust", "google_device_trust_ous"),
 )
 def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_device_trust", {"true"},
@@ -377,7 +376,7 @@ def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFram
     "setting.type.matches('security.less_secure_apps')"`.""",
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.T_SPRAY, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_less_secure_apps",),
+    uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous"),
 )
 def google_less_secure_apps(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_less_secure_apps", {"true"},

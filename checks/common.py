@@ -340,3 +340,49 @@ def tri_state(series: pd.Series) -> pd.Series:
     vals = series[known].astype(bool)
     out[known] = vals.map({True: "yes", False: "no"}).astype(str)
     return out
+
+
+def google_ou_setting(data: AuditData, root_key: str, ous_key: str, bad: set[str], fail_text: str,
+                      pass_text: str) -> dict[str, str]:
+    """One tenant row for a Google policy resolved per OU.
+
+    With the per-OU list (`*_ous` key: OUs where the risky value is in effect) the verdict covers every OU and
+    names the ones at fault; without it only the root OU is known, so a pass there is `medium` confidence
+    (a child OU may override it) — and a root value that was not collected is `unknown`.
+    """
+    ous, _ = setting_or_none(data, ous_key)
+    root, root_why = setting_or_none(data, root_key)
+    root_shown = f"{root_key} = {root} at the root OU" if root is not None else "root OU value not collected"
+    if ous is not None:
+        raw = data.setting(ous_key)  # keep the OU paths' original case
+        paths = [p.strip() for p in raw.split(";") if p.strip()]
+        if paths:
+            shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
+            return tenant_row(FAIL, f"{fail_text} in organisational unit(s): {shown}")
+        return tenant_row(PASS, f"{pass_text} in every organisational unit ({root_shown})")
+    if root is None:
+        return tenant_row(UNKNOWN, f"setting {root_key} not collected: {root_why}")
+    if root in bad:
+        return tenant_row(FAIL, f"{fail_text} ({root_shown})")
+    return tenant_row(PASS, f"{pass_text} ({root_shown}; child OUs not collected and may differ)", MEDIUM)
+
+
+def nothing_found_row(data: AuditData, tables: Iterable[str], text: str) -> dict[str, str]:
+    """The single row of a check that found nothing to report.
+
+    A partial table that names its missing subjects already produced `unknown` rows for them, so the pass is
+    about the rest; a partial table that cannot say what is missing (e.g. Google's six-month token report)
+    turns the "nothing found" into `unknown` — absence of evidence in incomplete data is not a pass.
+    """
+    named = False
+    for t in tables:
+        st = data.status.get(t)
+        if st is None or st.availability is not Availability.PARTIAL:
+            continue
+        if not st.missing_subjects:
+            return tenant_row(UNKNOWN, f"{text} in the data collected, but '{t}' is incomplete: {st.reason}")
+        named = True
+    if named:
+        return tenant_row(PASS, f"{text} among the accounts collected (accounts not collected are listed as "
+                                "unknown)")
+    return tenant_row(PASS, text)

@@ -17,8 +17,10 @@ from checks.common import (
     MEDIUM,
     PASS,
     UNKNOWN,
+    google_ou_setting,
     inside_domains,
     missing_subject_rows,
+    nothing_found_row,
     section_gap,
     setting_or_none,
     tenant_row,
@@ -68,7 +70,7 @@ def _coverage_rows(data: AuditData, labels: dict[str, str], sections: tuple[str,
     if gap:
         rows.append(tenant_row(UNKNOWN, f"{what} not collected: {gap}"))
     elif not has_rows:
-        rows.append(tenant_row(PASS, examined))
+        rows.append(nothing_found_row(data, ("forwarding",), examined))
     return rows
 
 
@@ -154,8 +156,8 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     if gap:
         extra.append(tenant_row(UNKNOWN, f"inbox rules / filters not collected: {gap}"))
     elif hiding.empty:
-        extra.append(tenant_row(PASS, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
-                                      "examined)"))
+        extra.append(nothing_found_row(data, ("mail_rules",), "no rule deletes, hides or marks incoming mail "
+                                                              f"read ({len(rules)} rules examined)"))
     return _combine(found, extra)
 
 
@@ -210,18 +212,17 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward"),
+    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward", "google_auto_forwarding_ous"),
 )
 def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     mode, why = setting_or_none(data, "external_auto_forwarding")
     if mode is None:
         return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
     if data.provider == "google":
-        if mode in ("on", "true"):
-            return result_frame([tenant_row(FAIL, "users may turn on automatic forwarding to any address "
-                                                  "(gmail.auto_forwarding, root organisational unit)")])
-        return result_frame([tenant_row(PASS, "automatic forwarding is off at the root organisational unit "
-                                              "(child OUs may still allow it)", MEDIUM)])
+        return result_frame([google_ou_setting(data, "external_auto_forwarding", "google_auto_forwarding_ous",
+                                               {"on", "true"}, "users may turn on automatic forwarding to any "
+                                               "address (gmail.auto_forwarding)",
+                                               "automatic forwarding is off")])
     if mode in ("off", "automatic"):
         text = "the default outbound spam policy blocks automatic external forwarding " \
                f"(AutoForwardingMode {mode})"
@@ -275,7 +276,7 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     if gap:
         extra.append(tenant_row(UNKNOWN, f"transport rules not collected: {gap}"))
     elif found.empty:
-        extra.append(tenant_row(PASS, "no transport rule redirects or copies mail"))
+        extra.append(nothing_found_row(data, ("forwarding",), "no transport rule redirects or copies mail"))
     return _combine(found, extra)
 
 

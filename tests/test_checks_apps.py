@@ -77,6 +77,8 @@ CASES = [
          "no app token", name="harmless-google-scope"),
     Case("IDA-APPS-005", "unknown", lambda: _t("google").partial("oauth_grants", u1="tokens: 403").build(), "u1",
          "tokens: 403"),
+    Case("IDA-APPS-005", "unknown", lambda: _t("google").grant("cid-2", "openid", user_id="u1")
+         .partial("oauth_grants").build(), "tenant", "incomplete", name="six-month-report-is-not-a-pass"),
     # IDA-APPS-006 Google internal apps
     Case("IDA-APPS-006", "fail", lambda: Tenant("google").setting("google_internal_apps_trusted", "true").build(),
          "tenant", "without review"),

@@ -93,9 +93,15 @@ CASES = [
     Case("IDA-AUTH-008", "fail", lambda: Tenant("google").setting("google_allowed_factors", "ALL").build(),
          "tenant", "text-message"),
     Case("IDA-AUTH-008", "pass", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
-         .build(), "tenant", "not allowed"),
+         .build(), "tenant", "child OUs not collected", confidence="medium", name="root-only-pass-is-medium"),
     Case("IDA-AUTH-008", "unknown", lambda: Tenant("google").setting_gap("google_allowed_factors", "policies: "
                                                                          "forbidden").build(), "tenant", "forbidden"),
+    Case("IDA-AUTH-008", "fail", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
+         .setting("google_telephony_ous", "/Front Desk; /Billing").build(), "tenant", "/Front Desk, /Billing",
+         name="child-ou-allows-telephony"),
+    Case("IDA-AUTH-008", "pass", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
+         .setting("google_telephony_ous", "").build(), "tenant", "every organisational unit", confidence="high",
+         name="no-ou-allows-telephony"),
     Case("IDA-AUTH-009", "fail", lambda: Tenant("google").setting("google_device_trust", "true").build(),
          "tenant", "trust a device"),
     Case("IDA-AUTH-009", "pass", lambda: Tenant("google").setting("google_device_trust", "false").build(),

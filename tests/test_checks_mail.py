@@ -88,6 +88,16 @@ CASES = [
          "tenant", "outboundSpamPolicies"),
     Case("IDA-MAIL-004", "fail", lambda: _t("google").setting("external_auto_forwarding", "on").build(), "tenant",
          "gmail.auto_forwarding", name="google-on"),
+    Case("IDA-MAIL-004", "fail", lambda: _t("google").setting("external_auto_forwarding", "off")
+         .setting("google_auto_forwarding_ous", "/Physicians").build(), "tenant", "/Physicians",
+         name="google-child-ou-allows"),
+    Case("IDA-MAIL-004", "pass", lambda: _t("google").setting("external_auto_forwarding", "off")
+         .setting("google_auto_forwarding_ous", "").build(), "tenant", "every organisational unit",
+         name="google-off-everywhere"),
+    Case("IDA-MAIL-001", "pass", lambda: _t().user("u2").partial("forwarding", u2="inboxRules: 503").build(),
+         "tenant", "among the accounts collected", name="partial-named-gaps-pass-is-about-the-rest"),
+    Case("IDA-MAIL-001", "unknown", lambda: _t().user("u2").partial("forwarding", u2="inboxRules: 503").build(),
+         "u2", "503", name="partial-named-gap-row"),
     # IDA-MAIL-005 transport rules
     Case("IDA-MAIL-005", "fail", lambda: _t().forward("", "archive@mailvault.io", mechanism="transport_rule",
                                                       rule_id="t1", rule_name="Copy all").build(),
