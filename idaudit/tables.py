@@ -134,6 +134,11 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({col: pd.Series(dtype=dt) for col, dt in schema.columns.items()})
 
 
+def _as_dtype(name: str) -> Any:
+    """Dtype names come from the schema table; pandas-stubs only accepts literals."""
+    return name
+
+
 def make_table(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Build a table with exactly the schema's columns and dtypes (missing columns filled as NA)."""
     schema = SCHEMAS[name]
@@ -144,11 +149,11 @@ def make_table(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataF
     for col, dtype in schema.columns.items():
         series = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index)
         if dtype == UTC_TS:
-            out[col] = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype(UTC_TS)
+            out[col] = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype(_as_dtype(UTC_TS))
         elif dtype == "str":
             out[col] = series.astype(object).where(series.notna(), "").astype(str)
         else:
-            out[col] = series.astype(dtype)
+            out[col] = series.astype(_as_dtype(dtype))
     return pd.DataFrame(out).reset_index(drop=True)
 
 

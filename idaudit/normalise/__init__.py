@@ -5,20 +5,18 @@ Each provider module exposes `normalise(snapshot) -> AuditData`. The engine and 
 
 from __future__ import annotations
 
+import importlib
+
 from idaudit.snapshot import Snapshot
 from idaudit.tables import AuditData
 
 
 def normalise(snapshot: Snapshot) -> AuditData:
     provider = snapshot.manifest.provider
-    if provider == "microsoft":
-        from idaudit.normalise import microsoft
-
-        return microsoft.normalise(snapshot)
-    if provider == "google":
-        from idaudit.normalise import google
-
-        return google.normalise(snapshot)
+    if provider in ("microsoft", "google"):
+        module = importlib.import_module(f"idaudit.normalise.{provider}")
+        result: AuditData = module.normalise(snapshot)
+        return result
     from idaudit.errors import SnapshotError
 
     raise SnapshotError(snapshot.path or "<memory>", f"unknown provider {provider!r} (expected microsoft or google)")
