@@ -160,31 +160,27 @@ def not_enforced(data: AuditData, settings: CheckSettings | None = None) -> pd.D
     return out[cols].sort_values(["enforced", "principal"]).reset_index(drop=True)
 
 
-def internal_domains(data: AuditData, settings: CheckSettings | None = None,
-                     question: str = "which mail is forwarded outside") -> frozenset[str]:
-    """The tenant's own domains (verified or not stated otherwise) plus the configured trusted partner domains."""
-    settings = settings or CheckSettings()
-    domains = _table(data, "domains", question)
-    own = domains.loc[domains["verified"].fillna(True).astype(bool), "domain"].str.casefold()
-    return frozenset(own) | frozenset(d.casefold() for d in settings.trusted_domains)
-
-
 def external_forwarding(data: AuditData, settings: CheckSettings | None = None) -> pd.DataFrame:
     """Which rules and mailbox settings forward mail outside the organisation: one row per (mechanism, recipient).
 
-    A recipient is inside when its domain is one of the tenant's domains or a configured trusted partner domain
-    (exact match). A recipient whose domain cannot be read (e.g. an Exchange recipient object) is listed with
-    `destination` = unknown rather than assumed internal. Disabled rules are listed too (`enabled` column): an
-    attacker who can sign in can switch one back on.
+    Inside and outside are decided exactly as the mail checks decide them (checks.common): a recipient is inside
+    when its domain is a verified domain of the tenant, a subdomain of one, or a configured trusted partner
+    domain. A recipient without a readable address (e.g. an Exchange recipient object) is listed with
+    `destination` = unknown rather than assumed internal. Disabled rules are listed too (`enabled` column), after
+    the active ones: an attacker who can sign in can switch one back on.
     """
+    from checks.common import INSIDE, classify_recipients, inside_domains
+
     question = "which rules forward outside"
     settings = settings or CheckSettings()
     forwarding = _table(data, "forwarding", question)
-    inside = internal_domains(data, settings, question)
-    domain = forwarding["recipient_domain"].str.casefold().str.strip()
-    destination = pd.Series("external", index=forwarding.index, dtype="str").mask(domain == "", "unknown")
-    out = forwarding.assign(destination=destination)[~domain.isin(inside)]
-    out = with_people(data, out)
+    _table(data, "domains", question)
+    try:
+        inside = inside_domains(data, settings)
+    except DataUnavailable as exc:
+        raise DataNotCollected(question, "domains", exc.reason) from None
+    where = classify_recipients(forwarding["recipient"], forwarding["recipient_domain"], inside)
+    out = with_people(data, forwarding.assign(destination=where)[where != INSIDE])
     _warn_partial(data, question, ["forwarding", "domains"])
     cols = ["principal", "display_name", "mechanism", "rule_name", "enabled", "recipient", "recipient_domain",
             "destination", "keeps_copy", "rule_id", "user_id"]

@@ -331,3 +331,20 @@ def test_device_code_html_links_https_only_and_escapes() -> None:
     assert 'href="https://microsoft.com/devicelogin"' in page and ">FQK7-LMN2X</code>" in page
     hostile = device_code_html("open javascript:alert(1) <img src=x onerror=alert(1)> and enter the code ABCDEFGH")
     assert "href" not in hostile and "<img" not in hostile and "&lt;img" in hostile
+
+
+def test_external_forwarding_subdomains_inside_and_no_verified_domain_is_a_gap() -> None:
+    data = _data()
+    tables = dict(data.tables)
+    tables["forwarding"] = make_table("forwarding", [
+        {"user_id": "u1", "mechanism": "inbox_rule_forward", "rule_id": "r9", "rule_name": "to lab",
+         "enabled": True, "recipient": "desk@lab.clinic.org", "recipient_domain": "lab.clinic.org"},
+        {"user_id": "u1", "mechanism": "inbox_rule_forward", "rule_id": "r8", "rule_name": "look-alike",
+         "enabled": True, "recipient": "desk@evilclinic.org", "recipient_domain": "evilclinic.org"},
+    ])
+    sub = idaudit.Audit.from_data(AuditData(**{**data.__dict__, "tables": tables}), registry=_registry())
+    assert list(sub.external_forwarding()["recipient"]) == ["desk@evilclinic.org"]
+    tables["domains"] = make_table("domains", [{"domain": "clinic.org", "verified": False, "default": True}])
+    unverified = idaudit.Audit.from_data(AuditData(**{**data.__dict__, "tables": tables}), registry=_registry())
+    with pytest.raises(idaudit.DataNotCollected, match="no verified domain"):
+        unverified.external_forwarding()

@@ -41,7 +41,7 @@ def test_compromised_nurses_forward_is_the_external_forwarding_answer(org, rende
     outside = rendered.external_forwarding()
     hit = outside[outside["principal"] == nurse.mail]
     assert list(hit["recipient"]) == [recipient]
-    assert list(hit["destination"]) == ["external"]
+    assert list(hit["destination"]) == ["outside"]
     # the trusted partner lab and the internal redirect are not "outside"
     assert not outside["recipient_domain"].isin(["quest-diagnostics-partner.com", "riversidesurgery.org"]).any()
     for person in org.planted("mailbox_forward_external"):
