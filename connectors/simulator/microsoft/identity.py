@@ -231,7 +231,9 @@ class IdentityPlatform:
         except (ValueError, UnicodeDecodeError):
             return aad_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
         cert = self.certificate
-        if header.get("x5t") != cert.x5t and header.get("x5t#S256") != cert.x5t_s256:
+        x5t = str(header.get("x5t") or "").rstrip("=")  # msal keeps base64 padding; the spec drops it
+        x5t256 = str(header.get("x5t#S256") or "").rstrip("=")
+        if x5t != cert.x5t and x5t256 != cert.x5t_s256:
             return aad_error(401, "invalid_client", 700027,
                              "The certificate with identifier used to sign the client assertion is not registered "
                              "on application.")
