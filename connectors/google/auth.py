@@ -29,12 +29,13 @@ class CredentialFactory:
         key = dict(info)
         key["token_uri"] = token_uri
         self._base = service_account.Credentials.from_service_account_info(key)
+        self._client_id = str(info.get("client_id") or "")
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], service_account.Credentials] = {}
 
     @property
     def client_id(self) -> str:
-        return str(getattr(self._base, "_client_id", "") or "")
+        return self._client_id
 
     @property
     def client_email(self) -> str:

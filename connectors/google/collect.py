@@ -246,6 +246,17 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
                            failed_subjects=failed[section])
 
 
+def _any_token(client: GoogleClient, options: GoogleOptions) -> bool:
+    """Can the admin get a token for any other scope? If not, the client is unknown or not delegated at all."""
+    for scope in (SCOPE_DOMAINS, SCOPE_ORGUNITS, SCOPE_POLICIES, SCOPE_REPORTS):
+        try:
+            client.refresh(client.creds.for_subject(options.admin_subject, scope))
+            return True
+        except (RefreshError, TransportError):
+            continue
+    return False
+
+
 # ---- the whole run ---------------------------------------------------------------------------------------
 
 def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: bool | CollectionProgress = True,
@@ -273,7 +284,9 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
                                       client.creds.for_subject(options.admin_subject, SCOPE_USERS), "users"))
         except (RefreshError, TransportError) as exc:
             users_failure = token_failure(exc, SCOPE_USERS, client.creds.client_id)
-            if users_failure.status is not SectionStatus.FORBIDDEN:
+            if users_failure.status is SectionStatus.FORBIDDEN and _any_token(client, options):
+                pass  # only this scope is missing: record it and collect the rest
+            else:
                 raise CollectionError(f"cannot sign in to Google Workspace as {options.admin_subject} with "
                                       f"service account {client.creds.client_email}: {users_failure.detail}"
                                       ) from exc

@@ -55,10 +55,14 @@ class _Fault:
     message: str
     times: int | None
     retry_after: float | None
+    subject: str  # impersonated user it applies to ('' = anyone)
 
 
 class GoogleFaults:
-    """Injected answers matched by method and path regex (inside batches too); `times=None` means always."""
+    """Injected answers matched by method, path regex and impersonated user (inside batches too).
+
+    `times=None` means always. Gmail paths say `users/me`, so a per-user Gmail fault names the `subject`.
+    """
 
     def __init__(self) -> None:
         self._rules: list[_Fault] = []
@@ -66,17 +70,21 @@ class GoogleFaults:
         self.fired = 0
 
     def add(self, *, method: str = "GET", path: str, status: int = 500, reason: str = "backendError",
-            message: str = "Injected fault", times: int | None = 1, retry_after: float | None = None) -> None:
+            message: str = "Injected fault", times: int | None = 1, retry_after: float | None = None,
+            subject: str = "") -> None:
         with self._lock:
-            self._rules.append(_Fault(method.upper(), re.compile(path), status, reason, message, times, retry_after))
+            self._rules.append(_Fault(method.upper(), re.compile(path), status, reason, message, times, retry_after,
+                                      subject.casefold()))
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
 
-    def __call__(self, method: str, path: str) -> WireResponse | None:
+    def __call__(self, method: str, path: str, subject: str = "") -> WireResponse | None:
         with self._lock:
             for rule in self._rules:
+                if rule.subject and rule.subject != subject.casefold():
+                    continue
                 if rule.method == method and rule.path.search(path) and (rule.times is None or rule.times > 0):
                     if rule.times is not None:
                         rule.times -= 1
@@ -174,6 +182,7 @@ class GoogleSimulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

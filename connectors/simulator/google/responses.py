@@ -121,7 +121,7 @@ class Stats:
 
 
 QuotaCheck = Callable[[str, str], float | None]  # (route class, subject) -> retry-after seconds when throttled
-FaultHook = Callable[[str, str], WireResponse | None]  # (method, path) -> injected response
+FaultHook = Callable[[str, str, str], WireResponse | None]  # (method, path, subject) -> injected response
 
 
 class GoogleResponses:
@@ -148,8 +148,8 @@ class GoogleResponses:
             self.stats.count(route.route_class)
             if self.latency:
                 time.sleep(self.latency * self.time_scale)
-        if self.faults is not None:
-            injected = self.faults(req.method, req.path)
+        if self.faults is not None and route.route_class in ("token", "batch"):
+            injected = self.faults(req.method, req.path, "")
             if injected is not None:
                 return injected
         if route.handler == "token":
@@ -163,6 +163,10 @@ class GoogleResponses:
             return google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
                                      "token, login cookie or other valid authentication credential.",
                                 "authError", "UNAUTHENTICATED", {"WWW-Authenticate": 'Bearer realm="simulator"'})
+        if self.faults is not None:
+            injected = self.faults(req.method, req.path, grant.subject)
+            if injected is not None:
+                return injected
         if not set(route.scopes) & set(grant.scopes):
             return google_error(403, "Request had insufficient authentication scopes.", "insufficientPermissions")
         if self.quota is not None:
