@@ -78,3 +78,24 @@ def test_weekly_audit_of_simulated_google_tenant(org, tmp_path: Path) -> None:  
     third = run_audit(config, collector=collector, now=datetime(2026, 11, 16, 6, tzinfo=UTC))
     assert third.tenants[0].exit_code in (exitcodes.INCOMPLETE, exitcodes.OK)
     assert third.tenants[0].changes["new"] == 0  # type: ignore[index]
+
+
+def test_idaudit_audit_command(org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`idaudit audit` end to end; only the collector seam is swapped for the simulator's renderer."""
+    import idaudit.audit as audit_mod
+    from connectors.simulator.google import render_google_snapshot
+    from idaudit.cli import main
+
+    monkeypatch.setattr(audit_mod, "_default_collector", lambda tenant, out: render_google_snapshot(org, out))
+    cfg = tmp_path / "idaudit.toml"
+    cfg.write_text('[[tenants]]\nname = "Riverside"\nprovider = "google"\n', encoding="utf-8")
+    code = main(["audit", "--config", str(cfg), "--no-notify", "--format", "xlsx,csv", "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert code == exitcodes.FINDINGS
+    assert out.startswith("Riverside: exit 3, score ") and "first run" in out
+    assert ".xlsx" in out and ".csv" in out
+    assert (tmp_path / "o" / "idaudit-history.sqlite").exists()
+    assert main(["audit", "--config", str(cfg), "--tenant", "Elsewhere", "--no-notify"]) == exitcodes.ERROR
+    assert "no tenant named 'Elsewhere'" in capsys.readouterr().err
+    assert main(["audit", "--config", str(tmp_path / "missing.toml")]) == exitcodes.ERROR
