@@ -165,11 +165,24 @@ class Audit:
         return self._select(Status.UNKNOWN, None, family, check)
 
     def findings_for(self, subject: str) -> pd.DataFrame:
-        """Every finding about one subject (a user's principal or id, an app, a rule), any status."""
+        """Every finding about one subject, any status, worst first. For a user (principal or id, any case) that
+        includes the findings about their rules and mailbox; otherwise an app, rule or policy by id or name."""
         f = self.run.findings
         key = subject.casefold()
-        hit = (f["subject"].str.casefold() == key) | (f["subject_id"].str.casefold() == key)
-        return self._sorted(f[hit])
+        ids = {key}
+        if self.data.available("users"):
+            users = self.data.tables["users"]
+            hit = (users["principal"].str.casefold() == key) | (users["user_id"].str.casefold() == key)
+            ids |= set(users.loc[hit, "user_id"].str.casefold())
+        sid, subj = f["subject_id"].str.casefold(), f["subject"].str.casefold()
+        about = sid.isin(ids) | (subj == key)
+        for uid in ids:  # rule findings are "<user id>:<rule id>" / "<principal>: rule '...'"
+            about |= sid.str.startswith(uid + ":")
+        about |= subj.str.startswith(key + ": ")
+        found = self._sorted(f[about])
+        status_rank = found["status"].map({s: i for i, s in enumerate(STATUS_ORDER)})
+        return (found.assign(_s=status_rank).sort_values("_s", kind="stable").drop(columns="_s")
+                .reset_index(drop=True))
 
     def _select(self, status: Status, severity: str | Severity | None, family: str | None,
                 check: str | None) -> pd.DataFrame:

@@ -47,7 +47,8 @@ def _registry() -> CheckRegistry:
            family="mail", registry=reg)
     def forwards(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         fw = data.table("forwarding")
-        return result_frame(pd.DataFrame({"subject_id": fw["rule_id"], "subject": fw["rule_name"],
+        return result_frame(pd.DataFrame({"subject_id": fw["user_id"] + ":" + fw["rule_id"],
+                                          "subject": fw["rule_name"],
                                           "status": "fail", "evidence": fw["recipient"]}))
 
     @check(id="IDA-APPS-901", title="Consent setting (test)", severity=Severity.MEDIUM,
@@ -230,7 +231,9 @@ def test_findings_views_filter_and_sort() -> None:
                                                                       "old@clinic.org"}
     assert set(audit.failing(check="forwarding")["check_id"]) == {"IDA-MAIL-901"}
     assert len(audit.failing(check="ida-auth-901")) == 3
-    assert set(audit.findings_for("BOB@clinic.org")["check_id"]) == {"IDA-AUTH-901"}
+    about_bob = audit.findings_for("BOB@clinic.org")  # his own finding and the one about his rule
+    assert list(about_bob["check_id"]) == ["IDA-MAIL-901", "IDA-AUTH-901"]
+    assert list(audit.findings_for("ann@clinic.org")["status"]) == ["fail", "fail", "pass"]  # failing first
     checks = audit.checks.set_index("check_id")
     assert checks.loc["IDA-APPS-901", "outcome"] == "pass" and checks.loc["IDA-MAIL-901", "fail"] == 5
     only = audit.rerun(only=["IDA-APPS-901"])
