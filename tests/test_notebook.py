@@ -124,6 +124,7 @@ def _notebook_answers(nb: Any) -> dict[str, Any]:
 def test_counts_match_the_api_outside_the_notebook(executed: tuple[Any, Path]) -> None:
     nb, out = executed
     shown = _notebook_answers(nb)
+    assert Path(shown["snapshot"]).parent.resolve() == out.resolve()
     audit = idaudit.load(Path(shown["snapshot"]), config=Path(shown["config"]))
     assert {k: shown[k] for k in _answers(audit)} == _answers(audit)
     assert shown["external_forwarding"] >= 1 and shown["apps_reading_mail"] >= 1 and shown["no_mfa"] >= 1
