@@ -23,6 +23,7 @@ from checks.common import (
     is_break_glass,
     is_global_admin_role,
     is_guest,
+    or_not_applicable,
     setting_or_none,
     tenant_row,
     tri_state,
@@ -92,8 +93,9 @@ def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp,
 def stale_member_accounts(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     users = data.table("users")
     members = users[enabled_mask(users) & ~is_guest(users)]
-    return result_frame(_stale_rows(members, settings, evaluation_time(data, settings), settings.stale_days,
-                                    "stale"))
+    return result_frame(or_not_applicable(
+        _stale_rows(members, settings, evaluation_time(data, settings), settings.stale_days, "stale"),
+        "no enabled member accounts in the directory"))
 
 
 @check(

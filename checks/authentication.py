@@ -20,6 +20,7 @@ from checks.common import (
     google_ou_setting,
     is_break_glass,
     is_guest,
+    or_not_applicable,
     privileged_set,
     setting_or_none,
     tenant_row,
@@ -32,6 +33,10 @@ from idaudit.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "authentication"
+STRENGTHS = ("none", "weak", "standard", "phishing_resistant")  # idaudit.methods vocabulary
+
+
+NO_MEMBERS = "no enabled member accounts in the directory"
 
 
 def _members(data: AuditData) -> pd.DataFrame:
@@ -83,8 +88,9 @@ def no_mfa_registered(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     else:
         confidence[:] = MEDIUM
     confidence = confidence.where(status == PASS, HIGH)
-    return result_frame(pd.DataFrame({"subject_id": users["user_id"], "subject": _labels(users),
-                                      "status": status, "evidence": evidence, "confidence": confidence}))
+    return result_frame(or_not_applicable(pd.DataFrame({
+        "subject_id": users["user_id"], "subject": _labels(users), "status": status, "evidence": evidence,
+        "confidence": confidence}), NO_MEMBERS))
 
 
 @check(
@@ -126,8 +132,9 @@ def mfa_not_enforced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     bg = is_break_glass(users, settings)
     evidence = evidence.where(~bg, evidence + " (listed as a break-glass account in audit.break_glass)")
     confidence = np.where(weaker & (status == PASS), MEDIUM, HIGH)
-    return result_frame(pd.DataFrame({"subject_id": keys, "subject": _labels(users), "status": status,
-                                      "evidence": evidence, "confidence": confidence}))
+    return result_frame(or_not_applicable(pd.DataFrame({
+        "subject_id": keys, "subject": _labels(users), "status": status, "evidence": evidence,
+        "confidence": confidence}), "no enabled accounts in the directory"))
 
 
 def _privileged_users(data: AuditData) -> pd.DataFrame:
@@ -163,8 +170,8 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
     reg = data.table("mfa_registration")
     strongest = _lookup(reg, "strongest", priv["user_id"])
     methods = _lookup(reg, "methods", priv["user_id"]).fillna("").astype(str)
-    known = strongest.notna() & (strongest.astype(str) != "")
     strongest = strongest.fillna("").astype(str)
+    known = strongest.isin(STRENGTHS)  # 'unknown' / '' (e.g. Google hides per-user methods) is not a verdict
     pr = strongest == "phishing_resistant"
     status = np.select([known & pr, known], [PASS, FAIL], UNKNOWN)
     methods_text = methods.where(methods != "", "none")
@@ -173,7 +180,8 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
         ["holds " + priv["roles"] + "; phishing-resistant method registered (" + methods_text + ")",
          "holds " + priv["roles"] + "; strongest method is " + strongest.replace({"none": "none at all"})
          + " (" + methods_text + ")"],
-        "holds " + priv["roles"] + "; MFA registration was not collected for this account")
+        "holds " + priv["roles"] + "; MFA method strength not collected for this account (registered: "
+        + methods_text + ")")
     return result_frame(pd.DataFrame({"subject_id": priv["user_id"], "subject": priv["subject"],
                                       "status": status, "evidence": evidence}))
 
@@ -199,7 +207,7 @@ def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     strongest = _lookup(reg, "strongest", users["user_id"]).fillna("").astype(str)
     methods = _lookup(reg, "methods", users["user_id"]).fillna("").astype(str)
     weak = strongest == "weak"
-    known_strength = strongest.isin(["weak", "standard", "phishing_resistant"])
+    known_strength = strongest.isin(STRENGTHS[1:])
     status = np.select(
         [registered == "no", (registered == "yes") & weak, (registered == "yes") & known_strength],
         [NOT_APPLICABLE, FAIL, PASS], UNKNOWN)
@@ -209,8 +217,9 @@ def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
          "only weak methods registered: " + methods,
          "strongest method is " + strongest + ": " + methods],
         "MFA registration or method strength was not collected for this account")
-    return result_frame(pd.DataFrame({"subject_id": users["user_id"], "subject": _labels(users),
-                                      "status": status, "evidence": evidence}))
+    return result_frame(or_not_applicable(pd.DataFrame({
+        "subject_id": users["user_id"], "subject": _labels(users), "status": status, "evidence": evidence}),
+        NO_MEMBERS))
 
 
 @check(

@@ -386,3 +386,10 @@ def nothing_found_row(data: AuditData, tables: Iterable[str], text: str) -> dict
         return tenant_row(PASS, f"{text} among the accounts collected (accounts not collected are listed as "
                                 "unknown)")
     return tenant_row(PASS, text)
+
+
+def or_not_applicable(rows: pd.DataFrame, why: str) -> pd.DataFrame:
+    """A per-subject result with no subjects still says so: one `not_applicable` tenant row with the reason."""
+    if len(rows):
+        return rows
+    return pd.DataFrame([tenant_row(NOT_APPLICABLE, why)])

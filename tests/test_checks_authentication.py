@@ -47,6 +47,8 @@ CASES = [
          "u1", "PIM-eligible, through group 'IT Admins'", name="eligible-through-group-counts"),
     Case("IDA-AUTH-003", "pass", lambda: _admin(("fido2", "authenticator_push")).build(), "u1", "fido2"),
     Case("IDA-AUTH-003", "unknown", lambda: _base().role("u1").build(), "u1", "not collected"),
+    Case("IDA-AUTH-003", "unknown", lambda: Tenant("google").user("u1").role("u1", "Super Admin", "super_admin")
+         .mfa("u1", "2sv", strongest="unknown").build(), "u1", "not collected", name="google-strength-unknown"),
     Case("IDA-AUTH-003", "not_applicable", lambda: _base().mfa("u1", "sms").build(), "tenant",
          "no enabled account holds a privileged role"),
     Case("IDA-AUTH-003", "fail", lambda: _admin(("sms",), role_name="Mystery Role", role_id="x", privileged=None)
