@@ -110,13 +110,10 @@ def test_token_cache_is_owner_only_and_reused(sim: Any, tmp_path: Path) -> None:
     collect_microsoft(opts, tmp_path / "a", progress=False, sections=["domains"])
     assert (cache.stat().st_mode & 0o777) == 0o600
     assert sim.client_secret not in cache.read_text()
-    before = sim.stats.get("token_requests", None) if isinstance(sim.stats, dict) else getattr(
-        sim.stats, "token_requests", None)
+    before = sim.stats.requests["token"]
+    assert before >= 1
     collect_microsoft(opts, tmp_path / "b", progress=False, sections=["domains"])
-    after = sim.stats.get("token_requests", None) if isinstance(sim.stats, dict) else getattr(
-        sim.stats, "token_requests", None)
-    if before is None:
-        pytest.skip("simulator stats do not count token requests")
+    after = sim.stats.requests["token"]
     assert after == before, "the cached token should have been reused"
 
 
@@ -189,3 +186,15 @@ def test_unlicensed_tenant_falls_back(org: Any, tmp_path: Path) -> None:
     assert status["conditionalAccessPolicies"] is SectionStatus.UNLICENSED
     assert status["roleEligibilities"] is SectionStatus.UNLICENSED
     assert all("signInActivity" not in u for u in snap.raw["users"])
+
+
+def test_device_code_flow_shows_the_message_once_then_uses_the_cache(sim: Any, tmp_path: Path) -> None:
+    messages: list[str] = []
+    cache = tmp_path / "msal-cache.json"
+    opts = options_for(sim, device_code=True, device_code_callback=messages.append, token_cache_path=cache)
+    snap = load_snapshot(collect_microsoft(opts, tmp_path / "a", progress=False, sections=["domains"]))
+    assert snap.section("domains").usable
+    assert len(messages) == 1 and "devicelogin" in messages[0]
+    assert (cache.stat().st_mode & 0o777) == 0o600
+    collect_microsoft(opts, tmp_path / "b", progress=False, sections=["domains"])
+    assert len(messages) == 1, "the cached sign-in should not ask for a device code again"

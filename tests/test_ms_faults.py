@@ -93,32 +93,37 @@ def test_next_link_loop_is_an_error_not_an_endless_run(sim: Any, tmp_path: Path)
     assert rec.status is SectionStatus.ERROR and "nextLink" in rec.detail
 
 
-def test_conditional_access_is_paced_to_avoid_its_429(sim: Any) -> None:
-    """CA answers 429 without Retry-After above 1 request/s: paced reads must never see one."""
+def test_conditional_access_is_paced_to_avoid_its_429(org: Any) -> None:
+    """CA answers 429 without Retry-After above 1 request/s: paced reads must never see one. A slower time scale
+    (1 request per 0.1 s) than the other tests, so that unpaced requests really do exceed it."""
     from connectors.microsoft.auth import MsalAccessTokenProvider, MsalSignIn
     from connectors.microsoft.graph import GraphClient
     from connectors.microsoft.http import AdapterTransport, build_http_client
 
-    opts = options_for(sim)
-    sign_in = MsalSignIn(opts)
+    scale = 0.1
+    with simulator.MicrosoftSimulator(org, time_scale=scale) as sim:
+        opts = options_for(sim, time_scale=scale)
+        sign_in = MsalSignIn(opts)
 
-    async def read(times: int, pace: str | None) -> int:
-        stats: dict[str, int] = {}
-        client = build_http_client(opts.ca_bundle, 30, 4, SCALE, stats)
-        try:
-            transport = AdapterTransport(client, MsalAccessTokenProvider(sign_in, opts.graph_scope, sim.graph_url),
-                                         sim.graph_url, SCALE, stats)
-            graph = GraphClient(transport, sim.graph_url, time_scale=SCALE)
-            for _ in range(times):
-                await graph.get_all("identity/conditionalAccess/policies", pace=pace)
-            return times
-        finally:
-            await client.aclose()
+        async def read(times: int, pace: str | None) -> list[Any]:
+            stats: dict[str, int] = {}
+            client = build_http_client(opts.ca_bundle, 30, 4, scale, stats)
+            try:
+                transport = AdapterTransport(
+                    client, MsalAccessTokenProvider(sign_in, opts.graph_scope, sim.graph_url), sim.graph_url,
+                    scale, stats)
+                graph = GraphClient(transport, sim.graph_url, time_scale=scale)
+                return [await graph.get_all("identity/conditionalAccess/policies", pace=pace)
+                        for _ in range(times)]
+            finally:
+                await client.aclose()
 
-    run_coroutine(read(5, "conditional_access"))
-    assert sim.stats.throttled_total == 0
-    run_coroutine(read(5, None))  # the same reads unpaced do hit the limit (so the check above means something)
-    assert sim.stats.throttled_total > 0
+        paced = run_coroutine(read(4, "conditional_access"))
+        assert sim.stats.throttled_total == 0
+        assert all(p == paced[0] and p for p in paced)
+        unpaced = run_coroutine(read(4, None))  # unpaced, the same reads do hit the limit (the check means something)
+        assert sim.stats.throttled_total > 0
+        assert unpaced == paced  # and the RetryHandler still got them through
 
 
 def test_missing_permission_gives_forbidden_sections_naming_the_permission(org: Any, tmp_path: Path) -> None:

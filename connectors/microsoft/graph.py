@@ -9,6 +9,7 @@ here once, not in each collector.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,9 +55,7 @@ class GraphClient:
                   pace: str | None = None) -> Any:
         """GET one resource and return its JSON; any non-2xx answer raises ApiError."""
         url = path_or_url if path_or_url.startswith("https://") else self.url(path_or_url, version, params)
-        if pace:
-            await self.limits[pace].acquire()
-        async with self._semaphore:
+        async with (self.limits[pace].slot() if pace else contextlib.nullcontext()), self._semaphore:
             status, _headers, body = await self.transport.send("GET", url)
         if status >= 400:
             raise error_from_body(status, body, _path_of(url))

@@ -9,11 +9,13 @@ hundred users per second, json.loads at hundreds of thousands (PLATFORM-FACTS.md
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,27 +83,42 @@ def error_from_body(status: int, body: Any, request: str = "") -> ApiError:
 
 
 class RateLimit:
-    """At most `count` requests per `period` seconds (sliding window), for limits that must not be hit at all.
+    """At most `count` requests per `period` seconds, for limits that must not be hit at all.
 
-    Conditional Access answers 429 with no Retry-After, so the only good strategy is never to exceed 1/s.
+    Conditional Access answers 429 with no Retry-After, so the only good strategy is never to exceed 1/s. The
+    window counts from when an answer *arrived*, not when a request left: network jitter can then never make two
+    requests reach the server closer together than the period.
     """
 
     def __init__(self, count: int, period: float) -> None:
         self.count = count
         self.period = period
-        self._sent: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._done: deque[float] = deque()
+        self._in_flight = 0
+        self._cond = asyncio.Condition()
 
-    async def acquire(self) -> None:
-        async with self._lock:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._cond:
             while True:
                 now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.count:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self.period - (now - self._sent[0]) + 0.001)
+                while self._done and now - self._done[0] >= self.period:
+                    self._done.popleft()
+                if self._in_flight + len(self._done) < self.count:
+                    self._in_flight += 1
+                    break
+                if self._done:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._cond.wait(), self.period - (now - self._done[0]) + 0.001)
+                else:
+                    await self._cond.wait()
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._in_flight -= 1
+                self._done.append(time.monotonic())
+                self._cond.notify_all()
 
 
 def pacing_limits(time_scale: float) -> dict[str, RateLimit]:
