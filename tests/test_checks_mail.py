@@ -176,3 +176,29 @@ def test_unverified_domain_counts_as_outside() -> None:
 def test_forwarding_subject_names_the_user_and_rule() -> None:
     got = run(_t().forward("u1", "x@evil.net", rule_name="=HYPERLINK(\"x\")").build(), "IDA-MAIL-001")
     assert got.iloc[0]["subject"] == "nurse@clinic.org: rule '=HYPERLINK(\"x\")'"  # untrusted text stays text
+
+
+_LABEL = "abcdefghijklmnopqrstuvwxyz0123456789-"
+
+
+def test_classify_domain_properties() -> None:
+    """Any subdomain of a verified domain is inside, in any case; gluing text on without a dot is outside."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    label = st.text(alphabet=_LABEL, min_size=1, max_size=12)
+
+    @settings(max_examples=200, deadline=None)
+    @given(labels=st.lists(label, min_size=0, max_size=3), verified=st.lists(label, min_size=2, max_size=3),
+           glue=label, upper=st.booleans())
+    def prop(labels: list[str], verified: list[str], glue: str, upper: bool) -> None:
+        v = ".".join(verified)
+        inside = frozenset({v})
+        sub = ".".join([*labels, v])
+        assert classify_domain(sub.upper() if upper else sub, inside) == INSIDE
+        assert classify_domain(glue + v, inside) == OUTSIDE  # 'evil' + 'clinic.org' is not a subdomain
+        longer = v + "." + glue  # the verified domain as a prefix: outside unless it happens to end with it
+        expected = INSIDE if longer.endswith("." + v) else OUTSIDE
+        assert classify_domain(longer, inside) == expected
+
+    prop()
