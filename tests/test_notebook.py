@@ -155,3 +155,12 @@ def test_workbook_was_written_and_reads_back(executed: tuple[Any, Path]) -> None
     wb = openpyxl.load_workbook(book, read_only=True)
     assert len(wb.sheetnames) >= 2
     wb.close()
+
+
+def test_device_code_prompt_is_shown_in_the_notebook(executed: tuple[Any, Path]) -> None:
+    nb, _ = executed
+    collect = _tagged(nb, "collect")
+    html_out = [o["data"]["text/html"] for o in collect.get("outputs", []) if "text/html" in o.get("data", {})]
+    if "rendered directly" in _cell_text(collect):
+        pytest.skip("the simulator's network part is not installed: no sign-in took place")
+    assert any('href="https://microsoft.com/devicelogin"' in h and "<code" in h for h in html_out), html_out
