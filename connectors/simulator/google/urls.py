@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 _D = r"admin/directory/v1"
 
@@ -64,5 +65,5 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
             continue
         m = route.pattern.match(path)
         if m:
-            return route, m.groupdict()
+            return route, {k: unquote(v) for k, v in m.groupdict().items()}
     return None
