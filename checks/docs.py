@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from checks import references
 from checks.common import RISKY_SCOPES, SUSPICIOUS_RULE_WORDS, TENANT_WIDE_APP_SCOPES
 from idaudit.atomic import write_text_atomic
 from idaudit.engine import CheckRegistry, CheckSettings, load_builtin_checks
@@ -106,6 +107,8 @@ def render(registry: CheckRegistry | None = None) -> str:
         providers = ", ".join(sorted(p.value for p in m.providers))
         out.append(f"| [{m.id}](#{m.id.lower()}--{_anchor(m.title)}) | {m.severity.value} | {providers} | "
                    f"{_md(m.title)} |")
+    out += ["", "## Where the references come from", ""]
+    out += [line.strip() for line in (references.__doc__ or "").strip().splitlines()[2:] if line.strip()]
     out += ["", "## Thresholds and lists (configuration defaults)", "", *_settings_table(), ""]
     out += ["Tenant settings the checks read (`tenant_settings` table, filled by the normalisers):", ""]
     used = sorted({s for m in metas for s in m.uses_settings})

@@ -1,8 +1,9 @@
 """Framework references the checks cite, defined once so every check spells an id the same way.
 
-Every id here was looked up in the published source (2026-11-28):
+Every id here was looked up (2026-11-28) in the published source or, where noted, a faithful listing of it:
 - HIPAA Security Rule, 45 CFR Part 164 Subpart C (section numbers and standard names as published).
-- HHS HPH Cybersecurity Performance Goals: goal names as published by HHS (cited by name, not number).
+- HHS HPH Cybersecurity Performance Goals (Jan 2024): the ten essential goals, cited by name (checked against
+  published summaries of the HHS list; numbering differs between summaries, so no numbers are cited).
 - CIS Microsoft 365 Foundations Benchmark v6.0.1 recommendation numbers (as listed by maester365/maester).
 - CISA SCuBA: ScubaGear baselines aad.md / exo.md (MS.AAD.*, MS.EXO.*), ScubaGoggles commoncontrols.md / gmail.md
   (GWS.*); Google ids are cited without the version suffix where the published version changed over time.
@@ -29,7 +30,7 @@ HIPAA_UNIQUE_ID = Reference(H, "164.312(a)(2)(i)", "Unique user identification")
 # HHS HPH Cybersecurity Performance Goals (essential goals)
 CPG_MFA = Reference(C, "Multifactor Authentication", "essential goal")
 CPG_EMAIL = Reference(C, "Email Security", "essential goal")
-CPG_REVOKE = Reference(C, "Revoke Credentials for Departing Workforce", "essential goal")
+CPG_REVOKE = Reference(C, "Revoke Credentials for Departing Workforce Members", "essential goal")
 CPG_UNIQUE = Reference(C, "Unique Credentials", "essential goal")
 CPG_SEPARATE = Reference(C, "Separate User and Privileged Accounts", "essential goal")
 CPG_VENDOR = Reference(C, "Vendor/Supplier Cybersecurity Requirements", "essential goal")
