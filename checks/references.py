@@ -6,7 +6,8 @@ Every id here was looked up (2026-11-28) in the published source or, where noted
   published summaries of the HHS list; numbering differs between summaries, so no numbers are cited).
 - CIS Microsoft 365 Foundations Benchmark v6.0.1 recommendation numbers (as listed by maester365/maester).
 - CISA SCuBA: ScubaGear baselines aad.md / exo.md (MS.AAD.*, MS.EXO.*), ScubaGoggles commoncontrols.md / gmail.md
-  (GWS.*); Google ids are cited without the version suffix where the published version changed over time.
+  (GWS.*); ids whose published version changed over time (MS.EXO.1.1, several GWS.*) are cited without the
+  version suffix.
 - MITRE ATT&CK Enterprise technique ids.
 """
 
