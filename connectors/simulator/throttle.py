@@ -40,7 +40,7 @@ class TokenBucket:
             now = self.clock()
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
-            if self.tokens >= cost:
+            if self.tokens >= cost - 1e-9:  # float refill must not refuse an exactly-due unit
                 self.tokens -= cost
                 return 0.0
             return (cost - self.tokens) / self.rate
