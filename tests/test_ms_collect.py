@@ -198,3 +198,66 @@ def test_device_code_flow_shows_the_message_once_then_uses_the_cache(sim: Any, t
     assert (cache.stat().st_mode & 0o777) == 0o600
     collect_microsoft(opts, tmp_path / "b", progress=False, sections=["domains"])
     assert len(messages) == 1, "the cached sign-in should not ask for a device code again"
+
+
+def test_cli_collect_microsoft_against_the_simulator(sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from idaudit.cli import main
+
+    monkeypatch.setenv("IDAUDIT_SIM_SECRET", sim.client_secret)
+    out = tmp_path / "snap"
+    code = main(["collect", "microsoft", "--tenant-id", sim.tenant_id, "--client-id", sim.client_id,
+                 "--client-secret-env", "IDAUDIT_SIM_SECRET", "--authority-host", sim.authority_host,
+                 "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
+                 "--ca-bundle", str(sim.ca_file), "--sections", "domains,users,signInActivity", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed
+    assert f"wrote {out}" in printed.out
+    assert sim.client_secret not in printed.out + printed.err
+    assert set(load_snapshot(out).manifest.sections) == {"domains", "users", "signInActivity"}
+    # a failed sign-in is exit code 5 with the AADSTS code, never the secret
+    monkeypatch.setenv("IDAUDIT_SIM_SECRET", "wrong-" + sim.client_secret)
+    code = main(["collect", "microsoft", "--tenant-id", sim.tenant_id, "--client-id", sim.client_id,
+                 "--client-secret-env", "IDAUDIT_SIM_SECRET", "--authority-host", sim.authority_host,
+                 "--graph-endpoint", sim.graph_url, "--ca-bundle", str(sim.ca_file), "--out", str(tmp_path / "x")])
+    printed = capsys.readouterr()
+    assert code == 5
+    assert "AADSTS7000215" in printed.err and sim.client_secret not in printed.err
+
+
+def test_collect_tenant_from_config(sim: Any, tmp_path: Path) -> None:
+    from connectors import collect_tenant
+    from idaudit.config import TenantConfig
+
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(sim.client_secret + "\n")
+    secret_file.chmod(0o600)
+    tenant = TenantConfig("riverside", "microsoft", {
+        "name": "riverside", "provider": "microsoft", "tenant_id": sim.tenant_id, "client_id": sim.client_id,
+        "client_secret_file": str(secret_file), "authority": sim.authority, "graph_endpoint": sim.graph_url,
+        "exchange_endpoint": sim.exchange_url, "ca_bundle": str(sim.ca_file)})
+    path = collect_tenant(tenant, tmp_path / "snap", progress=False)
+    snap = load_snapshot(path)
+    assert snap.manifest.complete
+    assert all(r.usable for r in snap.manifest.sections.values())
+
+
+def test_progress_bars_only_on_a_terminal() -> None:
+    import io
+
+    from connectors.progress import SilentProgress, TqdmProgress, make_progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert isinstance(make_progress(True, 3, stream=io.StringIO()), SilentProgress)  # cron: not a TTY
+    assert isinstance(make_progress(False, 3, stream=Tty()), SilentProgress)
+    tty = Tty()
+    bar = make_progress(True, 2, provider="microsoft", stream=tty)
+    assert isinstance(bar, TqdmProgress)
+    bar.section_started("inboxRules", total=40)
+    bar.advance(20)
+    bar.section_finished("inboxRules", "ok")
+    bar.close()
+    assert "collect microsoft" in tty.getvalue() and "inboxRules" in tty.getvalue()

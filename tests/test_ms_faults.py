@@ -172,3 +172,19 @@ def test_exchange_failure_is_a_section_status_not_a_crash(sim: Any, tmp_path: Pa
     assert rec.status is SectionStatus.FORBIDDEN
     assert "Exchange.ManageAsApp" in rec.detail
     assert snap.section("domains").usable
+
+
+def test_groups_unreadable_is_forbidden_not_an_empty_list(org: Any, tmp_path: Path) -> None:
+    from connectors.microsoft.options import REQUIRED_PERMISSIONS
+
+    # Directory.Read.All would also allow reading groups; drop it together with GroupMember.Read.All
+    granted = {p.split(" ")[0] for p in REQUIRED_PERMISSIONS} - {"GroupMember.Read.All", "Directory.Read.All"}
+    with simulator.MicrosoftSimulator(org, time_scale=SCALE, permissions=granted) as s:
+        path = collect_microsoft(options_for(s), tmp_path / "s", progress=False,
+                                 sections=["conditionalAccessPolicies", "roleAssignments", "groups", "groupMembers"])
+    snap = load_snapshot(path)
+    assert snap.section("conditionalAccessPolicies").usable
+    for name in ("groups", "groupMembers"):
+        rec = snap.section(name)
+        assert rec.status is SectionStatus.FORBIDDEN, (name, rec)
+        assert "GroupMember.Read.All" in rec.detail

@@ -277,6 +277,12 @@ class MicrosoftCollection:
         group_list = [{k: v for k, v in groups_ok[g].items() if k != "@odata.context"}
                       for g in real_group_ids if g in groups_ok]
         failed = {g: subject_reason(groups_failed[g]) for g in real_group_ids if g in groups_failed}
+        if referenced and all(g in groups_failed for g in referenced):
+            # No referenced group could be read: a permission problem of the section, not of its groups.
+            error = groups_failed[referenced[0]]
+            self.rec.fail("groups", error)
+            self.rec.fail("groupMembers", error)
+            return
         self.rec.ok("groups", group_list, failed_subjects=failed, detail=note)
         self.rec.progress.section_started("groupMembers", total=len(real_group_ids))
         members = await self.graph.batch({gid: f"groups/{gid}/transitiveMembers" for gid in real_group_ids},
