@@ -1,0 +1,136 @@
+"""render_microsoft_snapshot writes a valid snapshot holding exactly what the simulator serves for the same
+organisation: every section is crawled over HTTP here (paging, $batch, Exchange nextLinks) and compared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connectors.simulator import build_organisation, render_microsoft_snapshot
+from connectors.simulator.microsoft.simulator import MicrosoftSimulator
+from connectors.simulator.microsoft.snapshot import SP_SELECT, USER_SELECT
+from connectors.simulator.org import Organisation
+from idaudit.sections import MICROSOFT_SECTIONS
+from idaudit.snapshot import SectionStatus, load_snapshot
+from tests.sim_ms_helpers import EXCHANGE, get, get_all, invoke, per_user, session, token
+
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def org() -> Organisation:
+    return build_organisation(120, seed=11, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def sim(org: Organisation) -> Iterator[MicrosoftSimulator]:
+    with MicrosoftSimulator(org, throttle=False) as s:
+        yield s
+
+
+def _no_context(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "@odata.context"}
+
+
+def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
+    """Collect every section over HTTP the way the connector does (same $select, keys and groups)."""
+    s = session(sim)
+    t = token(sim, s)
+    out: dict[str, Any] = {}
+    for name, path in (("organization", "/v1.0/organization"), ("domains", "/v1.0/domains"),
+                       ("subscribedSkus", "/v1.0/subscribedSkus"),
+                       ("userRegistrationDetails", "/v1.0/reports/authenticationMethods/userRegistrationDetails"),
+                       ("conditionalAccessPolicies", "/v1.0/identity/conditionalAccess/policies"),
+                       ("roleDefinitions", "/beta/roleManagement/directory/roleDefinitions"),
+                       ("roleEligibilities", "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"),
+                       ("oauth2PermissionGrants", "/v1.0/oauth2PermissionGrants")):
+        out[name] = get_all(sim, s, t, path)
+    out["users"] = get_all(sim, s, t, "/v1.0/users", **{"$select": ",".join((*USER_SELECT, "signInActivity")),
+                                                         "$top": "500"})
+    out["roleAssignments"] = get_all(sim, s, t, "/v1.0/roleManagement/directory/roleAssignments",
+                                     **{"$expand": "principal"})
+    out["servicePrincipals"] = get_all(sim, s, t, "/v1.0/servicePrincipals", **{"$select": ",".join(SP_SELECT)})
+    for name, path in (("securityDefaults", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"),
+                       ("authorizationPolicy", "/v1.0/policies/authorizationPolicy"),
+                       ("authenticationMethodsPolicy", "/v1.0/policies/authenticationMethodsPolicy")):
+        out[name] = _no_context(get(sim, s, t, path).json())
+    ids = [u["id"] for u in out["users"]]
+    req = per_user(sim, s, t, ids, "/users/{id}/authentication/requirements", version="beta")
+    out["perUserMfaState"] = {u: _no_context(req[u]["body"]) for u in ids}
+    for name, template in (("inboxRules", "/users/{id}/mailFolders/inbox/messageRules"),
+                           ("mailboxSettings", "/users/{id}/mailboxSettings")):
+        got = per_user(sim, s, t, ids, template)
+        section: dict[str, Any] = {}
+        for u in ids:
+            inner = got[u]
+            if inner["status"] == 404:
+                assert inner["body"]["error"]["code"] == "MailboxNotEnabledForRESTAPI"
+                section[u] = None
+            else:
+                assert inner["status"] == 200
+                section[u] = inner["body"]["value"] if name == "inboxRules" else _no_context(inner["body"])
+        out[name] = section
+    groups: list[str] = []
+    for pol in out["conditionalAccessPolicies"]:
+        for gid in pol["conditions"]["users"]["includeGroups"] + pol["conditions"]["users"]["excludeGroups"]:
+            if gid not in groups:
+                groups.append(gid)
+    for ra in out["roleAssignments"]:
+        if ra["principal"]["@odata.type"] == "#microsoft.graph.group" and ra["principalId"] not in groups:
+            groups.append(ra["principalId"])
+    out["groups"] = [_no_context(get(sim, s, t, f"/v1.0/groups/{g}").json()) for g in groups]
+    out["groupMembers"] = {g: get_all(sim, s, t, f"/v1.0/groups/{g}/transitiveMembers") for g in groups}
+    resources = [sp["id"] for sp in out["servicePrincipals"]
+                 if sp["appId"] in ("00000003-0000-0000-c000-000000000000", "00000002-0000-0ff1-ce00-000000000000")]
+    out["appRoleAssignments"] = {r: get_all(sim, s, t, f"/v1.0/servicePrincipals/{r}/appRoleAssignedTo")
+                                 for r in resources}
+    et = token(sim, s, EXCHANGE)
+    for name, cmdlet, params in (("exchange.mailboxes", "Get-Mailbox", {"ResultSize": "Unlimited"}),
+                                 ("exchange.remoteDomains", "Get-RemoteDomain", {}),
+                                 ("exchange.outboundSpamPolicies", "Get-HostedOutboundSpamFilterPolicy", {}),
+                                 ("exchange.outboundSpamRules", "Get-HostedOutboundSpamFilterRule", {}),
+                                 ("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"})):
+        out[name] = invoke(sim, s, et, cmdlet, page_size=50, **params)
+    return out
+
+
+def test_rendered_snapshot_equals_what_the_simulator_serves(sim: MicrosoftSimulator, org: Organisation,
+                                                            tmp_path: Path) -> None:
+    snap = load_snapshot(render_microsoft_snapshot(org, tmp_path / "snap"))
+    served = crawl(sim)
+    assert snap.manifest.complete and snap.manifest.tenant_id == org.tenant_id
+    assert snap.manifest.provider == "microsoft" and snap.manifest.tenant_name == org.name
+    for name, data in served.items():
+        assert snap.data(name) == data, f"section {name} differs from what the simulator serves"
+    assert snap.section("signInActivity") is not None and snap.section("signInActivity").usable  # type: ignore[union-attr]
+    expected = {s.name for s in MICROSOFT_SECTIONS} - {"authenticationMethods", "signInActivity"}
+    assert set(served) == expected
+    assert any(v is None for v in snap.data("inboxRules").values())  # users without a mailbox are null
+
+
+def test_render_without_p1_marks_sections_unlicensed_and_falls_back(org: Organisation, tmp_path: Path) -> None:
+    snap = load_snapshot(render_microsoft_snapshot(org, tmp_path / "snap", licences={"p1": False, "p2": False}))
+    for name in ("signInActivity", "userRegistrationDetails", "conditionalAccessPolicies", "roleEligibilities"):
+        rec = snap.section(name)
+        assert rec is not None and rec.status is SectionStatus.UNLICENSED and rec.detail
+        assert snap.data(name) is None
+    methods = snap.data("authenticationMethods")
+    assert set(methods) == {p.id for p in org.people}
+    assert all("signInActivity" not in u for u in snap.data("users"))
+    with MicrosoftSimulator(org, throttle=False, licences={"p1": False, "p2": False}) as sim:
+        s: requests.Session = session(sim)
+        t = token(sim, s)
+        some = org.people[40].id
+        served = get_all(sim, s, t, f"/v1.0/users/{some}/authentication/methods")
+        assert served == methods[some]
+
+
+def test_rendered_snapshot_files_are_owner_only(org: Organisation, tmp_path: Path) -> None:
+    out = render_microsoft_snapshot(org, tmp_path / "snap")
+    assert (out.stat().st_mode & 0o777) == 0o700
+    assert all((f.stat().st_mode & 0o077) == 0 for f in out.iterdir())
