@@ -188,3 +188,29 @@ def test_groups_unreadable_is_forbidden_not_an_empty_list(org: Any, tmp_path: Pa
         rec = snap.section(name)
         assert rec.status is SectionStatus.FORBIDDEN, (name, rec)
         assert "GroupMember.Read.All" in rec.detail
+
+
+def test_rejected_token_is_refreshed_once(sim: Any, tmp_path: Path) -> None:
+    tokens_before = sim.stats.requests["token"]
+    rule = sim.faults.add(kind="expire_token", method="GET", path=r"/v1\.0/domains", times=1)
+    snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False, sections=["domains"]))
+    assert rule.fired == 1
+    assert snap.section("domains").usable
+    # one token for the sign-in check... and one more, bypassing msal's cache, after the 401
+    assert sim.stats.requests["token"] - tokens_before >= 2
+
+
+@pytest.mark.parametrize("kind", ["reset", "truncate_page"])
+def test_cut_connection_or_page_is_retried(sim: Any, rendered: Any, tmp_path: Path, kind: str) -> None:
+    rule = sim.faults.add(kind=kind, method="GET", path=r"/v1\.0/servicePrincipals", times=1)
+    snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False,
+                                           sections=["servicePrincipals"]))
+    assert rule.fired == 1
+    assert snap.raw["servicePrincipals"] == rendered.raw["servicePrincipals"]
+
+
+def test_page_cut_every_time_is_an_error(sim: Any, tmp_path: Path) -> None:
+    sim.faults.add(kind="truncate_page", method="GET", path=r"/v1\.0/servicePrincipals", times=None)
+    snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False,
+                                           sections=["servicePrincipals"]))
+    assert snap.section("servicePrincipals").status is SectionStatus.ERROR

@@ -92,13 +92,14 @@ class MsalSignIn:
             text = text.replace(self._secret, "[secret]")
         return text
 
-    def token(self, scope: str) -> str:
-        """An access token for `scope` (e.g. https://graph.microsoft.com/.default), from cache when valid."""
+    def token(self, scope: str, *, refresh: bool = False) -> str:
+        """An access token for `scope` (e.g. https://graph.microsoft.com/.default), from cache when valid;
+        `refresh` bypasses the cache (the API rejected a token msal still thought valid)."""
         import requests
 
         with self._lock:
             try:
-                result = self._acquire(scope)
+                result = self._acquire(scope, refresh)
             except (requests.RequestException, ValueError) as exc:
                 raise CollectionError(self._clean(
                     f"sign-in to tenant {self.options.tenant_id} failed: cannot reach "
@@ -113,13 +114,15 @@ class MsalSignIn:
                 f"{desc[0] if desc else ''}"))
         return str(result["access_token"])
 
-    def _acquire(self, scope: str) -> dict[str, Any] | None:
+    def _acquire(self, scope: str, refresh: bool = False) -> dict[str, Any] | None:
         if not self.options.device_code:
-            result: dict[str, Any] | None = self._app.acquire_token_for_client(scopes=[scope])
+            # msal bypasses its cache when given a claims challenge; an empty one asks for nothing extra.
+            result: dict[str, Any] | None = self._app.acquire_token_for_client(
+                scopes=[scope], claims_challenge='{"access_token":{}}' if refresh else None)
             return result
         accounts = self._app.get_accounts()
         if accounts:
-            result = self._app.acquire_token_silent([scope], account=accounts[0])
+            result = self._app.acquire_token_silent([scope], account=accounts[0], force_refresh=refresh)
             if result and "access_token" in result:
                 return result
         flow = self._app.initiate_device_flow(scopes=[scope])
@@ -146,6 +149,11 @@ class MsalAccessTokenProvider(AccessTokenProvider):
         origin = urlsplit(endpoint)
         self._netloc = origin.netloc.lower()
         self._validator = AllowedHostsValidator([origin.hostname or ""])
+        self._refresh = False
+
+    def refresh_next(self) -> None:
+        """The API answered 401 to our token: fetch a fresh one for the next request (once)."""
+        self._refresh = True
 
     async def get_authorization_token(self, uri: str,
                                       additional_authentication_context: dict[str, Any] | None = None) -> str:
@@ -156,7 +164,8 @@ class MsalAccessTokenProvider(AccessTokenProvider):
         if parts.scheme != "https" or parts.netloc.lower() != self._netloc:
             log.warning("refusing to send a token to %s (not the configured endpoint)", parts.hostname)
             return ""
-        return self._sign_in.token(self._scope)
+        refresh, self._refresh = self._refresh, False
+        return self._sign_in.token(self._scope, refresh=refresh)
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
         return self._validator

@@ -170,6 +170,7 @@ class AdapterTransport:
 
     def __init__(self, client: httpx.AsyncClient, token_provider: MsalAccessTokenProvider, base_url: str,
                  time_scale: float, stats: dict[str, int]) -> None:
+        self.token_provider = token_provider
         self.adapter = BaseGraphRequestAdapter(BaseBearerTokenAuthenticationProvider(token_provider),
                                                http_client=client)
         self.adapter.base_url = base_url
@@ -178,9 +179,13 @@ class AdapterTransport:
 
     async def send(self, method: str, url: str, *, body: Any = None,
                    headers: dict[str, str] | None = None) -> tuple[int, httpx.Headers, Any]:
-        """One logical request (the RetryHandler may send it several times); transport errors retried twice."""
+        """One logical request (the RetryHandler may send it several times). A lost connection or a cut-off
+        body is retried twice after a short pause; a 401 is retried once with a freshly acquired token (revoked
+        or clock-skewed token)."""
         where = _redact_url(url)
-        for attempt in range(TRANSPORT_RETRIES + 1):
+        refreshed = False
+        attempt = 0
+        while True:
             info = RequestInformation(Method[method], None)
             info.url = url
             info.headers.try_add("Accept", "application/json")
@@ -197,10 +202,22 @@ class AdapterTransport:
             except httpx.TransportError as exc:
                 if attempt < TRANSPORT_RETRIES:
                     await asyncio.sleep((1.0 + attempt * 2.0) * self._scale)
+                    attempt += 1
                     continue
                 raise ApiError(0, type(exc).__name__, f"no answer from the server: {exc}", where) from None
-            return response.status_code, response.headers, _parse_json(content, response.status_code, where)
-        raise AssertionError("unreachable")
+            if response.status_code == 401 and not refreshed:
+                refreshed = True
+                self.token_provider.refresh_next()
+                continue
+            try:
+                parsed = _parse_json(content, response.status_code, where)
+            except ApiError:
+                if attempt < TRANSPORT_RETRIES:
+                    await asyncio.sleep((1.0 + attempt * 2.0) * self._scale)
+                    attempt += 1
+                    continue
+                raise
+            return response.status_code, response.headers, parsed
 
 
 def _parse_json(content: bytes, status: int, where: str) -> Any:
