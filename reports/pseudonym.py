@@ -29,6 +29,7 @@ from idaudit.errors import IdauditError
 from idaudit.tables import AuditData
 
 KEY_BYTES = 32
+_WORD = re.compile(r"\w+")
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
@@ -69,8 +70,19 @@ class Pseudonymizer:
                 for name in (row.user_id, row.principal, row.display_name, row.mail):
                     if isinstance(name, str) and len(name.strip()) >= 3:
                         self._names[name.strip().casefold()] = p
-        names = sorted(self._names, key=len, reverse=True)
-        self._name_re = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
+        # Names are found by their first word: a dict lookup per word of the text, so the cost grows with the
+        # text, not with the number of users (one regex alternation of 100,000 names would take minutes).
+        # Candidates are grouped by (offset of the first word, length): one slice and one dict lookup per group,
+        # however many staff share a first name.
+        groups: dict[str, dict[tuple[int, int], dict[str, str]]] = {}
+        for name_cf, pseudonym in self._names.items():
+            first = _WORD.search(name_cf)
+            if first is None:
+                continue
+            groups.setdefault(first.group(0), {}).setdefault((first.start(), len(name_cf)), {})[name_cf] = pseudonym
+        self._by_first: dict[str, list[tuple[int, int, dict[str, str]]]] = {
+            word: sorted(((lead, length, names) for (lead, length), names in g.items()), key=lambda c: -c[1])
+            for word, g in groups.items()}  # longest first: "Ann Lee-Smith" before "Ann Lee"
 
     def _tag(self, prefix: str, value: str) -> str:
         digest = hmac.new(self._key, value.strip().casefold().encode("utf-8"), hashlib.sha256).digest()
@@ -100,10 +112,39 @@ class Pseudonymizer:
         s = "" if value is None else str(value)
         if not s:
             return s
-        if self._name_re is not None:
-            s = self._name_re.sub(lambda m: self._names.get(m.group(0).casefold(), m.group(0)), s)
+        if self._by_first:
+            s = self._replace_names(s)
         return EMAIL.sub(lambda m: m.group(0) if m.group(0).startswith(("user-", "addr-"))
                          else self.address(m.group(0)), s)
+
+    def _replace_names(self, s: str) -> str:
+        out: list[str] = []
+        last = 0
+        for m in _WORD.finditer(s):
+            if m.start() < last:
+                continue
+            cands = self._by_first.get(m.group(0).casefold())
+            if not cands:
+                continue
+            for lead, length, names in cands:
+                a = m.start() - lead
+                b = a + length
+                if a < last:
+                    continue
+                found = s[a:b].casefold()
+                pseudonym = names.get(found)
+                if pseudonym is None:
+                    continue
+                if b < len(s) and found[-1:].isalnum() and (s[b].isalnum() or s[b] == "_"):
+                    continue  # "Ann Lee" must not eat the start of "Ann Leeds"
+                out.append(s[last:a])
+                out.append(pseudonym)
+                last = b
+                break
+        if not out:
+            return s
+        out.append(s[last:])
+        return "".join(out)
 
     def series(self, s: pd.Series) -> pd.Series:
         uniq = {v: self.text(v) for v in pd.unique(s.astype(str))}

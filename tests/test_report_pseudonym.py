@@ -95,3 +95,22 @@ def test_pseudonymizer_text_replaces_names_and_addresses() -> None:
     assert pz.text("someone@gmail.com") == pz.text("SOMEONE@gmail.com")
     doc = json.dumps({"x": out})
     assert "Nightingale" not in doc
+
+
+def test_name_matching_respects_word_boundaries_and_odd_names() -> None:
+    import pandas as pd
+
+    from idaudit.tables import make_table
+
+    users = make_table("users", [
+        {"user_id": "id-1", "principal": "ann.lee@x.example", "display_name": "Ann Lee", "mail": ""},
+        {"user_id": "id-2", "principal": "ann.lees@x.example", "display_name": "Ann Lee-Smith", "mail": ""},
+        {"user_id": "id-3", "principal": "odd@x.example", "display_name": '=HYPERLINK("http://e/x","Go")',
+         "mail": ""},
+    ])
+    pz = Pseudonymizer(b"q" * 32, users)
+    a, b, c = pz.user("id-1"), pz.user("id-2"), pz.user("id-3")
+    assert len({a, b, c}) == 3
+    assert pz.text("Ann Lee and ann lee-smith met Ann Leeds") == f"{a} and {b} met Ann Leeds"
+    assert pz.text('rule by =HYPERLINK("http://e/x","Go") today') == f"rule by {c} today"
+    assert pz.series(pd.Series(["Ann Lee", "Ann Lee"])).tolist() == [a, a]
