@@ -163,13 +163,14 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
     run.progress.section_finished(name, "ok")
 
 
-def _gmail_calls(client: GoogleClient, uid: str, creds: Any) -> list[tuple[str, Any, Any]]:
+def _gmail_calls(client: GoogleClient, uid: str, email: str, creds: Any) -> list[tuple[str, Any, Any]]:
+    """The four settings reads for one user; userId is the user's own address (same as "me" when impersonating)."""
     settings = client.service("gmail", "v1").users().settings()
     return [
-        (f"{uid}|gmail.autoForwarding", settings.getAutoForwarding(userId="me"), creds),
-        (f"{uid}|gmail.forwardingAddresses", settings.forwardingAddresses().list(userId="me"), creds),
-        (f"{uid}|gmail.filters", settings.filters().list(userId="me"), creds),
-        (f"{uid}|gmail.delegates", settings.delegates().list(userId="me"), creds),
+        (f"{uid}|gmail.autoForwarding", settings.getAutoForwarding(userId=email), creds),
+        (f"{uid}|gmail.forwardingAddresses", settings.forwardingAddresses().list(userId=email), creds),
+        (f"{uid}|gmail.filters", settings.filters().list(userId=email), creds),
+        (f"{uid}|gmail.delegates", settings.delegates().list(userId=email), creds),
     ]
 
 
@@ -212,7 +213,7 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
                 for s in GMAIL_SECTIONS:
                     failed[s][uid] = f"cannot impersonate {user['primaryEmail']}: {failure.detail}"
                 continue
-            calls.extend(_gmail_calls(client, uid, creds))
+            calls.extend(_gmail_calls(client, uid, str(user["primaryEmail"]), creds))
         if calls:
             try:
                 results = client.batch(client.service("gmail", "v1"), calls, run.options.gmail_batch_size)

@@ -7,71 +7,51 @@ Error bodies follow Google's documented JSON shape: `{"error": {"code", "message
 from __future__ import annotations
 
 import base64
-import json
+import re
 import secrets
-import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from connectors.simulator.google.auth import TokenIssuer
 from connectors.simulator.google.models import GoogleTenant
 from connectors.simulator.google.partial import apply_fields
-from connectors.simulator.google.urls import Route, match
+from connectors.simulator.google.urls import ROUTES, Route
+from connectors.simulator.server import Router, SimServer, Stats, WireRequest, WireResponse
+from connectors.simulator.throttle import BucketSet, Limit, retry_after_seconds
 
 BATCH_LIMIT = 1000
 GMAIL_BATCH_LIMIT = 100
 GMAIL_PREFIX = "/gmail/"
 
-
-@dataclass
-class WireRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes = b""
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    @staticmethod
-    def from_target(method: str, target: str, headers: Mapping[str, str], body: bytes = b"") -> WireRequest:
-        parts = urlsplit(target)
-        return WireRequest(method.upper(), parts.path, parse_qs(parts.query, keep_blank_values=True),
-                           {k.lower(): v for k, v in headers.items()}, body)
-
-
-@dataclass
-class WireResponse:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def json(status: int, doc: Any, headers: Mapping[str, str] | None = None) -> WireResponse:
-        h = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
-        return WireResponse(status, json.dumps(doc).encode(), h)
-
-
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+DEFAULT_REASONS = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFound", 429: "rateLimitExceeded",
+                   500: "backendError", 502: "backendError", 503: "backendError", 504: "backendError"}
 
 
 def google_error(code: int, message: str, reason: str, status: str | None = None,
                  headers: Mapping[str, str] | None = None) -> WireResponse:
-    return WireResponse.json(code, {"error": {
+    return WireResponse(code, {"error": {
         "code": code, "message": message,
         "errors": [{"message": message, "domain": "global", "reason": reason}],
-        "status": status or STATUS_NAMES.get(code, "UNKNOWN")}}, headers)
+        "status": status or STATUS_NAMES.get(code, "UNKNOWN")}}, dict(headers or {}),
+        content_type="application/json; charset=UTF-8")
+
+
+def error_factory(status: int, code: str, message: str, retry_after: float | None) -> WireResponse:
+    """The shared server's error hook (faults, unrouted paths) in Google's shape.
+
+    A fault rule's `code` is used as the Google `reason` when it looks like one (lowerCamel, e.g.
+    userRateLimitExceeded); otherwise the usual reason for the status is used.
+    """
+    reason = code if code[:1].islower() else DEFAULT_REASONS.get(status, "backendError")
+    return google_error(status, message, reason)
 
 
 def _page_token(offset: int) -> str:
@@ -88,97 +68,73 @@ def _offset(token: str | None) -> int | None:
         return None
 
 
-@dataclass
-class Stats:
-    """Counters the tests and the benchmark read; updated under a lock."""
-
-    requests: dict[str, int] = field(default_factory=dict)
-    throttled: int = 0
-    batches: int = 0
-    batch_parts: int = 0
-    tokens_issued: int = 0
-    token_errors: int = 0
-    max_concurrency: int = 0
-    _active: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, route_class: str) -> None:
-        with self._lock:
-            self.requests[route_class] = self.requests.get(route_class, 0) + 1
-
-    def enter(self) -> None:
-        with self._lock:
-            self._active += 1
-            self.max_concurrency = max(self.max_concurrency, self._active)
-
-    def leave(self) -> None:
-        with self._lock:
-            self._active -= 1
-
-    def bump(self, name: str, n: int = 1) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + n)
+def _arg(req: WireRequest, name: str, default: str | None = None) -> str | None:
+    return req.query.get(name, default)
 
 
-QuotaCheck = Callable[[str, str], float | None]  # (route class, subject) -> retry-after seconds when throttled
-FaultHook = Callable[[str, str, str], WireResponse | None]  # (method, path, subject) -> injected response
+class GoogleStats(Stats):
+    """The shared counters plus the token endpoint's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens_issued = 0
+        self.token_errors = 0
+        self.quota_errors = 0  # 429 and 403 rate-limit answers (Gmail's are 403, not counted as `throttled`)
+
+
+def _json(status: int, doc: Any, headers: Mapping[str, str] | None = None) -> WireResponse:
+    return WireResponse(status, doc, dict(headers or {}), content_type="application/json; charset=UTF-8")
 
 
 class GoogleResponses:
-    """Dispatches one request (or one batch part) to its handler."""
+    """Wire handlers; `routes()` gives the shared server its route table (one listener serves every API)."""
 
     def __init__(self, tenant: GoogleTenant, issuer: TokenIssuer, stats: Stats, *,
-                 quota: QuotaCheck | None = None, faults: FaultHook | None = None,
-                 latency: float = 0.0, time_scale: float = 1.0) -> None:
+                 quotas: Mapping[str, Limit] | None = None, time_scale: float = 1.0) -> None:
         self.t = tenant
         self.issuer = issuer
         self.stats = stats
-        self.quota = quota
-        self.faults = faults
-        self.latency = latency
-        self.time_scale = time_scale
+        self.buckets = {cls: BucketSet(limit, time_scale) for cls, limit in (quotas or {}).items()}
+        self.server: SimServer | None = None  # set by the simulator: batch parts are dispatched through it
 
-    # ---- entry points ------------------------------------------------------------------------------------
-    def handle(self, req: WireRequest, *, in_batch: bool = False) -> WireResponse:
-        found = match(req.method, req.path)
-        if found is None:
-            return google_error(404, f"Method not found: {req.method} {req.path}", "notFound")
-        route, params = found
-        if not in_batch:
-            self.stats.count(route.route_class)
-            if self.latency:
-                time.sleep(self.latency * self.time_scale)
-        if self.faults is not None and route.route_class in ("token", "batch"):
-            injected = self.faults(req.method, req.path, "")
-            if injected is not None:
-                return injected
+    def routes(self) -> Router:
+        router = Router()
+        for route in ROUTES:
+            router.add(route.method, route.pattern.pattern.rstrip("$"), self._entry(route), route.route_class)
+        return router
+
+    def _entry(self, route: Route) -> Callable[[WireRequest, re.Match[str]], WireResponse]:
+        def handle(req: WireRequest, match: re.Match[str]) -> WireResponse:
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return self.handle(route, req, params)
+        return handle
+
+    # ---- entry point -------------------------------------------------------------------------------------
+    def handle(self, route: Route, req: WireRequest, params: Mapping[str, str]) -> WireResponse:
         if route.handler == "token":
             return self.token(req)
         if route.handler == "batch":
-            if in_batch:
+            if req.inner:
                 return google_error(400, "Nested batch requests are not allowed", "badRequest")
             return self.batch(req)
-        grant = self.issuer.lookup(req.headers.get("authorization", ""))
+        grant = self.issuer.lookup(req.header("authorization") or "")
         if grant is None:
             return google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
                                      "token, login cookie or other valid authentication credential.",
                                 "authError", "UNAUTHENTICATED", {"WWW-Authenticate": 'Bearer realm="simulator"'})
-        if self.faults is not None:
-            injected = self.faults(req.method, req.path, grant.subject)
-            if injected is not None:
-                return injected
         if not set(route.scopes) & set(grant.scopes):
             return google_error(403, "Request had insufficient authentication scopes.", "insufficientPermissions")
-        if self.quota is not None:
-            wait = self.quota(route.route_class, grant.subject)
-            if wait is not None:
-                self.stats.bump("throttled")
+        bucket = self.buckets.get(route.route_class)
+        if bucket is not None:
+            wait = bucket.take(grant.subject.casefold() if route.route_class == "gmail" else "customer")
+            if wait > 0:
                 return self._quota_error(route, wait)
         handler: Callable[..., WireResponse] = getattr(self, route.handler)
         return handler(req, grant.subject, **params)
 
     def _quota_error(self, route: Route, wait: float) -> WireResponse:
-        after = {"Retry-After": str(max(1, round(wait)))}
+        self.stats.add("quota_errors")
+        after = {"Retry-After": str(retry_after_seconds(wait))}
         if route.route_class == "gmail":
             return google_error(403, "User-rate limit exceeded.  Retry after a short wait", "userRateLimitExceeded",
                                 headers=after)
@@ -189,8 +145,8 @@ class GoogleResponses:
     def token(self, req: WireRequest) -> WireResponse:
         form = parse_qs(req.body.decode("utf-8", "replace"))
         status, doc = self.issuer.grant(form)
-        self.stats.bump("tokens_issued" if status == 200 else "token_errors")
-        return WireResponse.json(status, doc, {"Cache-Control": "no-store"})
+        self.stats.add("tokens_issued" if status == 200 else "token_errors")
+        return _json(status, doc, {"Cache-Control": "no-store"})
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _admin(self, subject: str) -> WireResponse | None:
@@ -207,13 +163,13 @@ class GoogleResponses:
     def _paged(self, req: WireRequest, items: list[Any], key: str, kind: str, default: int, cap: int,
                extra: Mapping[str, Any] | None = None, size_param: str = "maxResults") -> WireResponse:
         try:
-            size = int(req.arg(size_param) or default)
+            size = int(_arg(req, size_param) or default)
         except ValueError:
             return google_error(400, f"Invalid value for {size_param}", "invalid")
         if size < 1:
             return google_error(400, f"Invalid value for {size_param}: {size}", "invalid")
         size = min(size, cap)
-        start = _offset(req.arg("pageToken"))
+        start = _offset(_arg(req, "pageToken"))
         if start is None or start > len(items):
             return google_error(400, "Invalid page token", "invalid")
         page = items[start:start + size]
@@ -228,21 +184,21 @@ class GoogleResponses:
 
     @staticmethod
     def _out(req: WireRequest, doc: Any) -> WireResponse:
-        fields = req.arg("fields")
+        fields = _arg(req, "fields")
         if fields:
             try:
                 doc = apply_fields(doc, fields)
             except ValueError as exc:
                 return google_error(400, f"Invalid field selection {fields}: {exc}", "invalidParameter")
-        return WireResponse.json(200, doc)
+        return _json(200, doc)
 
     # ---- Directory ---------------------------------------------------------------------------------------
     def users_list(self, req: WireRequest, subject: str) -> WireResponse:
-        denied = self._admin(subject) or (self._customer(req.arg("customer")) if not req.arg("domain") else None)
+        denied = self._admin(subject) or (self._customer(_arg(req, "customer")) if not _arg(req, "domain") else None)
         if denied:
             return denied
         users = list(self.t.users)
-        query = (req.arg("query") or "").strip()
+        query = (_arg(req, "query") or "").strip()
         if query:
             key, _, value = query.partition("=")
             if key.strip() not in ("isAdmin", "isSuspended", "orgUnitPath") or not value:
@@ -250,14 +206,14 @@ class GoogleResponses:
             want = value.strip().strip("'\"")
             field_name = {"isSuspended": "suspended"}.get(key.strip(), key.strip())
             users = [u for u in users if str(u.get(field_name)).lower() == want.lower()]
-        if req.arg("domain"):
-            users = [u for u in users if u["primaryEmail"].lower().endswith("@" + str(req.arg("domain")).lower())]
-        order = req.arg("orderBy") or "email"
+        if _arg(req, "domain"):
+            users = [u for u in users if u["primaryEmail"].lower().endswith("@" + str(_arg(req, "domain")).lower())]
+        order = _arg(req, "orderBy") or "email"
         sort_key = {"email": lambda u: u["primaryEmail"], "givenName": lambda u: u["name"]["givenName"],
                     "familyName": lambda u: u["name"]["familyName"]}.get(order)
         if sort_key is None:
             return google_error(400, f"Invalid value for orderBy: {order}", "invalid")
-        users.sort(key=sort_key, reverse=(req.arg("sortOrder") or "").upper() == "DESCENDING")
+        users.sort(key=sort_key, reverse=(_arg(req, "sortOrder") or "").upper() == "DESCENDING")
         return self._paged(req, users, "users", "admin#directory#users", 100, 500)
 
     def users_get(self, req: WireRequest, subject: str, user: str) -> WireResponse:
@@ -292,8 +248,8 @@ class GoogleResponses:
         denied = self._admin(subject) or self._customer(customer)
         if denied:
             return denied
-        base = (req.arg("orgUnitPath") or "/").rstrip("/") or "/"
-        kind = req.arg("type") or "children"
+        base = (_arg(req, "orgUnitPath") or "/").rstrip("/") or "/"
+        kind = _arg(req, "type") or "children"
         if kind not in ("all", "children", "allIncludingParent"):
             return google_error(400, f"Invalid value for type: {kind}", "invalid")
         units = self.t.orgunits
@@ -320,10 +276,10 @@ class GoogleResponses:
         if denied:
             return denied
         items = self.t.role_assignments
-        if req.arg("roleId"):
-            items = [a for a in items if a["roleId"] == req.arg("roleId")]
-        if req.arg("userKey"):
-            who = self.t.find_user(str(req.arg("userKey")))
+        if _arg(req, "roleId"):
+            items = [a for a in items if a["roleId"] == _arg(req, "roleId")]
+        if _arg(req, "userKey"):
+            who = self.t.find_user(str(_arg(req, "userKey")))
             items = [a for a in items if who is not None and a["assignedTo"] == who["id"]]
         return self._paged(req, items, "items", "admin#directory#roleAssignments", 100, 200)
 
@@ -349,17 +305,10 @@ class GoogleResponses:
         user = self.t.find_user(subject)
         if user is None or not user.get("isAdmin"):
             return google_error(403, "The caller does not have permission", "forbidden")
-        try:
-            size = int(req.arg("pageSize") or 50)
-        except ValueError:
-            return google_error(400, "Invalid pageSize", "invalid")
-        req.query["maxResults"] = [str(size)]
-        doc = self._paged(req, self.t.policies, "policies", "", 50, 100)
-        if doc.status == 200:  # the Policy API has no kind/etag envelope
-            body = json.loads(doc.body)
-            body.pop("kind", None)
-            body.pop("etag", None)
-            return WireResponse.json(200, body)
+        doc = self._paged(req, self.t.policies, "policies", "", 50, 100, size_param="pageSize")
+        if doc.status == 200 and isinstance(doc.body, dict):  # the Policy API has no kind/etag envelope
+            doc.body.pop("kind", None)
+            doc.body.pop("etag", None)
         return doc
 
     # ---- Reports -----------------------------------------------------------------------------------------
@@ -373,10 +322,10 @@ class GoogleResponses:
         if user != "all":
             who = self.t.find_user(user)
             items = [a for a in items if who is not None and a["actor"]["profileId"] == who["id"]]
-        name = req.arg("eventName")
+        name = _arg(req, "eventName")
         if name:
             items = [a for a in items if any(e.get("name") == name for e in a["events"])]
-        start, end = req.arg("startTime"), req.arg("endTime")
+        start, end = _arg(req, "startTime"), _arg(req, "endTime")
         if start:
             items = [a for a in items if a["id"]["time"] >= start]
         if end:
@@ -385,35 +334,34 @@ class GoogleResponses:
 
     # ---- multipart batch ---------------------------------------------------------------------------------
     def batch(self, req: WireRequest) -> WireResponse:
-        ctype = req.headers.get("content-type", "")
+        ctype = req.header("content-type") or ""
         if not ctype.lower().startswith("multipart/mixed"):
             return google_error(400, "Batch requests must be multipart/mixed", "badRequest")
         msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + req.body)
-        parts = [p for p in msg.iter_parts()] if msg.is_multipart() else []
+        parts = list(msg.iter_parts()) if msg.is_multipart() else []
         if not parts:
             return google_error(400, "Empty batch", "badRequest")
         if len(parts) > BATCH_LIMIT:
             return google_error(400, f"Too many requests in batch: {len(parts)} > {BATCH_LIMIT}", "badRequest")
-        inner = [self._parse_part(p) for p in parts]
+        inner = [self._parse_part(p, req.base_url) for p in parts]
         if len(parts) > GMAIL_BATCH_LIMIT and any(r is not None and r.path.startswith(GMAIL_PREFIX) for r, _ in inner):
             return google_error(400, f"Too many requests in batch: Gmail allows {GMAIL_BATCH_LIMIT}", "badRequest")
-        self.stats.bump("batches")
-        self.stats.bump("batch_parts", len(parts))
+        self.stats.add("batch_requests")
+        self.stats.add("batch_inner", len(parts))
         boundary = "batch_" + secrets.token_hex(12)
         out = []
-        for (part_req, cid) in inner:
-            if part_req is None:
+        for part_req, cid in inner:
+            if part_req is None or self.server is None:
                 resp = google_error(400, "Malformed batch part", "badRequest")
             else:
-                found = match(part_req.method, part_req.path)
-                self.stats.count(found[0].route_class if found else "unknown")
-                resp = self.handle(part_req, in_batch=True)
+                route_class, resp = self.server.dispatch(part_req)  # faults apply to parts too (inner=True)
+                self.stats.count(route_class, resp.status)
             out.append(self._render_part(resp, cid, boundary))
         body = b"".join(out) + f"--{boundary}--\r\n".encode()
-        return WireResponse(200, body, {"Content-Type": f"multipart/mixed; boundary={boundary}"})
+        return WireResponse(200, body, content_type=f"multipart/mixed; boundary={boundary}")
 
     @staticmethod
-    def _parse_part(part: Any) -> tuple[WireRequest | None, str]:
+    def _parse_part(part: Any, base_url: str) -> tuple[WireRequest | None, str]:
         cid = str(part.get("Content-ID", "")).strip()
         payload = part.get_payload(decode=True) or b""
         try:
@@ -425,16 +373,19 @@ class GoogleResponses:
                 if ":" in line:
                     k, v = line.split(":", 1)
                     headers[k.strip().lower()] = v.strip()
-            return WireRequest.from_target(method, target, headers, body), cid
+            url = urlsplit(target)
+            return WireRequest(method=method.upper(), path=url.path, raw_query=url.query, headers=headers,
+                               body=body, base_url=base_url, inner=True), cid
         except (ValueError, UnicodeDecodeError):
             return None, cid
 
     @staticmethod
     def _render_part(resp: WireResponse, cid: str, boundary: str) -> bytes:
         echo = f"<response-{cid[1:-1]}>" if cid.startswith("<") and cid.endswith(">") else f"response-{cid}"
-        head = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Unknown')}"]
+        data = resp.encoded()
+        head = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Unknown')}", f"Content-Type: {resp.content_type}"]
         head += [f"{k}: {v}" for k, v in resp.headers.items()]
-        head.append(f"Content-Length: {len(resp.body)}")
-        inner = ("\r\n".join(head) + "\r\n\r\n").encode() + resp.body
+        head.append(f"Content-Length: {len(data)}")
+        inner = ("\r\n".join(head) + "\r\n\r\n").encode() + data
         return (f"--{boundary}\r\nContent-Type: application/http\r\nContent-ID: {echo}\r\n\r\n").encode() \
             + inner + b"\r\n"
