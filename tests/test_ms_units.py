@@ -155,3 +155,19 @@ def test_cli_collect_microsoft_requires_one_credential(capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):  # a secret on the command line is not an option at all
         parser.parse_args(["collect", "microsoft", "--tenant-id", "t", "--client-id", "c",
                            "--client-secret", "oops"])
+
+
+def test_log_redaction_masks_tokens_jwts_and_secrets() -> None:
+    import logging
+
+    from connectors.microsoft.redact import RedactingFilter, redact
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlcyI6WyJVc2VyLlJlYWQuQWxsIl19.c2lnbmF0dXJl"
+    text = redact(f"Authorization: Bearer abcdefghijk123 token={jwt} client_secret=Zq8~secretvalue&x=1 "
+                  f'{{"access_token": "opaque-token-value"}} my-own-s3cret', ["my-own-s3cret"])
+    for leaked in ("abcdefghijk123", jwt, "Zq8~secretvalue", "opaque-token-value", "my-own-s3cret"):
+        assert leaked not in text
+    assert "x=1" in text and "Authorization: Bearer [redacted]" in text
+    record = logging.LogRecord("msal", logging.DEBUG, __file__, 1, "sent %s", (f"Bearer {jwt}",), None)
+    assert RedactingFilter().filter(record)
+    assert jwt not in record.getMessage()

@@ -44,10 +44,12 @@ def collect_microsoft(options: MicrosoftOptions, out_dir: str | os.PathLike[str]
     """
     wanted = _check_sections(sections)
     from connectors.microsoft.auth import MsalSignIn
+    from connectors.microsoft.redact import redacted_logging
 
-    sign_in = MsalSignIn(options)
-    sign_in.token(options.graph_scope)  # fail fast, before anything is written
-    return run_coroutine(_collect(options, sign_in, Path(out_dir), progress, wanted))
+    with redacted_logging([options.client_secret or "", options.certificate_password or ""]):
+        sign_in = MsalSignIn(options)
+        sign_in.token(options.graph_scope)  # fail fast, before anything is written
+        return run_coroutine(_collect(options, sign_in, Path(out_dir), progress, wanted))
 
 
 def _check_sections(sections: Collection[str] | None) -> set[str] | None:
