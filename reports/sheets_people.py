@@ -15,7 +15,7 @@ from openpyxl.workbook import Workbook
 from idaudit.engine import AuditRun
 from idaudit.model import Status
 from idaudit.tables import AuditData
-from reports.sheetio import Column, SheetWriter, Styled, status_cell
+from reports.sheetio import Column, SheetWriter, Styled, prepare_column, status_cell
 
 NOT_COLLECTED = "not collected"
 # Scopes that let an app read or send mail or files (PLATFORM-FACTS: Hawk's consent-grant review, azure-tiering).
@@ -65,6 +65,8 @@ def _principals(data: AuditData) -> pd.Series:
 
 
 def _map_or(ids: pd.Series, mapping: pd.Series | None, missing: str, default: str = "") -> pd.Series:
+    if mapping is not None and not mapping.index.is_unique:
+        mapping = mapping[~mapping.index.duplicated(keep="first")]
     if mapping is None:
         return pd.Series(missing, index=ids.index, dtype="object")
     return ids.map(mapping).astype("object").where(ids.isin(mapping.index), default)
@@ -122,14 +124,14 @@ def write_users(wb: Workbook, run: AuditRun) -> None:
     per_user = failing["subject_id"].map(lambda sid: owner.get(sid, sid))
     open_counts = per_user.value_counts()
     opened = ids.map(open_counts).fillna(0).astype(int)
-    sign_in_known = users["sign_in_known"].fillna(False).astype(bool)
-    for i, u in enumerate(_records(users)):
-        last = u.last_sign_in if sign_in_known.iloc[i] else NOT_COLLECTED
-        if sign_in_known.iloc[i] and pd.isna(last):
-            last = "never"
-        s.row([u.principal, u.display_name, _yn(u.enabled), u.user_type, registered.iloc[i], methods.iloc[i],
-               strongest.iloc[i], enforced.iloc[i], enforced_by.iloc[i], role_names.iloc[i], last,
-               forwards.iloc[i], risky_apps.iloc[i], int(opened.iloc[i]), u.user_id])
+    known = users["sign_in_known"].fillna(False).astype(bool).tolist()
+    last_seen = [(ts.to_pydatetime() if not pd.isna(ts) else "never") if k else NOT_COLLECTED
+                 for ts, k in zip(users["last_sign_in"], known, strict=True)]
+    columns: list[Any] = [users["principal"], users["display_name"], users["enabled"].map(_yn), users["user_type"],
+               registered, methods, strongest, enforced, enforced_by, role_names, last_seen, forwards, risky_apps,
+               opened, users["user_id"]]
+    # Column-wise, like the Findings sheet: a 100,000-user tenant is one row per user.
+    s.prepared_rows([prepare_column(list(c)) for c in columns])
     s.finish_table()
 
 
