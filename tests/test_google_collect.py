@@ -201,3 +201,44 @@ def test_cli_collect_google_with_key_file(org: Organisation, tmp_path: Path, cap
     assert set(manifest(tmp_path / "cli")) == {"users", "domains", "policies"}
     out = capsys.readouterr().out
     assert "wrote" in out and sim.account.private_key_pem[40:80] not in out
+
+
+class RecordingProgress:
+    """A CollectionProgress that records events (the terminal bar is off without a TTY)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, object]] = []
+
+    def section_started(self, name: str, total: int | None = None) -> None:
+        self.events.append(("start", name, total))
+
+    def advance(self, n: int = 1) -> None:
+        self.events.append(("advance", "", n))
+
+    def section_finished(self, name: str, status: str) -> None:
+        self.events.append(("finish", name, status))
+
+    def close(self) -> None:
+        self.events.append(("close", "", None))
+
+
+def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation, tmp_path: Path) -> None:
+    progress = RecordingProgress()
+    with GoogleSimulator(org, delegated_scopes=set(REQUIRED_SCOPES) - {SCOPE_USERS}) as sim:
+        out = collect_google(opts(sim), tmp_path / "u", progress=progress)
+    sections = manifest(out)
+    assert sections["users"]["status"] == "forbidden" and SCOPE_USERS in sections["users"]["detail"]
+    assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
+    assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
+    finished = [e for e in progress.events if e[0] == "finish"]
+    assert len(finished) == 9 and progress.events[-1][0] == "close"  # 8 sections + the Gmail step
+    assert ("finish", "users", "forbidden") in finished
+
+
+def test_demo_collection_goes_through_the_connector(org: Organisation, tmp_path: Path) -> None:
+    from connectors.google.demo import run_google_demo_collection
+
+    out = run_google_demo_collection(org, tmp_path / "demo")
+    snap = load_snapshot(out)
+    assert snap.manifest.source == "google-workspace" and snap.manifest.complete
+    assert {r.status.value for r in snap.manifest.sections.values()} == {"ok"}

@@ -196,6 +196,8 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
             if failure.status is SectionStatus.FORBIDDEN:
                 for section in GMAIL_SECTIONS:
                     run.fail(section, failure)
+                run.progress.section_started("gmail")
+                run.progress.section_finished("gmail", failure.status.value)
                 return
     run.progress.section_started("gmail", total=len(active))
 
@@ -273,8 +275,10 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
         raise CollectionError(f"unknown Google section(s): {', '.join(sorted(unknown))}")
     client = client or GoogleClient(options)
     customer = options.customer_id
+    # the four Gmail sections are read together, so they count as one step on the bar
+    steps = len(wanted - set(GMAIL_SECTIONS)) + (1 if wanted & set(GMAIL_SECTIONS) else 0)
     bar: CollectionProgress = progress if not isinstance(progress, bool) else \
-        make_progress(progress, len(wanted), provider="google")
+        make_progress(progress, steps, provider="google")
     try:
         # Users first: they name the tenant and drive every per-user section. A refused first token is a sign-in
         # failure unless only the users scope is missing.
@@ -320,6 +324,9 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
                              + (users_failure.detail if users_failure else "unknown reason"))
             for name in per_user:
                 run.fail(name, why)
+                if name == "tokens" or name == per_user[-1]:
+                    run.progress.section_started(name)
+                    run.progress.section_finished(name, why.status.value)
         elif per_user:
             assert users is not None
             if "tokens" in per_user:
