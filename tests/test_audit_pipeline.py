@@ -99,3 +99,24 @@ def test_idaudit_audit_command(org, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert main(["audit", "--config", str(cfg), "--tenant", "Elsewhere", "--no-notify"]) == exitcodes.ERROR
     assert "no tenant named 'Elsewhere'" in capsys.readouterr().err
     assert main(["audit", "--config", str(tmp_path / "missing.toml")]) == exitcodes.ERROR
+
+
+def test_weekly_audit_of_simulated_microsoft_tenant(org, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Same path for Microsoft; skipped (not faked) until the Microsoft normaliser is in the tree."""
+    pytest.importorskip("idaudit.normalise.microsoft")
+    from connectors.simulator import render_microsoft_snapshot
+
+    cfg = tmp_path / "idaudit.toml"
+    cfg.write_text('[output]\nformats = ["xlsx"]\n[[tenants]]\nname = "Riverside MS"\nprovider = "microsoft"\n',
+                   encoding="utf-8")
+    config = load_config(cfg)
+    collect = lambda tenant, out: render_microsoft_snapshot(org, out)  # noqa: E731
+    first = run_audit(config, collector=collect, now=datetime(2026, 11, 2, 6, tzinfo=UTC)).tenants[0]
+    second = run_audit(config, collector=collect, now=datetime(2026, 11, 9, 6, tzinfo=UTC)).tenants[0]
+    assert first.error == "" and first.exit_code == exitcodes.FINDINGS
+    assert second.changes is not None and second.changes["new"] == 0
+    wb = openpyxl.load_workbook(second.reports[0])
+    users_json = json.loads((second.snapshot / "users.json").read_text(encoding="utf-8"))  # type: ignore[operator]
+    assert wb["Users"].max_row == len(users_json) + 1
+    coverage = {r[0] for r in wb["Coverage"].iter_rows(min_row=2, values_only=True)}
+    assert {"users", "inboxRules", "exchange.mailboxes", "oauth2PermissionGrants"} <= coverage
