@@ -129,11 +129,14 @@ def test_conditional_access_is_paced_to_avoid_its_429(org: Any) -> None:
 def test_missing_permission_gives_forbidden_sections_naming_the_permission(org: Any, tmp_path: Path) -> None:
     from connectors.microsoft.options import REQUIRED_PERMISSIONS
 
-    granted = {p.split(" ")[0] for p in REQUIRED_PERMISSIONS} - {"MailboxSettings.Read"}
+    granted = {p.split(" ")[0] for p in REQUIRED_PERMISSIONS} - {"MailboxSettings.Read", "Exchange.ManageAsApp"}
     with simulator.MicrosoftSimulator(org, time_scale=SCALE, permissions=granted) as s:
         path = collect_microsoft(options_for(s), tmp_path / "s", progress=False,
-                                 sections=["users", "inboxRules", "mailboxSettings", "domains"])
+                                 sections=["users", "inboxRules", "mailboxSettings", "domains",
+                                           "exchange.mailboxes"])
     snap = load_snapshot(path)
+    exo = snap.section("exchange.mailboxes")
+    assert exo.status is SectionStatus.FORBIDDEN and "Exchange.ManageAsApp" in exo.detail
     for name in ("inboxRules", "mailboxSettings"):
         rec = snap.section(name)
         assert rec.status is SectionStatus.FORBIDDEN, (name, rec)
