@@ -208,8 +208,8 @@ class IdentityPlatform:
         if form.get("client_assertion_type") == ASSERTION_TYPE:
             problem = self._check_assertion(form.get("client_assertion", ""), req)
             return problem if problem else "2"
-        secret = form.get("client_secret")
-        if secret is None:
+        secret = form.get("client_secret", "")
+        if "client_secret" not in form:
             return aad_error(401, "invalid_client", 7000218,
                              "The request body must contain the following parameter: 'client_assertion' or "
                              "'client_secret'.")

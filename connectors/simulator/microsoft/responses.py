@@ -290,7 +290,7 @@ class GraphApi:
 
     # ---- $batch -------------------------------------------------------------------------------------------------
 
-    def batch(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
+    def batch(self, req: WireRequest, a: Any) -> WireResponse:
         """JSON batching: up to 20 requests with relative URLs; the outer answer is 200 whatever the inner ones."""
         auth = req.header("authorization") or ""
         try:
