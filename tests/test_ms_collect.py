@@ -273,3 +273,12 @@ def test_collect_works_inside_a_running_event_loop(sim: Any, tmp_path: Path) -> 
 
     path = asyncio.run(notebook_cell())
     assert load_snapshot(path).section("domains").usable
+
+
+def test_demo_collection_goes_through_the_connector(org: Any, tmp_path: Path) -> None:
+    from connectors.microsoft.demo import run_microsoft_demo_collection
+
+    snap = load_snapshot(run_microsoft_demo_collection(org, tmp_path / "demo"))
+    assert snap.manifest.source == "microsoft-graph" and snap.manifest.complete
+    expected = load_snapshot(simulator.render_microsoft_snapshot(org, tmp_path / "rendered"))
+    assert {n: snap.raw.get(n) for n in expected.raw} == dict(expected.raw)
