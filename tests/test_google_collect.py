@@ -242,3 +242,12 @@ def test_demo_collection_goes_through_the_connector(org: Organisation, tmp_path:
     snap = load_snapshot(out)
     assert snap.manifest.source == "google-workspace" and snap.manifest.complete
     assert {r.status.value for r in snap.manifest.sections.values()} == {"ok"}
+
+
+def test_docs_list_exactly_the_scopes_the_connector_asks_for() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "google.md").read_text()
+    assert ",".join(REQUIRED_SCOPES) in doc  # the line to paste into the Admin console
+    for scope in REQUIRED_SCOPES:
+        assert f"`{scope.rsplit('/', 1)[1]}`" in doc
+    assert all(s.endswith(".readonly") for s in REQUIRED_SCOPES
+               if s not in (SCOPE_TOKENS, SCOPE_GMAIL_SETTINGS))  # the two exceptions are explained in the doc
