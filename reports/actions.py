@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from idaudit.engine import AuditRun
 from idaudit.model import Framework, Severity, Status
 from reports.posture import Gap, collection_gaps
+from reports.subjects import user_resolver, users_of_apps
 
 DUE_DAYS = {"critical": 30, "high": 30, "medium": 90, "low": 90, "info": 90}
 USER_KINDS = frozenset({"user", "mailbox"})
@@ -46,22 +47,12 @@ def _outcome(rationale: str) -> str:
     return f"Closes this path: {first}"
 
 
-def _users_for_rules(run: AuditRun, subject_ids: set[str]) -> int | None:
-    """Rules and forwarding findings name a rule; count the distinct mailboxes those rules sit in."""
-    for table, key in (("mail_rules", "rule_id"), ("forwarding", "rule_id")):
-        df = run.data.tables.get(table)
-        if df is not None and not df.empty and key in df.columns:
-            hit = df.loc[df[key].isin(subject_ids), "user_id"]
-            if not hit.empty:
-                return int(hit.nunique())
-    return None
-
-
 def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
     start = start or run.data.collected_at.date()
     f = run.findings
     failing = f[f["status"] == Status.FAIL.value]
     metas = {m.id: m for m in run.checks}
+    resolve = user_resolver(run.data)
     actions: list[Action] = []
     for check_id, grp in failing.groupby("check_id"):
         meta = metas.get(str(check_id))
@@ -69,13 +60,12 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
             continue
         subjects = set(grp["subject_id"].astype(str))
         kind = meta.subject_kind.value
-        users: int | None
-        if kind in USER_KINDS:
-            users = len(subjects)
-        elif kind == "rule":
-            users = _users_for_rules(run, subjects)
-        else:
-            users = None
+        users: int | None = None
+        if kind == "app":
+            users = users_of_apps(run.data, subjects)
+        elif kind in USER_KINDS or kind == "rule":
+            owners = {resolve(s) for s in subjects} - {None}
+            users = len(owners) if owners else (len(subjects) if kind in USER_KINDS else None)
         days = DUE_DAYS.get(meta.severity.value, 90)
         actions.append(Action(0, days, start + timedelta(days=days), meta.owner_role, meta.remediation,
                               _outcome(meta.rationale), meta.id, meta.severity.value, len(subjects), users,

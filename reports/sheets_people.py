@@ -16,6 +16,7 @@ from idaudit.engine import AuditRun
 from idaudit.model import Status
 from idaudit.tables import AuditData
 from reports.sheetio import Column, SheetWriter, Styled, prepare_column, status_cell
+from reports.subjects import user_resolver
 
 NOT_COLLECTED = "not collected"
 # Scopes that let an app read or send mail or files (PLATFORM-FACTS: Hawk's consent-grant review, azure-tiering).
@@ -72,15 +73,6 @@ def _map_or(ids: pd.Series, mapping: pd.Series | None, missing: str, default: st
     return ids.map(mapping).astype("object").where(ids.isin(mapping.index), default)
 
 
-def _rule_owners(data: AuditData) -> dict[str, str]:
-    owners: dict[str, str] = {}
-    for name in ("mail_rules", "forwarding"):
-        df = data.tables.get(name)
-        if df is not None and not df.empty:
-            owners.update({str(k): str(v) for k, v in zip(df["rule_id"], df["user_id"], strict=True) if k})
-    return owners
-
-
 def write_users(wb: Workbook, run: AuditRun) -> None:
     data = run.data
     s = SheetWriter(wb, "Users", [
@@ -119,9 +111,9 @@ def write_users(wb: Workbook, run: AuditRun) -> None:
     risky_apps = _map_or(ids, risky, NOT_COLLECTED)
     f = run.findings
     failing = f[f["status"] == Status.FAIL.value]
-    owner = _rule_owners(data)
+    resolve = user_resolver(data)
     # A failing rule finding counts against the user whose mailbox holds the rule.
-    per_user = failing["subject_id"].map(lambda sid: owner.get(sid, sid))
+    per_user = failing["subject_id"].map(lambda sid: resolve(str(sid)))
     open_counts = per_user.value_counts()
     opened = ids.map(open_counts).fillna(0).astype(int)
     known = users["sign_in_known"].fillna(False).astype(bool).tolist()

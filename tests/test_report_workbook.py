@@ -158,7 +158,8 @@ def test_action_plan_rolls_up_by_check_with_due_dates(workbook: tuple[Path, open
     assert by_check["IDA-MAIL-901"]["Users affected"] == 1  # one rule, in Bob's mailbox
     stale = by_check["IDA-ACCT-901"]
     assert stale["Due"] == "90 days" and stale["Owner role"] == "HR"
-    assert by_check["IDA-APPS-901"]["Owner role"] == "compliance" and by_check["IDA-APPS-901"]["Users affected"] is None
+    # The app was consented by one user (Alice): one user's mail is exposed.
+    assert by_check["IDA-APPS-901"]["Owner role"] == "compliance" and by_check["IDA-APPS-901"]["Users affected"] == 1
     gaps = [p for p in plan if not p["Check"]]
     assert any("Entra ID P1" in p["Action"] for p in gaps)
     assert [p["#"] for p in plan] == list(range(1, len(plan) + 1))
@@ -193,3 +194,18 @@ def test_trend_chart_from_history(tmp_path: Path) -> None:
     assert trend[0] == ("Run (UTC)", "Posture score", "Failing findings", "Unknown findings")
     assert [r[2] for r in trend[1:]] == [10, 10, 9]
     assert len(wb["Summary"]._charts) == 1
+
+
+def test_subjects_resolve_to_users() -> None:
+    from reports.subjects import user_resolver, users_of_apps
+    from tests.report_fixtures import build_data
+
+    data = build_data(Week(new_forward=True))
+    resolve = user_resolver(data)
+    assert resolve("u-bob") == "u-bob"
+    assert resolve("r-alice") == "u-alice"  # a bare rule id, via the forwarding table
+    assert resolve("u-carol:AAMkAGI2") == "u-carol"  # the checks' user_id:rule_id form
+    assert resolve("transport:rule-1") is None and resolve("app-zoom") is None
+    assert users_of_apps(data, ["app-secure"]) == 1
+    assert users_of_apps(data, ["app-zoom"]) == 8  # consented for all users: every enabled account
+    assert users_of_apps(data, ["nope"]) is None
