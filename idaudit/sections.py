@@ -109,13 +109,15 @@ MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
 )
 
 GOOGLE_SECTIONS: tuple[SectionSpec, ...] = (
-    SectionSpec("users", _GG, "list", "GET admin/directory/v1/users?customer=my_customer&projection=full",
+    SectionSpec("users", _GG, "list",
+                "GET admin/directory/v1/users?customer=my_customer&projection=full&maxResults=500&fields=...",
                 "https://www.googleapis.com/auth/admin.directory.user.readonly",
                 purpose="every account: 2SV, suspended, admin, last login, OU"),
     SectionSpec("domains", _GG, "list", "GET admin/directory/v1/customer/my_customer/domains",
                 "https://www.googleapis.com/auth/admin.directory.domain.readonly",
                 purpose="verified domains: decides whether a forwarding recipient is inside or outside"),
-    SectionSpec("orgUnits", _GG, "list", "GET admin/directory/v1/customer/my_customer/orgunits?type=all",
+    SectionSpec("orgUnits", _GG, "list",
+                "GET admin/directory/v1/customer/my_customer/orgunits?orgUnitPath=/&type=allIncludingParent",
                 "https://www.googleapis.com/auth/admin.directory.orgunit.readonly",
                 purpose="OU tree for policy inheritance"),
     SectionSpec("roles", _GG, "list", "GET admin/directory/v1/customer/my_customer/roles",
