@@ -69,6 +69,12 @@ def render_html(run: AuditRun, diff: RunDiff | None = None) -> str:
         parts.append(_table(["change", "findings"], [[_td(k), _td(v)] for k, v in diff.counts().items()]))
         families = {m.id: m.family for m in run.checks}
         parts += [f"<p class=\"callout\">{e(line)}</p>" for line in callouts(diff, families)[:20]]
+        changed = diff.changes[diff.changes["change"] != "still open"].head(500)
+        if not changed.empty:
+            parts.append(_table(["Change", "Check", "Severity", "Subject", "Was", "Now", "Evidence"], [
+                [_td(c.change), _td(c.check_id), _td(c.severity, f"sev-{c.severity}"), _td(c.subject),
+                 _td(c.previous_status), _td(c.current_status), _td(c.evidence)]
+                for c in changed.itertuples(index=False)]))
     risks = top_risks(run)
     parts.append("<h2>Top risks</h2>")
     parts.append("<ol>" + "".join(f"<li>{e(r.sentence())}</li>" for r in risks) + "</ol>" if risks

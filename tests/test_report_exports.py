@@ -128,3 +128,18 @@ def test_unknown_format_rejected(tmp_path: Path) -> None:
 
 def test_html_text_escapes_quotes() -> None:
     assert html_text('"><b>x') == "&quot;&gt;&lt;b&gt;x"
+
+
+def test_html_lists_changes_since_last_run(tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.report_fixtures import Week
+
+    week1 = build_run(Week())
+    week2 = build_run(Week(day=date(2026, 11, 9), new_forward=True, alice_mfa=True))
+    text = write_reports(week2, tmp_path, ["html"], previous=week1)[0].read_text(encoding="utf-8")
+    p = _Collect()
+    p.feed(text)
+    body = "".join(p.text)
+    assert "NEW since run of 2026-11-02" in body and "collector@proton.example" in body
+    assert "resolved" in body and "alice.nurse@clinic.example" in body
