@@ -217,3 +217,14 @@ def test_page_cut_every_time_is_an_error(sim: Any, tmp_path: Path) -> None:
     snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False,
                                            sections=["servicePrincipals"]))
     assert snap.section("servicePrincipals").status is SectionStatus.ERROR
+
+
+def test_sign_in_activity_failure_still_collects_the_accounts(sim: Any, rendered: Any, tmp_path: Path) -> None:
+    sim.faults.add(kind="status", method="GET", path=r"/v1\.0/users\?.*signInActivity", status=500, times=None,
+                   target="outer")
+    snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False,
+                                           sections=["users", "signInActivity"]))
+    assert snap.section("signInActivity").status is SectionStatus.ERROR
+    assert snap.section("users").usable
+    assert [u["id"] for u in snap.raw["users"]] == [u["id"] for u in rendered.raw["users"]]
+    assert all("signInActivity" not in u for u in snap.raw["users"])

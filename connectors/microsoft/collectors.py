@@ -135,11 +135,8 @@ class MicrosoftCollection:
             users = await self.graph.get_all("users", params={"$select": USER_SELECT + ",signInActivity",
                                                               "$top": "500"}, pace="sign_in_activity")
         except ApiError as first:
-            if first.status not in (400, 403):
-                self._users = first
-                self.rec.fail("users", first)
-                self.rec.fail("signInActivity", first)
-                return
+            # Whatever went wrong with signInActivity (licence, permission, its 10/min throttle exhausted),
+            # the accounts themselves may still be readable.
             status = SectionStatus.UNLICENSED if first.code == SIGN_IN_LICENCE_CODE else first.section_status
             try:
                 users = await self.graph.get_all("users", params={"$select": USER_SELECT, "$top": "999"})
