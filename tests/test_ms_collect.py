@@ -282,3 +282,29 @@ def test_demo_collection_goes_through_the_connector(org: Any, tmp_path: Path) ->
     assert snap.manifest.source == "microsoft-graph" and snap.manifest.complete
     expected = load_snapshot(simulator.render_microsoft_snapshot(org, tmp_path / "rendered"))
     assert {n: snap.raw.get(n) for n in expected.raw} == dict(expected.raw)
+
+
+def test_microsoft_collector_implements_the_collector_protocol(sim: Any, tmp_path: Path) -> None:
+    from connectors.interface import Collector
+    from connectors.microsoft.collect import MicrosoftCollector
+
+    collector = MicrosoftCollector(options_for(sim))
+    assert isinstance(collector, Collector)
+    seen: list[tuple[str, str]] = []
+
+    class Recording:
+        def section_started(self, name: str, total: int | None = None) -> None:
+            pass
+
+        def advance(self, n: int = 1) -> None:
+            pass
+
+        def section_finished(self, name: str, status: str) -> None:
+            seen.append((name, status))
+
+        def close(self) -> None:
+            pass
+
+    path = collector.collect(tmp_path / "s", sections=["domains", "inboxRules"], progress=Recording())
+    assert sorted(seen) == [("domains", "ok"), ("inboxRules", "ok")]
+    assert load_snapshot(path).manifest.complete

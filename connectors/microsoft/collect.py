@@ -219,3 +219,16 @@ def collect_from_config(tenant: TenantConfig, out_dir: str | os.PathLike[str], *
                         sections: Collection[str] | None = None) -> Path:
     """Collect a tenant named in the config (see idaudit.config.TenantConfig)."""
     return collect_microsoft(options_from_config(tenant), out_dir, progress=progress, sections=sections)
+
+
+class MicrosoftCollector:
+    """The Microsoft connector behind the generic Collector protocol (connectors/interface.py)."""
+
+    provider = "microsoft"
+
+    def __init__(self, options: MicrosoftOptions) -> None:
+        self.options = options
+
+    def collect(self, out_dir: Path, *, sections: Collection[str] | None = None,
+                progress: CollectionProgress | None = None) -> Path:
+        return collect_microsoft(self.options, out_dir, progress=progress, sections=sections)
