@@ -189,10 +189,14 @@ class MicrosoftTenant:
     def registration_details(self) -> list[dict[str, Any]]:
         role_groups = [g for g in self.org.groups if g.roles]
         group_admins = {m for g in role_groups for m in self.org.transitive_member_ids(g.id)}
+        # "capable" means registered AND allowed by the authentication methods policy
+        pol = self.org.policy
+        disallowed = {m for m, on in (("sms", pol.sms_enabled), ("voice", pol.voice_enabled)) if not on}
         out = []
         for p in self.org.people:
             methods = [REGISTERED_NAME[m] for m in p.mfa_methods if m in REGISTERED_NAME]
             mfa = any(m in _MFA_CAPABLE for m in p.mfa_methods)
+            capable = any(m in _MFA_CAPABLE and m not in disallowed for m in p.mfa_methods)
             admin = p.id in group_admins or any(h.assignment == "active" for h in p.roles)
             preferred = ("push" if "authenticator_push" in p.mfa_methods else "sms" if "sms" in p.mfa_methods
                          else "oath" if "software_otp" in p.mfa_methods else "none")
@@ -200,7 +204,7 @@ class MicrosoftTenant:
                 "id": p.id, "userPrincipalName": self.upn(p), "userDisplayName": p.display_name,
                 "userType": "guest" if p.is_guest else "member", "isAdmin": admin,
                 "isSsprRegistered": mfa, "isSsprEnabled": not p.is_guest, "isSsprCapable": mfa and not p.is_guest,
-                "isMfaRegistered": mfa, "isMfaCapable": mfa,
+                "isMfaRegistered": mfa, "isMfaCapable": capable,
                 "isPasswordlessCapable": any(m in _PASSWORDLESS for m in p.mfa_methods),
                 "methodsRegistered": methods, "isSystemPreferredAuthenticationMethodEnabled": True,
                 "systemPreferredAuthenticationMethods": ["Fido2"] if "fido2" in p.mfa_methods
