@@ -228,3 +228,11 @@ def test_sign_in_activity_failure_still_collects_the_accounts(sim: Any, rendered
     assert snap.section("users").usable
     assert [u["id"] for u in snap.raw["users"]] == [u["id"] for u in rendered.raw["users"]]
     assert all("signInActivity" not in u for u in snap.raw["users"])
+
+
+def test_batches_run_concurrently_but_bounded(org: Any, tmp_path: Path) -> None:
+    with simulator.MicrosoftSimulator(org, time_scale=SCALE, latency=3.0) as s:  # 30 ms per request, scaled
+        collect_microsoft(options_for(s, concurrency=3), tmp_path / "s", progress=False,
+                          sections=["inboxRules", "mailboxSettings"])
+        peak = s.stats.max_concurrency
+    assert 1 < peak <= 3
