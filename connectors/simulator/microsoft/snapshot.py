@@ -108,13 +108,17 @@ def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collect
     """Write the snapshot of `org` to `out_dir` (created; owner-only) and return its path."""
     tenant = MicrosoftTenant(org, licences)
     requests = {s.name: s.request for s in MICROSOFT_SECTIONS}
+    shapes = {s.name: s.shape for s in MICROSOFT_SECTIONS}
     writer = SnapshotWriter(out_dir, "microsoft", org.tenant_id, org.name, source="simulator (rendered directly)",
                             collected_at=collected_at)
     for name, (status, data, detail) in render_sections(tenant).items():
         if status is SectionStatus.OK:
-            count = len(data) if isinstance(data, list | dict) and name != "signInActivity" else None
             if name == "signInActivity":
                 count = sum(1 for u in tenant.users if u.get("signInActivity"))
+            elif shapes.get(name) == "object":
+                count = 1
+            else:
+                count = len(data)
             writer.add(name, data, count=count, request=requests.get(name, ""), detail=detail)
         else:
             writer.fail(name, status, detail, request=requests.get(name, ""))
