@@ -108,6 +108,7 @@ class AuditOutcome:
     tenants: tuple[TenantOutcome, ...]
     started_at: datetime
     notify_errors: tuple[str, ...] = ()
+    portfolio: Path | None = None  # one-row-per-tenant workbook, when several tenants were audited
 
     @property
     def exit_code(self) -> int:
@@ -188,12 +189,27 @@ def run_audit(config: Config, *, tenant: str | None = None, settings: AuditSetti
         outcomes.append(_audit_one(t, config, settings, collector or _default_collector,
                                    auditor or _default_auditor, pseudonymize_key, started))
     outcome = AuditOutcome(tuple(outcomes), started)
+    if len(outcomes) > 1:
+        outcome = _with_portfolio(outcome, settings)
     if notify_settings is not None and notify_settings.enabled:
         from idaudit.notify import send_notifications
 
         errors = send_notifications(outcome, notify_settings)
-        outcome = AuditOutcome(outcome.tenants, started, tuple(errors))
+        outcome = AuditOutcome(outcome.tenants, started, tuple(errors), outcome.portfolio)
     return outcome
+
+
+def _with_portfolio(outcome: AuditOutcome, settings: AuditSettings) -> AuditOutcome:
+    """Write the portfolio workbook; a failure here is logged and leaves the tenants' results untouched."""
+    from reports.portfolio import write_portfolio
+
+    path = settings.out_root / f"idaudit-portfolio-{outcome.started_at.strftime('%Y-%m-%dT%H%M%SZ')}.xlsx"
+    try:
+        written = write_portfolio(outcome.tenants, outcome.started_at, path)
+    except OSError as exc:
+        log.error("portfolio workbook %s not written: %s", path, exc)
+        return outcome
+    return AuditOutcome(outcome.tenants, outcome.started_at, outcome.notify_errors, written)
 
 
 def _audit_one(t: TenantConfig, config: Config, settings: AuditSettings, collector: Collector, auditor: Auditor,

@@ -8,9 +8,12 @@ is stored as a text cell (reports.sheetio). The file is written to a temporary n
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
+
+from openpyxl.workbook import Workbook
 
 from idaudit.atomic import atomic_path
 from idaudit.engine import AuditRun
@@ -31,9 +34,38 @@ SHEETS = ("Summary", "Action plan", "Findings", "Users", "Forwarding", "Apps and
           "Coverage", "Changes since last run", "Checks")
 
 
+def _discard(wb: Workbook) -> None:
+    """After a failure: close the half-written sheet streams and delete openpyxl's temporary sheet files
+    (they hold names and evidence; left alone they would sit in the temp directory until the process exits)."""
+    for ws in wb._sheets:
+        rows = getattr(ws, "_rows", None)
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            if rows is not None:
+                rows.close()
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.xf.close()
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.cleanup()
+
+
 def write_workbook(run: AuditRun, path: str | os.PathLike[str], *, diff: RunDiff | None = None,
                    trend: Sequence[TrendPoint] = ()) -> Path:
     wb = new_workbook()
+    try:
+        _fill(wb, run, diff, trend)
+    except BaseException:
+        _discard(wb)
+        raise
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    return target
+
+
+def _fill(wb: Workbook, run: AuditRun, diff: RunDiff | None, trend: Sequence[TrendPoint]) -> None:
     write_summary(wb, run, posture_score(run.findings), diff, trend)
     write_action_plan(wb, run)
     write_findings(wb, run)
@@ -49,7 +81,3 @@ def write_workbook(run: AuditRun, path: str | os.PathLike[str], *, diff: RunDiff
         # (openpyxl's move_sheet does not find write-only sheets, so reorder its list directly.)
         sheets = wb._sheets
         sheets.append(sheets.pop(wb.sheetnames.index("Trend")))
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        wb.save(tmp)
-    return target

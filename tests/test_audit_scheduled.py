@@ -138,6 +138,12 @@ def test_three_weekly_runs_dated_outputs_history_and_exit_codes(tmp_path: Path) 
     changes = list(wb["Changes since last run"].iter_rows(values_only=True))
     assert any(r[0] == "new" and r[4] == "." for r in changes)
     assert [r[2] for r in list(wb["Trend"].iter_rows(values_only=True))[1:]] == [10, 10, 11]
+    # The vCISO's one-row-per-client portfolio, worst first.
+    assert out3.portfolio == tmp_path / "out" / "idaudit-portfolio-2026-11-16T063000Z.xlsx"  # type: ignore[attr-defined]
+    rows = list(openpyxl.load_workbook(out3.portfolio)["Tenants"].iter_rows(values_only=True))  # type: ignore[attr-defined]
+    assert [r[0] for r in rows[1:3]] == ["Lakeside Surgery", "Hilltop Clinic"]
+    assert rows[1][1] == "NEW high/critical findings" and rows[1][5] == 1 and "collector@proton.example" in rows[1][8]
+    assert rows[2][1] == "clean" and rows[2][4] == 0
 
 
 def test_one_tenant_failing_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -148,6 +154,29 @@ def test_one_tenant_failing_does_not_stop_the_others(tmp_path: Path) -> None:
     assert lake.exit_code == exitcodes.ERROR and "AADSTS7000215" in lake.error
     assert hill.exit_code == exitcodes.FINDINGS and hill.reports
     assert out.exit_code == exitcodes.ERROR  # type: ignore[attr-defined]
+    rows = list(openpyxl.load_workbook(out.portfolio)["Tenants"].iter_rows(values_only=True))  # type: ignore[attr-defined]
+    assert rows[1][0] == "Lakeside Surgery" and rows[1][1] == "error" and "AADSTS7000215" in rows[1][10]
+
+
+def test_failed_report_leaves_previous_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection (monkeypatch): a sheet writer raising half-way must not replace or truncate the report."""
+    import reports.workbook as workbook
+    from reports import write_reports
+
+    first = write_reports(build_run(), tmp_path, ["xlsx"])[0]
+    before = first.read_bytes()
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(workbook, "write_checks", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_reports(build_run(Week(new_forward=True)), tmp_path, ["xlsx"])
+    assert first.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    assert not [f for f in ALL_TEMP_FILES if Path(f).exists()]  # half-written sheets (personal data) deleted
 
 
 def test_crash_in_collector_reported_not_swallowed(tmp_path: Path) -> None:

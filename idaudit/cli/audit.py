@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {terminal_text(line)}")
         for path in t.reports:
             print(f"  wrote {path}")
+    if outcome.portfolio is not None:
+        print(f"portfolio of {len(outcome.tenants)} tenants: {outcome.portfolio}")
     for err in outcome.notify_errors:
         print(f"notification failed: {terminal_text(err)}")
     return outcome.exit_code
