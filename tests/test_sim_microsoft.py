@@ -215,6 +215,8 @@ def test_batch_inner_statuses_and_mailbox_not_enabled(sim: MicrosoftSimulator, h
     assert out["c"]["status"] == 404 and out["c"]["body"]["error"]["code"] == "Request_ResourceNotFound"
     assert out["d"]["status"] == 200 and out["d"]["body"]["value"][0]["@odata.type"].endswith(
         "passwordAuthenticationMethod")
+    by_upn = batch(sim, http, tok, {"u": f"/users/{staff.mail}/mailboxSettings", "v": f"/users/{staff.mail}"})
+    assert by_upn["u"]["status"] == 200 and by_upn["v"]["body"]["id"] == staff.id  # Graph accepts a UPN as id
     beta = batch(sim, http, tok, {"r": f"/users/{staff.id}/authentication/requirements"}, version="beta")
     assert beta["r"]["body"]["perUserMfaState"] in ("disabled", "enabled", "enforced")
 

@@ -86,7 +86,15 @@ class MicrosoftTenant:
     # ---- tenant -----------------------------------------------------------------------------------------------
 
     def person(self, user_id: str) -> Person | None:
-        return self._people.get(user_id)
+        """A user by object id or, as Graph also accepts, by user principal name."""
+        found = self._people.get(user_id)
+        if found is None and "@" in user_id:
+            return self._by_upn.get(user_id.lower())
+        return found
+
+    @functools.cached_property
+    def _by_upn(self) -> dict[str, Person]:
+        return {self.upn(p).lower(): p for p in self.org.people}
 
     @functools.cached_property
     def organization(self) -> list[dict[str, Any]]:

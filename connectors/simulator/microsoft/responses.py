@@ -169,7 +169,8 @@ class GraphApi:
         return self._collection(req, "users", self.tenant.users, default_fields=DEFAULT_USER_FIELDS, cap=cap)
 
     def user(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
-        idx = self.tenant.user_index.get(a["id"])
+        person = self.tenant.person(a["id"])
+        idx = self.tenant.user_index.get(person.id) if person else None
         if idx is None:
             return self._object(req, "users", None, a["id"])
         obj = self.tenant.users[idx]
