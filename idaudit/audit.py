@@ -81,6 +81,8 @@ def audit_settings(config: Config, out_root: Path | None = None, history_path: P
     from reports import FORMATS
 
     if isinstance(fmts, str) or not all(isinstance(f, str) and f in FORMATS for f in fmts):
+        if formats:
+            raise IdauditError(f"--format: {','.join(map(str, formats))!r} is not a list drawn from {list(FORMATS)}")
         raise ConfigError(where, "output.formats", f"must be a list drawn from {list(FORMATS)}")
     root = out_root or _resolve(base, str(output.get("dir", "idaudit-output")))
     hist = history_path or _resolve(base, str(history.get("path", str(root / "idaudit-history.sqlite"))))

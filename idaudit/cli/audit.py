@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--config", type=Path, required=True, help="TOML config with [[tenants]] (see README)")
     p.add_argument("--tenant", help="audit only this tenant (lets an outside scheduler fan out one job per tenant)")
     p.add_argument("--out", type=Path, help="root directory for dated outputs (default: [output] dir, else "
-                                            "./idaudit-output)")
+                                            "idaudit-output beside the config file)")
     p.add_argument("--history", type=Path, help="history database (default: [history] path, else "
                                                 "<out>/idaudit-history.sqlite)")
     p.add_argument("--format", help="comma-separated report formats: xlsx,html,csv,json (default: [output] "
