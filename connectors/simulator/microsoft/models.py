@@ -14,16 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.simulator.catalogue import ROLE_BY_NAME, ROLES
-from connectors.simulator.microsoft import policies
+from connectors.simulator.microsoft import auth_methods, policies
 from connectors.simulator.microsoft.exchange_objects import ExchangeObjects
 from connectors.simulator.microsoft.wire_ids import (
-    EMAIL_METHOD_ID,
     EXCHANGE_APP_ID,
     GRAPH_APP_ID,
     MICROSOFT_TENANT,
-    MOBILE_PHONE_METHOD_ID,
-    OFFICE_PHONE_METHOD_ID,
-    PASSWORD_METHOD_ID,
     SKU_BUSINESS_PREMIUM,
     SKU_BUSINESS_STANDARD,
     SKU_ENTRA_P2,
@@ -225,49 +221,7 @@ class MicrosoftTenant:
 
     def authentication_methods(self, user_id: str) -> list[dict[str, Any]] | None:
         p = self.person(user_id)
-        if p is None:
-            return None
-        created = iso(p.created_at)
-        out: list[dict[str, Any]] = [{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
-                                      "id": PASSWORD_METHOD_ID, "password": None, "createdDateTime": created}]
-        for m in p.mfa_methods:
-            mid = derived_id(p.id, "method", m)
-            if m in ("sms", "voice"):
-                out.append({"@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
-                            "id": MOBILE_PHONE_METHOD_ID if m == "sms" else OFFICE_PHONE_METHOD_ID,
-                            "phoneNumber": p.mobile_phone or "+1 6145550000",
-                            "phoneType": "mobile" if m == "sms" else "office", "smsSignInState": "notSupported"})
-            elif m == "email":
-                out.append({"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": EMAIL_METHOD_ID,
-                            "emailAddress": f"{p.local_part}.personal@outlook.com"})
-            elif m in ("authenticator_push", "authenticator_passwordless"):
-                out.append({"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": mid,
-                            "displayName": "iPhone 15", "deviceTag": "SoftwareTokenActivated",
-                            "phoneAppVersion": "6.8.17", "createdDateTime": created})
-            elif m in ("fido2", "passkey"):
-                out.append({"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": mid,
-                            "displayName": "YubiKey 5 NFC", "aaGuid": "2fc0579f-8113-47ea-b116-bb5a8db9202a",
-                            "model": "YubiKey 5 NFC", "attestationCertificates": [],
-                            "attestationLevel": "attested", "createdDateTime": created})
-            elif m == "windows_hello":
-                out.append({"@odata.type": "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod",
-                            "id": mid, "displayName": f"RSC-{p.local_part[:6].upper()}-PC",
-                            "createdDateTime": created, "keyStrength": "normal"})
-            elif m == "software_otp":
-                out.append({"@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod", "id": mid,
-                            "secretKey": None})
-            elif m == "hardware_otp":
-                out.append({"@odata.type": "#microsoft.graph.hardwareOathAuthenticationMethod", "id": mid,
-                            "displayName": "Token", "serialNumber": mid[:8]})
-            elif m == "temporary_access_pass":
-                out.append({"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "id": mid,
-                            "createdDateTime": created, "lifetimeInMinutes": 60, "isUsableOnce": True,
-                            "isUsable": False, "methodUsabilityReason": "Expired"})
-            elif m == "platform_credential":
-                out.append({"@odata.type": "#microsoft.graph.platformCredentialAuthenticationMethod", "id": mid,
-                            "displayName": "MacBook Pro", "keyStrength": "normal", "platform": "macOS",
-                            "createdDateTime": created})
-        return out
+        return None if p is None else auth_methods.authentication_methods(p)
 
     def per_user_mfa(self, user_id: str) -> dict[str, Any] | None:
         p = self.person(user_id)
