@@ -15,6 +15,7 @@ from idaudit.engine import AuditRun
 if TYPE_CHECKING:
     from reports.diff import RunDiff
     from reports.history import RunRecord, StoredRun
+    from reports.sheets_summary import TrendPoint
 
 FORMATS = ("xlsx", "html", "csv", "json")
 
@@ -76,7 +77,7 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
     return paths
 
 
-def _trend(run: AuditRun, records: Sequence[RunRecord]):  # type: ignore[no-untyped-def]
+def _trend(run: AuditRun, records: Sequence[RunRecord]) -> list[TrendPoint]:
     from reports.posture import counts_by_status, posture_score
     from reports.sheets_summary import TrendPoint
 

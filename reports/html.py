@@ -8,7 +8,11 @@ Passing findings are counted, not listed (the workbook and the JSON export hold 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from idaudit.atomic import write_text_atomic
 from idaudit.engine import AuditRun
@@ -43,6 +47,10 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(rows_) + "</tr>" for rows_ in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _tuples(df: pd.DataFrame) -> Iterator[Any]:
+    return iter(df.itertuples(index=False))
 
 
 def _td(value: object, cls: str = "") -> str:
@@ -100,7 +108,7 @@ def render_html(run: AuditRun, diff: RunDiff | None = None) -> str:
         [_td(r.check_id), _td(r.title), _td(r.severity, f"sev-{r.severity}"), _td(r.status, f"st-{r.status}"),
          _td(r.subject), _td(r.evidence), _td(f"{r.waiver_owner}: {r.waiver_reason} (until {r.waiver_expires})"
                                               if r.waiver_owner else "")]
-        for r in shown.itertuples(index=False)]))
+        for r in _tuples(shown)]))
     parts.append("</body></html>")
     return "\n".join(parts)
 

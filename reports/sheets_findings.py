@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -44,7 +45,7 @@ def write_action_plan(wb: Workbook, run: AuditRun) -> None:
     s.finish_table()
 
 
-def sorted_findings(run: AuditRun):  # type: ignore[no-untyped-def]
+def sorted_findings(run: AuditRun) -> pd.DataFrame:
     f = run.findings
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     return (f.assign(_o=f["status"].map(order).fillna(9), _r=-f["severity"].map(_RANK).fillna(0))
