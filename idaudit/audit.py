@@ -217,7 +217,9 @@ def _with_portfolio(outcome: AuditOutcome, settings: AuditSettings) -> AuditOutc
 def _audit_one(t: TenantConfig, config: Config, settings: AuditSettings, collector: Collector, auditor: Auditor,
                key: bytes | None, started: datetime) -> TenantOutcome:
     stamp = started.strftime("%Y-%m-%dT%H%M%SZ")
-    base = Path(t.options["output_dir"]) if t.options.get("output_dir") else settings.out_root / safe_name(t.name)
+    config_dir = config.path.parent if config.path else None
+    base = (_resolve(config_dir, t.options["output_dir"]) if t.options.get("output_dir")
+            else settings.out_root / safe_name(t.name))
     run_dir = base / stamp
     lock_dir = settings.history_path.parent / "idaudit-locks"
     try:

@@ -257,3 +257,37 @@ def test_schedule_prints_systemd_and_cron(tmp_path: Path, capsys: pytest.Capture
                  "--cron", "15 5 * * 1"]) == 0
     line = capsys.readouterr().out.splitlines()[1]
     assert line.startswith("15 5 * * 1 idaudit /bin/sh -c ") and str(cfg) in line
+
+
+def test_sigterm_during_collection_exits_130_and_leaves_no_run(tmp_path: Path) -> None:
+    """A scheduler's time-out (SIGTERM) mid-collection: exit 130, nothing recorded, the lock free again."""
+    cfg = _config(tmp_path)
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        import idaudit.audit as audit
+        from idaudit.cli import main
+        def slow(tenant, out):
+            out.mkdir(parents=True, exist_ok=True)
+            print("COLLECTING", flush=True)
+            time.sleep(120)
+        audit._default_collector = slow
+        sys.exit(main(["audit", "--config", {str(cfg)!r}, "--no-notify"]))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "COLLECTING"
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == exitcodes.INTERRUPTED, err
+    assert "interrupted" in err
+    history = tmp_path / "state" / "history.sqlite"
+    if history.exists():
+        with History(history) as h:
+            assert h.runs() == []
+    with tenant_lock(tmp_path / "state" / "idaudit-locks", "Lakeside Surgery"):
+        pass

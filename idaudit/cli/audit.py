@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from idaudit.config import load_config
@@ -34,8 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """systemd and cron time-outs send SIGTERM: unwind like Ctrl-C so temporary files are removed, the open
+    history transaction rolls back and the exit code is the documented 130."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from idaudit.audit import audit_settings, run_audit
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
     config = load_config(args.config)
     formats = [f.strip() for f in args.format.split(",") if f.strip()] if args.format else None
