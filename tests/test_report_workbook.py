@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -51,6 +51,7 @@ def test_summary_counts_score_risks_and_gaps(workbook: tuple[Path, openpyxl.Work
     assert labels["Organisation"] == "Lakeside Surgery Center"
     assert labels["Tenant id"] == "tid-0001"
     assert labels["Provider"] == "microsoft"
+    assert labels["Data collected at (UTC)"] == datetime(2026, 11, 2, 6, 0)
     # Every evaluated check has a failing subject: the score is 0 and CA (unknown) is left out of coverage.
     assert labels["Posture score"] == 0
     assert any(isinstance(v, str) and v.startswith("Posture score = 100 ×") for v in flat)
@@ -118,6 +119,8 @@ def test_users_sheet_one_row_per_user_with_gaps_named(workbook: tuple[Path, open
     assert bob["Forwarding to"] == "bob.private@gmail.com" and bob["Open findings"] == 2
     alice = by_user["alice.nurse@clinic.example"]
     assert alice["MFA registered"] == "no" and alice["Risky apps"] == "Secure Docs Viewer"
+    # Timezone-aware UTC in the tables, naive UTC in the sheet (spreadsheets have no zones).
+    assert alice["Last sign-in (UTC)"] == datetime(2026, 10, 30, 8, 0)
     carol = by_user["carol@clinic.example"]
     # Sign-in activity not collected for Carol: said so, not left blank; her MFA row is absent: said so.
     assert carol["Last sign-in (UTC)"] == "not collected"
