@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = {"name": name, "error": f"{type(exc).__name__}: {exc}"}
             result["measure_s"] = round(time.perf_counter() - t0, 2)
             results.append(result)
+            ctx.results[name] = result
     finally:
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)

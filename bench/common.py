@@ -25,6 +25,7 @@ class Context:
     quick: bool
     work: Path
     log: list[str] = field(default_factory=list)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # measures already run, by name
 
     def say(self, text: str) -> None:
         self.log.append(text)

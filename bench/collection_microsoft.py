@@ -1,0 +1,110 @@
+"""Measure 1 — Microsoft 365 collection against the throttle floor.
+
+A 20,000-user tenant (build_organisation(20_000, seed 8), Entra ID P1 + P2, Exchange Online) served by the
+Microsoft simulator in its own process with the documented throttle classes (connectors/simulator/microsoft/
+graph_throttle.py) and a fixed latency per round trip, everything time-scaled; idaudit's real connector
+(collect_microsoft: msal + msgraph-sdk adapter) collects every section into a snapshot.
+
+Requests a complete collection needs (the minimum: largest page sizes the API accepts, $batch of 20):
+  signInActivity class: ceil(U/500) users pages ($top ≤ 500 with signInActivity)   10/min bucket
+  reports class:        ceil(U/999) userRegistrationDetails pages                   5/10 s bucket
+  directory class (RU): the users pages (2 RU − 1 for $select), U perUserMfaState reads, policies, roles
+                        (+1 for $expand), groups and their members, grants, service principals (8,000 RU/10 s)
+  conditional access:   1 request (1/s)
+  outlook:              2U reads (inbox rules, mailbox settings): per-mailbox limits never bind
+  round trips:          ceil(U/20) × 3 batches + pages + singles + Exchange InvokeCommand pages (1,000 a page)
+  longest chain:        the users pages (each needs the previous nextLink)
+over 4 connections (Outlook: 4 concurrent requests per mailbox; Graph runs ≤ 4 inner Outlook requests of a batch
+at once; the connector's default concurrency). Target: wall time ≤ 1.3× floor.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.common import Context, run_child, timer
+from bench.floor import BucketClass, collection_floor
+from bench.msim import SimProcess
+
+LATENCY_S = 0.1  # per round trip before scaling
+CONCURRENCY = 4
+
+
+def microsoft_floor(facts: dict[str, Any], scale: float) -> dict[str, Any]:
+    u, g, m = facts["users"], facts["groups"], facts["mailboxes"]
+    pages = math.ceil(u / 500)
+    reports = math.ceil(u / 999)
+    grants = max(1, math.ceil(facts["grants"] / 999))
+    sps = max(1, math.ceil(facts["service_principals"] / 999))
+    singles_directory = 3 + 3 + 1 + 2 + 1  # organization, domains, skus; 3 policies; roleDefinitions;
+    #                                        roleAssignments with $expand (2 RU); roleEligibilities
+    directory_ru = pages + u + singles_directory + 2 * g + grants + sps + 2
+    capacity = 3500 if u < 50 else 5000 if u <= 500 else 8000
+    classes = [
+        BucketClass("signInActivity", pages, 10, 60 * scale),
+        BucketClass("reports", reports, 5, 10 * scale),
+        BucketClass("directory", directory_ru, capacity, 10 * scale),
+        BucketClass("conditional_access", 1, 1, 1 * scale),
+        BucketClass("global", directory_ru + 2 * u + reports + 1, 130_000, 10 * scale),
+    ]
+    exchange_pages = max(1, math.ceil(m / 1000))
+    batches = 3 * math.ceil(u / 20) + math.ceil(2 * g / 20)
+    round_trips = batches + pages + reports + singles_directory + 1 + grants + sps + 2 + exchange_pages + 4 + 2
+    floor = collection_floor(classes, longest_chain=max(pages, reports, exchange_pages), round_trips=round_trips,
+                             concurrency=CONCURRENCY, latency=LATENCY_S * scale)
+    return {"floor": floor.to_json(), "needed": {c.name: c.units for c in classes} | {"round_trips": round_trips}}
+
+
+def job(users: int, scale: float, out: str) -> dict[str, Any]:
+    from pathlib import Path
+
+    from connectors.microsoft.collect import collect_microsoft
+    from connectors.microsoft.options import MicrosoftOptions
+    from idaudit.snapshot import load_snapshot
+
+    sp = SimProcess(users, LATENCY_S, scale)
+    with sp as info:
+        options = MicrosoftOptions(tenant_id=info["tenant_id"], client_id=info["client_id"],
+                                   client_secret=info["client_secret"], authority_host=info["authority_host"],
+                                   graph_endpoint=info["graph_url"], exchange_endpoint=info["exchange_url"],
+                                   ca_bundle=Path(info["ca_file"]), time_scale=scale, concurrency=CONCURRENCY)
+        with timer() as t:
+            collect_microsoft(options, out, progress=False)
+        stats = sp.stats()
+    manifest = load_snapshot(out).manifest
+    return {"wall_s": round(t["s"], 3), "server": stats, "facts": info["facts"],
+            "sections": {n: r.status.value for n, r in manifest.sections.items()},
+            "failed_subjects": {n: len(r.failed_subjects) for n, r in manifest.sections.items()
+                                if r.failed_subjects},
+            **microsoft_floor(info["facts"], scale)}
+
+
+def settings(quick: bool) -> tuple[int, float]:
+    return (2_000, 0.05) if quick else (20_000, 0.5)
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    users, scale = settings(ctx.quick)
+    ctx.say(f"microsoft: collecting {users:,} users, time scale {scale}, latency {LATENCY_S * scale:.3f} s")
+    r = run_child("bench.collection_microsoft:job", users=users, scale=scale, out=str(ctx.work / "ms-snap"))
+    floor = r["floor"]["seconds"]
+    ratio = round(r["wall_s"] / floor, 3)
+    all_ok = all(v == "ok" for v in r["sections"].values()) and not r["failed_subjects"]
+    srv = r["server"]
+    return {
+        "name": "collection_microsoft",
+        "title": f"Microsoft 365 collection, {users:,} users, time scale {scale}",
+        "ratio": ratio, "ratio_label": "wall time ÷ throttle/latency floor", "target": "≤ 1.3",
+        "target_met": ratio <= 1.3 and all_ok,
+        "raw": {"users": users, "time_scale": scale, "latency_per_round_trip_s": LATENCY_S * scale,
+                "wall_s": r["wall_s"], "floor_s": floor, "floor_binding": r["floor"]["binding"],
+                "floor_terms": r["floor"]["terms"], "requests_needed": r["needed"],
+                "requests_by_route": srv["requests"], "http_requests": sum(srv["requests"].values()),
+                "batch_requests": srv["batch_requests"], "batch_inner": srv["batch_inner"],
+                "statuses": srv["statuses"], "429s": sum(srv["throttled"].values()),
+                "429s_by_route": srv["throttled"], "max_concurrency_seen": srv["max_concurrency"],
+                "all_sections_ok": all_ok, "sections_not_ok": {k: v for k, v in r["sections"].items() if v != "ok"},
+                "failed_subjects": r["failed_subjects"], "per_user_ms": round(r["wall_s"] / users * 1000, 3),
+                "peak_rss_mb": r["peak_rss_mb"]},
+    }

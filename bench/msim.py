@@ -1,0 +1,59 @@
+"""The Microsoft simulator in its own process, for the collection benchmarks.
+
+The simulator (three TLS listeners, threaded) and the client under test would otherwise share one GIL: the
+client's measured time would include the server's CPU. `SimProcess` starts MicrosoftSimulator in a forked child,
+hands back what a client needs (endpoints, client credentials, CA file) plus the tenant facts the floor formula
+reads, and at the end the server's own counters (requests per route, statuses, 429s, batch sizes).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+
+def _serve(conn: Any, users: int, latency: float, scale: float) -> None:
+    from connectors.simulator import MicrosoftSimulator, build_organisation
+    from connectors.simulator.microsoft.snapshot import referenced_groups
+
+    org = build_organisation(users=users, seed=8)
+    sim = MicrosoftSimulator(org, latency=latency, time_scale=scale, throttle=True)
+    with sim:
+        t = sim.tenant
+        conn.send({
+            "tenant_id": sim.tenant_id, "client_id": sim.client_id, "client_secret": sim.client_secret,
+            "authority_host": sim.authority_host, "graph_url": sim.graph_url, "exchange_url": sim.exchange_url,
+            "ca_file": str(sim.ca_file),
+            "facts": {"users": len(t.users), "groups": len(referenced_groups(t)),
+                      "grants": len(t.oauth2_permission_grants), "service_principals": len(t.service_principals),
+                      "mailboxes": len(t.exchange.mailboxes), "p1": t.p1, "p2": t.p2},
+        })
+        conn.recv()
+        conn.send(sim.stats.as_dict())
+
+
+class SimProcess:
+    """`with SimProcess(users, latency, scale) as info:` … `stats = sp.stats()` before leaving."""
+
+    def __init__(self, users: int, latency: float, scale: float) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._conn, theirs = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(theirs, users, latency, scale), daemon=True)
+        self._stats: dict[str, Any] | None = None
+
+    def __enter__(self) -> dict[str, Any]:
+        self._proc.start()
+        info: dict[str, Any] = self._conn.recv()
+        return info
+
+    def stats(self) -> dict[str, Any]:
+        if self._stats is None:
+            self._conn.send("done")
+            self._stats = self._conn.recv()
+        return self._stats
+
+    def __exit__(self, *exc: object) -> None:
+        self.stats()
+        self._proc.join(timeout=10)
+        if self._proc.is_alive():
+            self._proc.kill()
