@@ -11,12 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from connectors.microsoft.http import AdapterTransport, ApiError, RateLimit, error_from_body, pacing_limits
+from connectors.microsoft.http import (
+    AdapterTransport,
+    ApiError,
+    RateLimit,
+    error_from_body,
+    pacing_limits,
+    request_path,
+)
 
 BATCH_LIMIT = 20
 INNER_RETRIES = 6
@@ -58,7 +65,7 @@ class GraphClient:
         async with (self.limits[pace].slot() if pace else contextlib.nullcontext()), self._semaphore:
             status, _headers, body = await self.transport.send("GET", url)
         if status >= 400:
-            raise error_from_body(status, body, _path_of(url))
+            raise error_from_body(status, body, request_path(url))
         return body
 
     async def get_all(self, path: str, *, version: str = "v1.0", params: Mapping[str, str] | None = None,
@@ -175,19 +182,9 @@ def _page(body: Any, request: str) -> Page:
     return Page(items=body["value"], next_link=str(link) if link else None)
 
 
-def _path_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 def split_ok(results: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, ApiError]]:
     """Separate successful answers from failures (ApiError values) of a batch."""
     ok = {k: v for k, v in results.items() if not isinstance(v, ApiError)}
     failed = {k: v for k, v in results.items() if isinstance(v, ApiError)}
     return ok, failed
 
-
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]

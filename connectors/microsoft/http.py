@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from kiota_abstractions.authentication import BaseBearerTokenAuthenticationProvider
@@ -182,7 +183,7 @@ class AdapterTransport:
         """One logical request (the RetryHandler may send it several times). A lost connection or a cut-off
         body is retried twice after a short pause; a 401 is retried once with a freshly acquired token (revoked
         or clock-skewed token)."""
-        where = _redact_url(url)
+        where = request_path(url)
         refreshed = False
         attempt = 0
         while True:
@@ -231,9 +232,7 @@ def _parse_json(content: bytes, status: int, where: str) -> Any:
         raise ApiError(status, "MalformedResponse", f"the response is not valid JSON ({exc})", where) from None
 
 
-def _redact_url(url: str) -> str:
-    """A request for the manifest/error text: path and query, without host (and so without any secret)."""
-    from urllib.parse import urlsplit
-
+def request_path(url: str) -> str:
+    """A request for the manifest/error text: path and query, without scheme and host."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
