@@ -156,13 +156,12 @@ class Pseudonymizer:
 
 
 _USER_KINDS = {"user", "mailbox"}
-_TEXT_COLUMNS = {
-    "users": ("principal", "display_name", "mail"),
-    "mail_rules": ("rule_name", "conditions"),
-    "forwarding": ("rule_name", "recipient"),
-    "role_assignments": ("via_group",),
-    "conditional_access": ("summary",),
-}
+# Every text column of every table is passed through Pseudonymizer.text (a name can turn up anywhere: an OU
+# called after a person, a CA policy excluding "Dr Smith", a reason quoting an address) — except these, whose
+# values are vocabulary or provider identifiers and must stay joinable.
+_KEEP_COLUMNS = frozenset({"user_id", "user_type", "mailbox", "strongest", "methods", "source", "method",
+                           "strength", "enforced", "phishing_resistant", "assignment", "mechanism", "grant_kind",
+                           "consent_scope", "app_owner", "state", "setting", "hide_action", "actions"})
 
 
 def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
@@ -175,8 +174,8 @@ def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
         out = df.copy()
         if "user_id" in out.columns:
             out["user_id"] = pz.ids(out["user_id"])
-        for col in _TEXT_COLUMNS.get(name, ()):
-            if col in out.columns:
+        for col in out.columns:
+            if col not in _KEEP_COLUMNS and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
                 out[col] = pz.series(out[col])
         if name == "users":
             out["display_name"] = out["user_id"]
@@ -185,8 +184,8 @@ def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
     user_rows = f["subject_kind"].isin(list(_USER_KINDS))
     f.loc[user_rows, "subject_id"] = pz.ids(f.loc[user_rows, "subject_id"])
     f.loc[~user_rows, "subject_id"] = pz.series(f.loc[~user_rows, "subject_id"])
-    f["subject"] = pz.series(f["subject"])
-    f["evidence"] = pz.series(f["evidence"])
+    for col in ("subject", "evidence", "waiver_owner", "waiver_reason"):
+        f[col] = pz.series(f[col])
     statuses = {k: replace(v, missing_subjects={pz.user(s): pz.text(r) for s, r in v.missing_subjects.items()})
                 for k, v in data.status.items()}
     manifest = data.manifest

@@ -120,3 +120,30 @@ def test_weekly_audit_of_simulated_microsoft_tenant(org, tmp_path: Path) -> None
     assert wb["Users"].max_row == len(users_json) + 1
     coverage = {r[0] for r in wb["Coverage"].iter_rows(min_row=2, values_only=True)}
     assert {"users", "inboxRules", "exchange.mailboxes", "oauth2PermissionGrants"} <= coverage
+
+
+def test_pseudonymised_reports_of_simulated_tenant_hold_no_real_names(org, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every user name and address of a realistic tenant is absent from every pseudonymised format."""
+    import zipfile
+
+    from connectors.simulator.google import render_google_snapshot
+    from idaudit.pipeline import audit_snapshot
+    from reports import write_reports
+    from reports.pseudonym import load_or_create_key
+
+    snap = render_google_snapshot(org, tmp_path / "snap")
+    run = audit_snapshot(snap)
+    users = run.data.tables["users"]
+    paths = write_reports(run, tmp_path / "out", ["xlsx", "html", "csv", "json"],
+                          pseudonymize_key=load_or_create_key(tmp_path / "key"))
+    text = ""
+    for p in paths:
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as z:
+                text += "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        else:
+            text += p.read_text(encoding="utf-8")
+    text = text.casefold()
+    leaked = [n for n in (*users["display_name"], *users["principal"]) if n and n.casefold() in text]
+    assert leaked == []
+    assert "user-" in text
