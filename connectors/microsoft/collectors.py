@@ -295,7 +295,7 @@ class MicrosoftCollection:
 
     async def service_principals(self) -> None:
         self.rec.progress.section_started("servicePrincipals")
-        self._sps = await self._fetch_list("servicePrincipals", params={"$select": SP_SELECT})
+        self._sps = await self._fetch_list("servicePrincipals", params={"$select": SP_SELECT, "$top": "999"})
         self._record_list("servicePrincipals", self._sps)
 
     async def app_role_assignments(self) -> None:
