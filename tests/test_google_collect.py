@@ -251,3 +251,18 @@ def test_docs_list_exactly_the_scopes_the_connector_asks_for() -> None:
         assert f"`{scope.rsplit('/', 1)[1]}`" in doc
     assert all(s.endswith(".readonly") for s in REQUIRED_SCOPES
                if s not in (SCOPE_TOKENS, SCOPE_GMAIL_SETTINGS))  # the two exceptions are explained in the doc
+
+
+def test_expired_token_reset_connection_and_malformed_page(org: Organisation, tmp_path: Path) -> None:
+    with GoogleSimulator(org) as sim:
+        sim.faults.add(kind="expire_token", path=r"^/admin/directory/v1/users\?", times=1)  # refresh and go on
+        sim.faults.add(kind="reset", path=r"/customer/my_customer/domains", times=1)  # retried
+        sim.faults.add(kind="malformed_json", path=r"/customer/my_customer/roles\?", times=None)
+        out = collect_google(opts(sim, max_retries=1), tmp_path / "x", progress=False,
+                             sections={"users", "domains", "roles", "orgUnits"})
+        fired = [kind for kind, _m, _p in sim.faults.log]
+    sections = manifest(out)
+    assert {"expire_token", "reset", "malformed_json"} <= set(fired)
+    assert sections["users"]["status"] == "ok" and sections["domains"]["status"] == "ok"
+    assert sections["roles"]["status"] == "error" and sections["roles"]["file"] is None
+    assert sections["orgUnits"]["status"] == "ok"

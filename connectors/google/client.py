@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -174,7 +175,7 @@ class GoogleClient:
                 if not transient or attempt >= self.options.max_retries:
                     raise
                 self.backoff(attempt, retry_after(exc))
-            except (TimeoutError, httplib2.HttpLib2Error, OSError) as exc:
+            except (httplib2.HttpLib2Error, HTTPException, OSError) as exc:
                 if attempt >= self.options.max_retries:
                     raise ApiFailure(SectionStatus.ERROR, f"transport error after {attempt} retries: {exc}") from exc
                 self.backoff(attempt)
@@ -249,7 +250,7 @@ class GoogleClient:
                 if not transient or attempt >= self.options.max_retries:
                     raise
                 self.backoff(attempt, retry_after(exc))
-            except (httplib2.HttpLib2Error, OSError) as exc:
+            except (httplib2.HttpLib2Error, HTTPException, OSError) as exc:
                 if attempt >= self.options.max_retries:
                     raise ApiFailure(SectionStatus.ERROR, f"batch transport error: {exc}") from exc
                 self.backoff(attempt)

@@ -13,7 +13,8 @@ eligible-only role holdings are not rendered. A person without a mailbox gets no
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,9 +119,17 @@ class GoogleTenant:
     policies: list[dict[str, Any]] = field(default_factory=list)
     activities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application -> events
     user_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)  # id / email / alias -> user
+    lazy_activities: dict[str, Callable[[], list[dict[str, Any]]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def find_user(self, key: str) -> dict[str, Any] | None:
         return self.user_by_key.get(key.casefold())
+
+    def activities_for(self, app: str) -> list[dict[str, Any]]:
+        with self._lock:
+            if app not in self.activities and app in self.lazy_activities:
+                self.activities[app] = self.lazy_activities[app]()
+            return self.activities.get(app, [])
 
 
 def _ou_tree(org: Organisation, people: list[Person]) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -232,18 +241,21 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
 
     gid = {p.id: _digits(org.seed, "user", p.id) for p in people}
     apps = {a.id: a for a in org.apps if a.google_scopes}
-    shared = [p for p in people if p.kind == "shared"]
+    shared = {p.id for p in people if p.kind == "shared"}
     leaders = [p for p in people if p.kind == "staff" and p.department == "Leadership" and p.enabled]
+    enforced_ou: dict[str, bool] = {}
     for p in people:
         uid = gid[p.id]
         super_admin = any(h.role == "Global Administrator" and h.assignment == "active" for h in p.roles)
         delegated = any(h.role in ROLE_MAP and h.role != "Global Administrator" and h.assignment == "active"
                         for h in p.roles)
-        in_effect = _two_sv_in_effect(policies, p.org_unit, as_of)
+        in_effect = enforced_ou.get(p.org_unit)
+        if in_effect is None:
+            in_effect = enforced_ou[p.org_unit] = _two_sv_in_effect(policies, p.org_unit, as_of)
         grace_end = p.created_at + timedelta(days=7)
         enrolled = bool(p.mfa_methods)
         user: dict[str, Any] = {
-            "kind": "admin#directory#user", "id": uid, "etag": f'"{_token("u", uid, n=27)}"',
+            "kind": "admin#directory#user", "id": uid, "etag": f'"u{uid}"',
             "primaryEmail": p.mail, "name": {"givenName": p.given_name, "familyName": p.surname,
                                              "fullName": p.display_name},
             "isAdmin": super_admin, "isDelegatedAdmin": delegated and not super_admin,
@@ -280,7 +292,7 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
                          "userKey": uid, "anonymous": False, "nativeApp": False})
         t.tokens[uid] = toks
         if p.has_mailbox:
-            delegates = [d.mail for d in leaders[:2]] if p in shared else []
+            delegates = [d.mail for d in leaders[:2]] if p.id in shared else []
             t.gmail[uid] = _gmail_settings(p, org, delegates)
         else:
             t.gmail[uid] = None
@@ -308,7 +320,9 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
             "setting": {"type": SETTING_PREFIX + pol.setting, "value": dict(pol.value)},
             "type": pol.kind,
         })
-    t.activities = {"token": _token_events(t, customer_id), "login": _login_events(t, people, gid, customer_id)}
+    t.activities = {"token": _token_events(t, customer_id)}
+    # login events are only served, never stored in a snapshot: built on first request (100k users stay cheap)
+    t.lazy_activities = {"login": lambda: _login_events(t, people, gid, customer_id)}
     return t
 
 

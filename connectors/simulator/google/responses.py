@@ -318,7 +318,7 @@ class GoogleResponses:
             return denied
         if app not in ("token", "login", "admin", "drive", "gmail", "groups", "saml", "user_accounts"):
             return google_error(400, f"Bad Request: applicationName {app}", "badRequest")
-        items = list(self.t.activities.get(app, []))
+        items = list(self.t.activities_for(app))
         if user != "all":
             who = self.t.find_user(user)
             items = [a for a in items if who is not None and a["actor"]["profileId"] == who["id"]]
