@@ -237,6 +237,7 @@ class SimServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 120  # an idle keep-alive connection is closed after two minutes (frees its thread)
             # headers and body leave in separate writes: without TCP_NODELAY every response waits ~40 ms for
             # the client's delayed ACK (Nagle), which dominates a loopback collection
             disable_nagle_algorithm = True
