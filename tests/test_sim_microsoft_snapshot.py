@@ -134,3 +134,26 @@ def test_rendered_snapshot_files_are_owner_only(org: Organisation, tmp_path: Pat
     out = render_microsoft_snapshot(org, tmp_path / "snap")
     assert (out.stat().st_mode & 0o777) == 0o700
     assert all((f.stat().st_mode & 0o077) == 0 for f in out.iterdir())
+
+
+def test_tenant_flags_reach_the_rendered_policies(tmp_path: Path) -> None:
+    from connectors.simulator import TenantPolicy
+
+    org = build_organisation(60, seed=2, as_of=AS_OF, policy=TenantPolicy(
+        security_defaults=True, user_consent="off", sms_enabled=False, outbound_spam_autoforward="Off",
+        remote_domain_autoforward=False, guest_invites="adminsAndGuestInviters"))
+    snap = load_snapshot(render_microsoft_snapshot(org, tmp_path / "snap"))
+    assert snap.data("securityDefaults")["isEnabled"] is True
+    assert snap.data("conditionalAccessPolicies") == []  # CA cannot be used alongside security defaults
+    auth = snap.data("authorizationPolicy")
+    assert auth["allowInvitesFrom"] == "adminsAndGuestInviters"
+    assert not [p for p in auth["defaultUserRolePermissions"]["permissionGrantPoliciesAssigned"]
+                if p.startswith("ManagePermissionGrantsForSelf.")]
+    sms = next(c for c in snap.data("authenticationMethodsPolicy")["authenticationMethodConfigurations"]
+               if c["id"] == "Sms")
+    assert sms["state"] == "disabled"
+    sms_only = next(p for p in org.planted("admin_sms_only"))
+    reg = next(r for r in snap.data("userRegistrationDetails") if r["id"] == sms_only.id)
+    assert reg["isMfaRegistered"] is True and reg["isMfaCapable"] is False  # registered, but SMS is not allowed
+    assert next(p for p in snap.data("exchange.outboundSpamPolicies") if p["IsDefault"])["AutoForwardingMode"] == "Off"
+    assert next(d for d in snap.data("exchange.remoteDomains") if d["DomainName"] == "*")["AutoForwardEnabled"] is False
