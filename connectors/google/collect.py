@@ -136,13 +136,24 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
         run.fail(name, token_failure(exc, SCOPE_TOKENS, client.creds.client_id))
         run.progress.section_finished(name, "forbidden")
         return
-    directory = client.service("admin", "directory_v1")
-    calls = [(str(u["id"]), directory.tokens().list(userKey=str(u["id"])), creds) for u in users]
+    size = run.options.directory_batch_size
+    chunks = [users[i:i + size] for i in range(0, len(users), size)]
+
+    def one_chunk(chunk: list[Mapping[str, Any]]) -> dict[str, tuple[Any, BaseException | None]]:
+        directory = client.service("admin", "directory_v1")  # this thread's own service and Http
+        calls = [(str(u["id"]), directory.tokens().list(userKey=str(u["id"])), creds) for u in chunk]
+        out = client.batch(directory, calls, size)
+        run.progress.advance(len(chunk))
+        return out
+
     data: dict[str, Any] = {}
     failed: dict[str, str] = {}
+    results: dict[str, tuple[Any, BaseException | None]] = {}
     try:
-        results = client.batch(directory, calls, run.options.directory_batch_size)
-    except Exception as exc:
+        with ThreadPoolExecutor(max_workers=run.options.workers, thread_name_prefix="tokens") as pool:
+            for part in pool.map(one_chunk, chunks):
+                results.update(part)
+    except Exception as exc:  # every failure becomes the section's status
         run.fail(name, classify(exc, name, SCOPE_TOKENS, client.creds.client_id))
         run.progress.section_finished(name, "error")
         return
@@ -154,7 +165,6 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
             failure = classify(error, f"tokens of user {uid}", SCOPE_TOKENS)
             forbidden += failure.status is SectionStatus.FORBIDDEN
             failed[uid] = failure.detail
-    run.progress.advance(len(users))
     if users and forbidden == len(users):
         run.fail(name, ApiFailure(SectionStatus.FORBIDDEN, next(iter(failed.values()))))
         run.progress.section_finished(name, "forbidden")
