@@ -157,3 +157,15 @@ def test_tenant_flags_reach_the_rendered_policies(tmp_path: Path) -> None:
     assert reg["isMfaRegistered"] is True and reg["isMfaCapable"] is False  # registered, but SMS is not allowed
     assert next(p for p in snap.data("exchange.outboundSpamPolicies") if p["IsDefault"])["AutoForwardingMode"] == "Off"
     assert next(d for d in snap.data("exchange.remoteDomains") if d["DomainName"] == "*")["AutoForwardEnabled"] is False
+
+
+def test_simulator_and_renderer_follow_the_organisations_licence_flags(tmp_path: Path) -> None:
+    from connectors.simulator import TenantPolicy
+
+    org = build_organisation(60, seed=2, as_of=AS_OF, policy=TenantPolicy(p1=True, p2=False))
+    snap = load_snapshot(render_microsoft_snapshot(org, tmp_path / "snap"))
+    assert snap.section("roleEligibilities").status is SectionStatus.UNLICENSED  # type: ignore[union-attr]
+    with MicrosoftSimulator(org, throttle=False) as sim:
+        s = session(sim)
+        r = get(sim, s, token(sim, s), "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "AadPremiumLicenseRequired"

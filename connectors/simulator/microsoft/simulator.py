@@ -40,7 +40,8 @@ def _graph_loop_link(resp: WireResponse, req: WireRequest) -> WireResponse:
 
 class MicrosoftSimulator:
     """A simulated Microsoft 365 tenant. `permissions=None` grants every read permission idaudit asks for;
-    `licences` overrides the organisation's P1/P2 flags; `throttle=False` turns every limit off."""
+    `licences` overrides the organisation's P1/P2 flags (TenantPolicy.p1/p2, both on by default);
+    `throttle=False` turns every limit off."""
 
     def __init__(self, org: Organisation, *, latency: float = 0.0, time_scale: float = 1.0, throttle: bool = True,
                  faults: FaultPlan | None = None, licences: Mapping[str, bool] | None = None,
@@ -53,7 +54,7 @@ class MicrosoftSimulator:
         self.time_scale = time_scale
         self.throttle_enabled = throttle
         self.faults = faults if faults is not None else FaultPlan()
-        self.tenant = MicrosoftTenant(org, licences if licences is not None else {"p1": True, "p2": True})
+        self.tenant = MicrosoftTenant(org, licences)  # None: the organisation's own flags (default P1 + P2)
         self._permissions = None if permissions is None else tuple(permissions)
         self.token_lifetime = token_lifetime
         self.device_code_polls = device_code_polls
