@@ -8,6 +8,7 @@ from what the code asks for. Every scope is read-only where Google offers a read
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from idaudit.errors import CollectionError
+
+log = logging.getLogger(__name__)
 
 _AUTH = "https://www.googleapis.com/auth/"
 SCOPE_USERS = _AUTH + "admin.directory.user.readonly"
@@ -82,8 +85,11 @@ def load_service_account_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+        mode = p.stat().st_mode
     except OSError as exc:
         raise CollectionError(f"{p}: cannot read the service account key ({exc.strerror})") from None
+    if mode & 0o077:
+        log.warning("%s: the service account key is readable by other users (chmod 600 it)", p)
     return parse_service_account(text, str(p))
 
 
