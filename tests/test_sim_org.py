@@ -46,8 +46,8 @@ def test_sizes_out_of_range_are_refused() -> None:
         build_organisation(50, as_of=datetime(2026, 1, 1))  # a naive time is the point of the test
 
 
-@pytest.mark.parametrize("n", [50, 300, 5000])
-def test_every_planted_problem_is_present_from_50_accounts(n: int) -> None:
+@pytest.mark.parametrize("n", [40, 50, 300, 5000])
+def test_every_planted_problem_is_present_from_40_accounts(n: int) -> None:
     org = build_organisation(n, as_of=AS_OF)
     tags = Counter(t for p in org.people for t in p.planted)
     missing = [t for t in ALWAYS_PLANTED if tags[t] == 0]
@@ -57,7 +57,7 @@ def test_every_planted_problem_is_present_from_50_accounts(n: int) -> None:
     # ~12% of ordinary staff have no MFA method (exactly the planted ones, rounded)
     planted_no_mfa = org.planted("no_mfa")
     assert set(planted_no_mfa) <= set(no_mfa)
-    if n >= 300:  # at 50 accounts a handful of staff make the ratio coarse
+    if n >= 300:  # at 40-50 accounts a handful of staff make the ratio coarse
         assert abs(len(planted_no_mfa) / len(staff) - 0.12) < 0.02
 
 

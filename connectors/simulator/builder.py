@@ -162,7 +162,7 @@ def _apps(rng: random.Random, tenant_id: str, as_of: datetime) -> dict[str, App]
 
 def build_people(rng: random.Random, *, users: int, domain: str, secondary_domain: str, as_of: datetime,
                  policy: TenantPolicy, tenant_id: str) -> Built:
-    full = users >= 50  # below 50 accounts only the essential special accounts exist
+    full = users >= 40  # below 40 accounts only the essential special accounts exist
     names = _LocalParts()
     group_names = ["Break Glass", "MFA Exclusions", "Legacy Device Accounts", "IT Helpdesk Admins"]
     gid = {n: stable_uuid(rng) for n in group_names}

@@ -4,7 +4,7 @@ The organisation is data only (frozen dataclasses). Each provider simulator rend
 (Microsoft Graph / Exchange in simulator.microsoft.models, Google in simulator.google.models), so the demo, the
 tests and the benchmark all audit the same people with the same planted problems.
 
-Planted problems scale with size and are always present from 50 accounts up; every planted subject carries a tag
+Planted problems scale with size and are always present from 40 accounts up; every planted subject carries a tag
 in `planted` (for example "no_mfa", "compromised", "stale_account") so tests can assert that a check finds exactly
 what was planted. Most people are fine, so reports show pass, fail and unknown side by side.
 """
