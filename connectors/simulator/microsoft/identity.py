@@ -198,7 +198,10 @@ class IdentityPlatform:
         client_id = form.get("client_id", "")
         auth = req.header("authorization") or ""
         if auth.lower().startswith("basic "):
-            cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            try:
+                cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
             client_id, form = cid, {**form, "client_secret": secret}
         if client_id != self.client_id:
             return aad_error(400, "unauthorized_client", 700016,
