@@ -86,6 +86,8 @@ def write_users(wb: Workbook, run: AuditRun) -> None:
     if users is None or not data.available("users"):
         s.row([NOT_COLLECTED, data.status.get("users").reason if data.status.get("users") else ""])  # type: ignore[union-attr]
         return
+    users = users.assign(_k=users["principal"].str.casefold()).sort_values("_k", kind="stable").drop(columns="_k")
+    users = users.reset_index(drop=True)
     ids = users["user_id"]
     gap = "not collected for this user"
     reg = _table(data, "mfa_registration")
@@ -153,7 +155,8 @@ def write_forwarding(wb: Workbook, run: AuditRun) -> None:
     for r in _records(fwd):
         dom = str(r.recipient_domain).casefold()
         where = unknown_label if internal is None else ("inside" if dom in internal else "OUTSIDE")
-        s.row([principals.get(r.user_id, r.user_id), r.mechanism, r.rule_name,
+        who = principals.get(r.user_id, r.user_id) if r.user_id else "(organisation-wide)"
+        s.row([who, r.mechanism, r.rule_name,
                _yn(r.enabled), r.recipient, r.recipient_domain,
                Styled(where, fill=status_cell("fail").fill) if where == "OUTSIDE" else where,
                _yn(r.keeps_copy), r.rule_id])
@@ -184,7 +187,8 @@ def write_apps(wb: Workbook, run: AuditRun) -> None:
         scopes = sorted(set(r.scope))
         risky = [x for x in scopes if is_risky_scope(x)]
         user = principals.get(r.user_id, r.user_id) if r.user_id else (
-            "all users" if r.consent_scope == "all_users" else "")
+            "all users" if r.consent_scope == "all_users" else
+            "no user needed (application permission)" if r.grant_kind == "application" else "")
         s.row([r.app_name, r.publisher, r.publisher_verified, r.app_owner, r.grant_kind, r.consent_scope, user,
                r.resource, " ".join(scopes),
                Styled(" ".join(risky), fill=status_cell("fail").fill) if risky else "", r.app_id])
