@@ -130,3 +130,28 @@ def test_run_killed_mid_record_leaves_history_unchanged(tmp_path: Path) -> None:
         # The database is usable again straight away.
         second = h.record(build_run(W2))
         assert [r.run_id for r in h.runs()] == [first, second]
+
+
+def test_parallel_writers_from_separate_processes(tmp_path: Path) -> None:
+    """Two tenants audited at once by an outside scheduler append to the same history without losing runs."""
+    db = tmp_path / "history.sqlite"
+    History(db).close()
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from dataclasses import replace
+        from reports.history import History
+        from tests.report_fixtures import build_run
+        run = build_run()
+        run = replace(run, data=replace(run.data, tenant_id=sys.argv[1]))
+        for _ in range(4):
+            with History({str(db)!r}) as h:
+                h.record(run)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, tid]) for tid in ("tid-a", "tid-b")]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    with History(db) as h:
+        assert len(h.runs("microsoft:tid-a")) == 4 and len(h.runs("microsoft:tid-b")) == 4
+        n = len(build_run().findings)
+        assert h.conn.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 8 * n
