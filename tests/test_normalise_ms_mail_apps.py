@@ -1,0 +1,186 @@
+"""Microsoft normaliser: mail rules and forwarding, OAuth grants, domains, tenant settings, CA policy table.
+
+Raw JSON from tests/ms_raw.py, written to disk as a snapshot and loaded back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from idaudit.normalise import normalise
+from idaudit.snapshot import SectionStatus
+from idaudit.tables import AuditData, Availability
+from tests.ms_raw import ADA, APP_SP, BEN, CARA, SHARED, raw_tenant
+from tests.ms_raw import write_snapshot as snap
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> AuditData:
+    return normalise(snap(tmp_path / "s"))
+
+
+def _rule(data: AuditData, rule_id: str) -> pd.Series:
+    rules = data.table("mail_rules")
+    return rules[rules["rule_id"] == rule_id].iloc[0]
+
+
+def test_inbox_rules(data: AuditData) -> None:
+    rules = data.table("mail_rules")
+    assert set(rules["rule_id"]) == {"r1", "r2", "r3", "r4"} and set(rules["source"]) == {"inbox_rule"}
+    r1 = _rule(data, "r1")
+    assert bool(r1["forwards"]) and bool(r1["hides_mail"])
+    assert r1["hide_action"] == "mark_read"  # the RSS folder's id is opaque; markAsRead still hides
+    assert r1["conditions"] == "bodyOrSubjectContains: invoice, payment"
+    assert "forwardTo" in r1["actions"] and "markAsRead" in r1["actions"]
+    r2 = _rule(data, "r2")  # moves to the mailbox's own archive folder (id from mailboxSettings.archiveFolder)
+    assert r2["hide_action"] == "move_to:Archive" and not bool(r2["forwards"])
+    assert r2["conditions"] == "fromAddresses: news@vendor.example"
+    r3 = _rule(data, "r3")
+    assert r3["hide_action"] == "permanent_delete" and not bool(r3["enabled"])
+    r4 = _rule(data, "r4")  # an ordinary folder: not hiding
+    assert not bool(r4["hides_mail"]) and r4["hide_action"] == ""
+
+
+def test_forwarding_rows(data: AuditData) -> None:
+    fwd = data.table("forwarding")
+    got = {(r.user_id, r.mechanism, r.recipient, r.recipient_domain, bool(r.enabled)) for r in fwd.itertuples()}
+    assert got == {
+        (BEN, "inbox_rule_forward", "Ben.Private@FreeMail.example", "freemail.example", True),
+        (BEN, "inbox_rule_redirect", "ben@home.example", "home.example", False),
+        (BEN, "inbox_rule_forward_attachment", "scan@partner.example", "partner.example", False),
+        (CARA, "mailbox_forwarding", "Cara@Gmail.example", "gmail.example", True),
+        (SHARED, "mailbox_forwarding", "Billing Vendor Contact", "", True),  # a recipient object: domain unknown
+        ("", "transport_rule", "audit@Outside.example", "outside.example", True),
+        ("", "transport_rule", "x@elsewhere.example", "elsewhere.example", False),
+    }
+    cara = fwd[fwd["mechanism"] == "mailbox_forwarding"].set_index("user_id")
+    assert bool(cara.loc[CARA, "keeps_copy"]) and not bool(cara.loc[SHARED, "keeps_copy"])
+    tr = fwd[fwd["mechanism"] == "transport_rule"].set_index("rule_id")
+    assert tr.loc["tr-1", "rule_name"] == "Copy billing" and bool(tr.loc["tr-1", "keeps_copy"])
+    assert not bool(tr.loc["tr-2", "keeps_copy"])  # a redirect does not deliver to the original recipient
+
+
+def test_inbox_rules_partial_by_failed_subjects(tmp_path: Path) -> None:
+    d = normalise(snap(tmp_path / "s", failed_subjects={"inboxRules": {CARA: "error: 503 after 3 retries"}}))
+    for name in ("mail_rules", "forwarding"):
+        st = d.status[name]
+        assert st.availability is Availability.PARTIAL, name
+        assert st.missing_subjects == {CARA: "inboxRules: error: 503 after 3 retries"}
+    assert "r4" not in set(d.table("mail_rules")["rule_id"])
+
+
+def test_inbox_rules_forbidden(tmp_path: Path) -> None:
+    d = normalise(snap(tmp_path / "s", fail={"inboxRules": (SectionStatus.FORBIDDEN, "403 ErrorAccessDenied")}))
+    assert d.status["mail_rules"].availability is Availability.MISSING
+    assert "MailboxSettings.Read" in d.status["mail_rules"].reason
+    st = d.status["forwarding"]
+    assert st.availability is Availability.PARTIAL and "inbox rules not collected" in st.reason
+    assert set(d.table("forwarding")["mechanism"]) == {"mailbox_forwarding", "transport_rule"}
+    d2 = normalise(snap(tmp_path / "s2", fail={n: (SectionStatus.FORBIDDEN, "403") for n in
+                                               ("inboxRules", "exchange.mailboxes", "exchange.transportRules")}))
+    assert d2.status["forwarding"].availability is Availability.MISSING
+
+
+def test_oauth_grants(data: AuditData) -> None:
+    g = data.table("oauth_grants")
+    delegated = g[g["grant_kind"] == "delegated"]
+    g1 = delegated[delegated["grant_id"] == "g1"]
+    assert list(g1["scope"]) == ["Mail.Read", "offline_access", "User.Read"]
+    first = g1.iloc[0]
+    assert (first["app_id"], first["app_name"], first["app_owner"], first["consent_scope"], first["user_id"]) == \
+        ("app-secure-docs", "Secure Docs Viewer", "third_party", "single_user", BEN)
+    assert not bool(first["publisher_verified"]) and first["publisher"] == "SD Ltd"
+    assert first["resource"] == "Microsoft Graph"
+    g2 = delegated[delegated["grant_id"] == "g2"].iloc[0]
+    assert (g2["app_owner"], g2["consent_scope"], g2["user_id"], bool(g2["publisher_verified"])) == \
+        ("own_org", "all_users", "", True)
+    assert g2["publisher"] == "Riverside Clinic"
+    assert delegated[delegated["grant_id"] == "g3"].iloc[0]["app_owner"] == "first_party"
+    app = g[g["grant_kind"] == "application"]
+    assert len(app) == 1  # default-access and user assignments are not permissions of an app
+    a = app.iloc[0]
+    assert (a["scope"], a["app_name"], a["consent_scope"], a["resource"]) == \
+        ("Mail.Read", "Secure Docs Viewer", "application", "Microsoft Graph")
+
+
+def test_oauth_without_service_principals(tmp_path: Path) -> None:
+    d = normalise(snap(tmp_path / "s", fail={"servicePrincipals": (SectionStatus.FORBIDDEN, "403")}))
+    st = d.status["oauth_grants"]
+    assert st.availability is Availability.PARTIAL and "app publishers unknown" in st.reason
+    g = d.table("oauth_grants")
+    first = g[g["grant_id"] == "g1"].iloc[0]
+    assert first["app_id"] == APP_SP and first["app_owner"] == "unknown" and pd.isna(first["publisher_verified"])
+
+
+def test_domains(data: AuditData) -> None:
+    dom = data.table("domains").set_index("domain")
+    assert list(dom.index) == ["clinic.example", "clinic.onmicrosoft.com", "pending.example"]
+    assert bool(dom.loc["clinic.example", "default"]) and not bool(dom.loc["pending.example", "verified"])
+
+
+def test_tenant_settings(data: AuditData) -> None:
+    assert data.setting("security_defaults_enabled") == "false"
+    assert data.setting("user_consent") == "any_app"  # compared case-insensitively
+    assert data.setting("guest_invites_from") == "everyone"
+    assert data.setting("guest_user_role") == "guest"
+    assert data.setting("external_auto_forwarding") == "automatic"  # the default policy, not the custom one
+    assert data.setting("remote_domain_default_auto_forward") == "false"
+    assert (data.setting("sms_sign_in_enabled"), data.setting("voice_enabled"), data.setting("email_otp_enabled")) \
+        == ("true", "false", "true")
+    assert data.setting("legacy_auth_blocked") == "false"
+    assert data.settings_source("user_consent") == "authorizationPolicy"
+
+
+@pytest.mark.parametrize(("assigned", "expected"), [
+    (["ManagePermissionGrantsForSelf.microsoft-user-default-low"], "verified_publishers_low_risk"),
+    (["ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-chat"], "off"),
+    ([], "off"),
+    (["managepermissiongrantsforself.MICROSOFT-USER-DEFAULT-LEGACY"], "any_app"),
+    (["ManagePermissionGrantsForSelf.custom-policy"], "custom:ManagePermissionGrantsForSelf.custom-policy"),
+])
+def test_user_consent_values(tmp_path: Path, assigned: list[str], expected: str) -> None:
+    raw = raw_tenant()
+    raw["authorizationPolicy"]["defaultUserRolePermissions"]["permissionGrantPoliciesAssigned"] = assigned
+    raw["authorizationPolicy"]["guestUserRoleId"] = "2af84b1e-32c8-42b7-82bc-daa82404023b"
+    d = normalise(snap(tmp_path / "s", raw))
+    assert d.setting("user_consent") == expected
+    assert d.setting("guest_user_role") == "restricted_guest"
+
+
+def test_setting_gaps_name_the_section(tmp_path: Path) -> None:
+    d = normalise(snap(tmp_path / "s", fail={
+        "authorizationPolicy": (SectionStatus.FORBIDDEN, "403 Authorization_RequestDenied"),
+        "exchange.outboundSpamPolicies": (SectionStatus.ERROR, "timeout after 3 retries")}))
+    for key in ("user_consent", "guest_invites_from", "guest_user_role"):
+        assert "authorizationPolicy: forbidden" in d.setting_gaps[key]
+        assert "Policy.Read.All" in d.setting_gaps[key]
+    assert "timeout" in d.setting_gaps["external_auto_forwarding"]
+    assert d.setting("security_defaults_enabled") == "false"
+
+
+def test_legacy_block_and_ca_table(tmp_path: Path) -> None:
+    raw = raw_tenant()
+    block = {"id": "ca-legacy", "displayName": "Block legacy", "state": "enabled",
+             "conditions": {"clientAppTypes": ["exchangeActiveSync", "other"],
+                            "applications": {"includeApplications": ["All"], "excludeApplications": []},
+                            "users": {"includeUsers": ["All"], "excludeGroups": ["break-glass"]}},
+             "grantControls": {"operator": "OR", "builtInControls": ["block"]}}
+    raw["conditionalAccessPolicies"].append(block)
+    d = normalise(snap(tmp_path / "s", raw))
+    assert d.setting("legacy_auth_blocked") == "true"
+    ca = d.table("conditional_access").set_index("policy_id")
+    assert bool(ca.loc["ca-legacy", "blocks"]) and bool(ca.loc["ca-legacy", "targets_legacy_clients"])
+    assert not bool(ca.loc["ca-legacy", "requires_mfa"])
+    assert "limited to Exchange ActiveSync and other (legacy) client sign-ins" in ca.loc["ca-legacy", "summary"]
+    mfa = ca.loc["ca-Require MFA for all"]
+    assert bool(mfa["requires_mfa"]) and bool(mfa["all_users"]) and bool(mfa["all_apps"])
+    assert mfa["summary"] == "requires MFA for All users minus 1 exclusion(s) on all resources"
+    block["state"] = "enabledForReportingButNotEnforced"
+    assert normalise(snap(tmp_path / "s2", raw)).setting("legacy_auth_blocked") == "false"
+
+
+def test_ada_has_no_forwarding(data: AuditData) -> None:
+    assert ADA not in set(data.table("forwarding")["user_id"])
