@@ -57,6 +57,7 @@ ConfigLike = Config | PathLike | None
 
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in (Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS,
                                                         Status.NOT_APPLICABLE))
+NOT_COLLECTED = "not collected"
 SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in sorted(Severity, key=lambda s: -s.rank))
 
 
@@ -167,6 +168,8 @@ class Audit:
     def findings_for(self, subject: str) -> pd.DataFrame:
         """Every finding about one subject, any status, worst first. For a user (principal or id, any case) that
         includes the findings about their rules and mailbox; otherwise an app, rule or policy by id or name."""
+        if not subject.strip():
+            raise ValueError("findings_for needs a subject: a principal, an id or a name")
         f = self.run.findings
         key = subject.casefold()
         ids = {key}
@@ -304,11 +307,11 @@ class Audit:
         for name in names:
             spec = section_spec(self.provider, name)
             rec = listed.get(name)
-            status = rec.status.value if rec is not None else "not collected"
+            status = rec.status.value if rec is not None else NOT_COLLECTED
             rows.append({
                 "section": name, "status": status, "count": rec.count if rec is not None else 0,
                 "subjects_failed": len(rec.failed_subjects) if rec is not None else 0,
-                "detail": rec.detail if rec is not None else "",
+                "detail": rec.detail if rec is not None else "the snapshot has no record of this section",
                 "fix": spec.fix if spec is not None and status != "ok" else "",
                 "purpose": spec.purpose if spec is not None else "",
             })
@@ -381,16 +384,21 @@ class Audit:
             f"<tr><th style='text-align:left'>{e(str(sev))}</th>"
             + "".join(f"<td>{int(counts.loc[sev, s])}</td>" for s in counts.columns) + "</tr>"
             for sev in counts.index)
-        gaps = self.coverage
-        gaps = gaps[gaps["status"] != "ok"]
+        coverage = self.coverage
+        absent = int((coverage["status"] == NOT_COLLECTED).sum())
+        gaps = coverage[~coverage["status"].isin(["ok", NOT_COLLECTED]) | (coverage["subjects_failed"] > 0)]
         if gaps.empty:
-            gap_html = "<p>Every section was collected.</p>"
+            gap_html = "<p>Every section in the snapshot was collected in full.</p>"
         else:
-            items = "".join(f"<li><code>{e(str(r['section']))}</code>: {e(str(r['status']))}"
-                            + (f" — {e(str(r['fix']))}" if r["fix"] else "") + "</li>"
-                            for r in gaps.to_dict("records"))
-            gap_html = f"<p>Not collected ({len(gaps)} section(s)); the checks that need them are unknown:</p>" \
-                       f"<ul>{items}</ul>"
+            items = "".join(
+                f"<li><code>{e(str(r['section']))}</code>: {e(str(r['status']))}"
+                + (f", {int(r['subjects_failed'])} subject(s) failed" if r["subjects_failed"] else "")
+                + (f" — {e(str(r['fix']))}" if r["fix"] else "") + "</li>" for r in gaps.to_dict("records"))
+            gap_html = (f"<p>Collection gaps ({len(gaps)} section(s)); the checks that need them are unknown, "
+                        f"never passed:</p><ul>{items}</ul>")
+        if absent:
+            gap_html += (f"<p>{absent} section(s) are not in this snapshot (a fallback is skipped when its primary "
+                         f"worked); see <code>audit.coverage</code>.</p>")
         when = pd.Timestamp(self.collected_at).strftime("%Y-%m-%d %H:%M UTC")
         return (
             "<div class='idaudit-audit'>"

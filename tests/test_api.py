@@ -234,6 +234,8 @@ def test_findings_views_filter_and_sort() -> None:
     about_bob = audit.findings_for("BOB@clinic.org")  # his own finding and the one about his rule
     assert list(about_bob["check_id"]) == ["IDA-MAIL-901", "IDA-AUTH-901"]
     assert list(audit.findings_for("ann@clinic.org")["status"]) == ["fail", "fail", "pass"]  # failing first
+    with pytest.raises(ValueError, match="needs a subject"):
+        audit.findings_for(" ")
     checks = audit.checks.set_index("check_id")
     assert checks.loc["IDA-APPS-901", "outcome"] == "pass" and checks.loc["IDA-MAIL-901", "fail"] == 5
     only = audit.rerun(only=["IDA-APPS-901"])
@@ -277,6 +279,8 @@ def test_repr_html_counts_and_escapes_attacker_text() -> None:
     assert int(counts.loc["critical", "fail"]) == 5 and int(counts.loc["high", "fail"]) == 3
     assert "<th style='text-align:left'>critical</th><td>5</td>" in page
     assert "conditionalAccessPolicies" in page and "Entra ID P1" in page
+    assert "inboxRules</code>: ok, 1 subject(s) failed" in page
+    assert "exchange.mailboxes" not in page and "are not in this snapshot" in page  # absent: counted, not listed
     text = repr(audit)
     assert "\x1b" not in text and "fail 8" in text
 

@@ -18,7 +18,6 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
-pytest.importorskip("idaudit.normalise.microsoft", reason="the Microsoft normaliser has not landed yet")
 
 import idaudit  # noqa: E402
 
@@ -159,8 +158,15 @@ def test_workbook_was_written_and_reads_back(executed: tuple[Any, Path]) -> None
 
 def test_device_code_prompt_is_shown_in_the_notebook(executed: tuple[Any, Path]) -> None:
     nb, _ = executed
-    collect = _tagged(nb, "collect")
-    html_out = [o["data"]["text/html"] for o in collect.get("outputs", []) if "text/html" in o.get("data", {})]
+    signin = _tagged(nb, "device-code")
+    html_out = [o["data"]["text/html"] for o in signin.get("outputs", []) if "text/html" in o.get("data", {})]
     # this repository ships the simulator: the notebook must collect through it, not fall back to rendering
-    assert "rendered directly" not in _cell_text(collect)
+    assert "rendered directly" not in _cell_text(_tagged(nb, "collect"))
+    assert "signed in; the directory holds" in _cell_text(signin)
     assert any('href="https://microsoft.com/devicelogin"' in h and "<code" in h for h in html_out), html_out
+
+
+def test_the_person_behind_a_forwarding_rule_is_looked_up(executed: tuple[Any, Path]) -> None:
+    nb, _ = executed
+    shown = _cell_text(_tagged(nb, "about-user"))
+    assert "IDA-MAIL-001" in shown and "fail" in shown  # the forwarding-rule finding about that person
