@@ -76,7 +76,7 @@ def test_findings_and_summary_agree(rendered) -> None:  # type: ignore[no-untype
     assert counts["fail"] == len(rendered.failing())
     assert int(rendered.counts().to_numpy().sum()) == len(rendered.findings)
     page = rendered._repr_html_()
-    assert f"{rendered.tenant_name} (google)" in page and "Every section was collected" in page
+    assert f"{rendered.tenant_name} (google)" in page and "Every section in the snapshot was collected in full" in page
 
 
 def test_collect_google_through_the_simulator_gives_the_same_answers(org, config, rendered,  # type: ignore[no-untyped-def]
