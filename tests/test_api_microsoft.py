@@ -4,7 +4,6 @@ then the API on the collected snapshot."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,6 @@ except (AttributeError, ImportError):  # pragma: no cover
     pytest.skip("connectors.simulator.MicrosoftSimulator not available", allow_module_level=True)
 
 SCALE = 0.01  # the simulator's throttling clocks and the connector's pacing run 100x faster, in step
-HAS_NORMALISER = importlib.util.find_spec("idaudit.normalise.microsoft") is not None
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +95,6 @@ def test_two_credentials_are_refused(sim: Any, tmp_path: Path) -> None:
                                   client_secret="x", device_code=True, **_endpoints(sim))
 
 
-@pytest.mark.skipif(not HAS_NORMALISER, reason="the Microsoft normaliser has not landed yet")
 def test_api_on_the_collected_snapshot_finds_the_compromised_nurse(collected: Path, org: Any) -> None:
     audit = idaudit.load(collected)
     nurse = org.planted("compromised")[0]

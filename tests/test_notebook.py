@@ -170,3 +170,10 @@ def test_the_person_behind_a_forwarding_rule_is_looked_up(executed: tuple[Any, P
     nb, _ = executed
     shown = _cell_text(_tagged(nb, "about-user"))
     assert "IDA-MAIL-001" in shown and "fail" in shown  # the forwarding-rule finding about that person
+
+
+def test_summary_cell_displays_the_html_counts(executed: tuple[Any, Path]) -> None:
+    nb, _ = executed
+    outputs = _tagged(nb, "summary").get("outputs", [])
+    page = next(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    assert "Riverside Surgery Center" in page and "<table>" in page and "<th>fail</th>" in page
