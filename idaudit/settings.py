@@ -14,6 +14,9 @@ TENANT_SETTINGS: dict[str, str] = {
     "guest_user_role": "member | guest | restricted_guest — what guests may read in the directory",
     "external_auto_forwarding": "off | on | automatic — tenant-wide automatic forwarding to outside recipients "
                                 "(Exchange default outbound spam policy AutoForwardingMode; Google gmail.auto_forwarding)",
+    "external_auto_forwarding_exceptions": "'; '-joined non-default Exchange outbound spam policies that allow "
+                                           "automatic external forwarding (AutoForwardingMode On), each with the "
+                                           "senders its enabled rules apply to ('' = none)",
     "remote_domain_default_auto_forward": "true | false — Exchange remote domain '*' AutoForwardEnabled",
     "sms_sign_in_enabled": "true | false — SMS allowed as an authentication method (authentication methods policy)",
     "voice_enabled": "true | false — voice call allowed as an authentication method",

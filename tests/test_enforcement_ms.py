@@ -146,6 +146,9 @@ CASES: dict[str, Case] = {
                         "no", "", "applies to user actions"),
     "excluded app is noted": Case([policy(conditions__applications__excludeApplications=["app-1"])], "yes", "mfa",
                                   "excludes app(s): Legacy Billing", tenant={"app_names": {"app-1": "Legacy Billing"}}),
+    "excluded exchange is not covered": Case(
+        [policy(conditions__applications__excludeApplications=["00000002-0000-0ff1-ce00-000000000000"])], "no", "",
+        "policy 'Require MFA' excludes Exchange Online, where the mail and files are"),
     # ---- grant ------------------------------------------------------------------------------------------------
     "or compliant device": Case([policy(grantControls__builtInControls=["mfa", "compliantDevice"])], "yes",
                                 "weaker_alternative", "also satisfied by a compliant device instead of MFA"),

@@ -184,3 +184,16 @@ def test_legacy_block_and_ca_table(tmp_path: Path) -> None:
 
 def test_ada_has_no_forwarding(data: AuditData) -> None:
     assert ADA not in set(data.table("forwarding")["user_id"])
+
+
+def test_forwarding_exceptions(tmp_path: Path, data: AuditData) -> None:
+    assert data.setting("external_auto_forwarding_exceptions") == "Custom (no enabled rule: applies to nobody)"
+    raw = raw_tenant()
+    raw["exchange.outboundSpamRules"] = [
+        {"Identity": "r", "Name": "r", "HostedOutboundSpamFilterPolicy": "Custom", "State": "Enabled",
+         "From": ["billing@clinic.example"], "FromMemberOf": None, "SenderDomainIs": None}]
+    d = normalise(snap(tmp_path / "x", raw))
+    assert d.setting("external_auto_forwarding_exceptions") == "Custom (billing@clinic.example)"
+    d = normalise(snap(tmp_path / "y", fail={"exchange.outboundSpamRules": (SectionStatus.FORBIDDEN, "403")}))
+    assert "exchange.outboundSpamRules: forbidden" in d.setting_gaps["external_auto_forwarding_exceptions"]
+    assert d.setting("external_auto_forwarding") == "automatic"

@@ -33,6 +33,15 @@ CLIENT_APP_LABELS = {
     "other": "other (legacy) client",
 }
 
+# Excluding one of these from an "All resources" policy leaves the mail and files themselves without MFA.
+MAIL_AND_FILE_APPS = {
+    "office365": "Office 365",
+    "00000002-0000-0ff1-ce00-000000000000": "Exchange Online",
+    "00000003-0000-0ff1-ce00-000000000000": "SharePoint Online",
+    "00000003-0000-0000-c000-000000000000": "Microsoft Graph",
+    "00000002-0000-0000-c000-000000000000": "Azure AD Graph",
+}
+
 MFA = "mfa"
 PHISHING_RESISTANT = "phishing_resistant"
 WEAKER = "weaker_alternative"
@@ -133,6 +142,10 @@ def _narrowing(cond: Mapping[str, Any]) -> list[str]:
         out.append(f"targets only selected apps ({shown or 'none'}), not all resources")
     if app_filter and str(app_filter.get("mode", "")).casefold() == "include":
         out.append("targets only apps matching a filter")
+    vital = [MAIL_AND_FILE_APPS[a.casefold()] for a in _strs(apps.get("excludeApplications"))
+             if a.casefold() in MAIL_AND_FILE_APPS]
+    if vital:
+        out.append(f"excludes {', '.join(vital)}, where the mail and files are")
     client = _strs(cond.get("clientAppTypes"))
     if client and "all" not in _ci(client):
         labels = list(dict.fromkeys(CLIENT_APP_LABELS.get(c, c) for c in client))

@@ -45,6 +45,27 @@ def user_consent(policy: dict[str, Any]) -> str:
     return "custom:" + ",".join(own)
 
 
+def forwarding_exceptions(policies: list[Any], rules: list[Any]) -> str:
+    """Custom outbound spam policies with AutoForwardingMode On, and who their enabled rules cover."""
+    out = []
+    for p in policies:
+        if not isinstance(p, dict) or p.get("IsDefault") is True:
+            continue
+        if text(p.get("AutoForwardingMode")).casefold() != "on":
+            continue
+        name = text(p.get("Name") or p.get("Identity"))
+        who: list[str] = []
+        for r in rules:
+            if not isinstance(r, dict) or text(r.get("HostedOutboundSpamFilterPolicy")) != name:
+                continue
+            if text(r.get("State")).casefold() not in ("enabled", ""):
+                continue
+            for key in ("From", "FromMemberOf", "SenderDomainIs"):
+                who.extend(text(v) for v in as_list(r.get(key)))
+        out.append(f"{name} ({', '.join(who) if who else 'no enabled rule: applies to nobody'})")
+    return "; ".join(out)
+
+
 def _legacy_block(policies: list[CompiledPolicy]) -> bool:
     """An enabled policy blocks legacy clients (EAS + other) for All users and all resources."""
     for p in policies:
@@ -91,6 +112,15 @@ def settings_tables(t: Tables, policies: list[CompiledPolicy] | None) -> None:
         default = [p for p in as_list(d) if isinstance(p, dict) and p.get("IsDefault") is True]
         return text(default[0].get("AutoForwardingMode")).casefold() or None if default else None
     put("external_auto_forwarding", "exchange.outboundSpamPolicies", auto_forward)
+
+    def exceptions(d: Any) -> str | None:
+        rules = t.data("exchange.outboundSpamRules")
+        if not isinstance(rules, list):
+            return None  # which senders a permissive policy covers is unknown
+        return forwarding_exceptions(as_list(d), rules)
+    put("external_auto_forwarding_exceptions", "exchange.outboundSpamPolicies", exceptions)
+    if "external_auto_forwarding_exceptions" in t.gaps and t.data("exchange.outboundSpamPolicies") is not None:
+        t.gaps["external_auto_forwarding_exceptions"] = t.why("exchange.outboundSpamRules")
 
     def remote_default(d: Any) -> str | None:
         star = [r for r in as_list(d) if isinstance(r, dict) and text(r.get("DomainName")) == "*"]
