@@ -103,3 +103,34 @@ def test_api_on_the_collected_snapshot_finds_the_compromised_nurse(collected: Pa
     assert "SecureDocs Viewer" in set(audit.apps_reading_mail()["app_name"])
     planted = {p.mail.casefold() for p in org.planted("no_mfa") if p.enabled}
     assert planted <= set(audit.no_mfa()["principal"].str.casefold())
+
+
+def test_sections_not_collected_are_errors_or_warnings_never_empty_answers(sim: Any, org: Any,
+                                                                           tmp_path: Path) -> None:
+    """One mailbox's rules unreadable (403 from the simulator) and Exchange not collected at all: the answers
+    must say so — a warning naming the gap, the nurse unknown in the findings — and never look clean."""
+    nurse = org.planted("compromised")[0]
+    sim.faults.add(path=f"/users/{nurse.id}/mailFolders/inbox/messageRules", status=403, times=None,
+                   code="ErrorAccessDenied", message="Access is denied.")
+    try:
+        snap = idaudit.collect_microsoft(tmp_path / "snap", tenant_id=sim.tenant_id, client_id=sim.client_id,
+                                         client_secret=sim.client_secret, collect_exchange=False, progress=False,
+                                         **_endpoints(sim))
+    finally:
+        sim.faults.clear()
+    audit = idaudit.load(snap)
+    with pytest.warns(idaudit.IncompleteDataWarning, match="forwarding"):
+        outside = audit.external_forwarding()
+    assert nurse.mail.casefold() not in set(outside["principal"].str.casefold())  # her rules could not be read
+    unknown = audit.unknown(check="IDA-MAIL-001")
+    assert nurse.mail.casefold() in set(unknown["subject"].str.casefold())  # unknown, not passed
+    assert "unknown" in set(audit.findings_for(nurse.mail)["status"])
+    cov = audit.coverage.set_index("section")
+    assert cov.loc["inboxRules", "subjects_failed"] == 1
+    assert cov.loc["exchange.mailboxes", "status"] != "ok"
+    assert "subject(s) failed" in audit._repr_html_()
+    quick = idaudit.collect_microsoft(tmp_path / "quick", tenant_id=sim.tenant_id, client_id=sim.client_id,
+                                      client_secret=sim.client_secret, sections=["users"], progress=False,
+                                      **_endpoints(sim))
+    with pytest.raises(idaudit.DataNotCollected, match="mfa_registration"):
+        idaudit.load(quick).no_mfa()
