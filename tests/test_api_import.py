@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 HEAVY = ("msgraph", "msal", "googleapiclient", "pandas", "kiota_abstractions", "openpyxl")
 
@@ -43,6 +46,15 @@ def test_using_the_api_offline_does_not_load_connector_libraries() -> None:
     # Touching the API loads pandas (the tables are DataFrames) but never a connector's client library.
     loaded = _loaded_after("import idaudit\nidaudit.load\nidaudit.catalogue()")
     assert "pandas" in loaded  # the probe can see an import when there is one
+    assert not {"msgraph", "msal", "googleapiclient", "kiota_abstractions"} & set(loaded)
+
+
+def test_auditing_a_snapshot_loads_no_connector_library(tmp_path: Path) -> None:
+    simulator = pytest.importorskip("connectors.simulator")
+    snap = simulator.render_microsoft_snapshot(simulator.build_organisation(users=20, seed=3), tmp_path / "snap")
+    loaded = _loaded_after(f"import idaudit\na = idaudit.load({str(snap)!r})\n"
+                           "a.no_mfa(); a.external_forwarding(); a.apps_reading_mail(); a._repr_html_()")
+    assert "pandas" in loaded
     assert not {"msgraph", "msal", "googleapiclient", "kiota_abstractions"} & set(loaded)
 
 
