@@ -69,6 +69,13 @@ def test_users(data: AuditData) -> None:
         ADA: "user", BEN: "user", CARA: "user", GUEST: "none", SHARED: "shared", OFF: "none"}
 
 
+def test_sign_in_field_absent_is_unknown(tmp_path: Path) -> None:
+    raw = raw_tenant()
+    raw["users"][1].pop("signInActivity")
+    users = normalise(snap(tmp_path / "s", raw)).table("users")
+    assert not bool(row(users, BEN)["sign_in_known"]) and bool(row(users, ADA)["sign_in_known"])
+
+
 def test_sign_in_unlicensed_is_not_a_never_signed_in(tmp_path: Path) -> None:
     raw = raw_tenant()
     for u in raw["users"]:

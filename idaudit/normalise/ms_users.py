@@ -79,7 +79,8 @@ def users_table(t: Tables) -> None:
             "user_type": kind if kind in ("member", "guest") else "",
             "created_at": u.get("createdDateTime"),
             "last_sign_in": _last_sign_in(u) if sign_in_known else None,
-            "sign_in_known": sign_in_known,
+            # null means never signed in; a missing key (an export without the field) means not known
+            "sign_in_known": sign_in_known and "signInActivity" in u,
             "on_premises_synced": bool(u.get("onPremisesSyncEnabled")) if "onPremisesSyncEnabled" in u else None,
             "licensed": bool(as_list(u.get("assignedLicenses"))) if "assignedLicenses" in u else None,
             "mailbox": mailboxes.get(uid, "unknown"), "org_unit": "",
