@@ -218,3 +218,24 @@ def test_section_absent_from_manifest(tmp_path: Path) -> None:
     st = d.status["forwarding"]
     assert st.availability is Availability.PARTIAL
     assert "exchange.transportRules: not collected" in st.reason and "Exchange.ManageAsApp" in st.reason
+
+
+def test_availability_reasons(tmp_path: Path) -> None:
+    """The helper every table uses: reason names the section, its status, the detail and the fix."""
+    from idaudit.normalise.availability import built, failed_subjects, section_reason
+    from idaudit.snapshot import Manifest, snapshot_from_memory
+
+    s = snap(tmp_path / "s", fail={"userRegistrationDetails": (UNLICENSED, "403 requires P1")},
+             failed_subjects={"inboxRules": {BEN: "error: timeout"}})
+    assert section_reason(s, "userRegistrationDetails") == (
+        "userRegistrationDetails: unlicensed — 403 requires P1; fix: grant AuditLog.Read.All (application); "
+        "requires Microsoft Entra ID P1")
+    assert section_reason(s, "users") == ""
+    assert failed_subjects(s, "inboxRules", "users") == {BEN: "inboxRules: error: timeout"}
+    m = s.manifest
+    interrupted = snapshot_from_memory(Manifest(m.provider, m.tenant_id, m.tenant_name, m.collected_at, {},
+                                                complete=False), {})
+    assert section_reason(interrupted, "domains").startswith("domains: not collected (the collection was interrupted)")
+    assert built(("x",)).availability is Availability.OK
+    partial = built(("x",), gaps=["part y absent"])
+    assert partial.availability is Availability.PARTIAL and partial.reason == "part y absent"
