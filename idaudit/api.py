@@ -58,6 +58,7 @@ ConfigLike = Config | PathLike | None
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in (Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS,
                                                         Status.NOT_APPLICABLE))
 NOT_COLLECTED = "not collected"
+SEVERITY_RANK: dict[str, int] = {s.value: s.rank for s in Severity}
 SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in sorted(Severity, key=lambda s: -s.rank))
 
 
@@ -193,7 +194,7 @@ class Audit:
         keep = f["status"] == status.value
         if severity is not None:
             floor = Severity(str(severity).lower()).rank
-            keep &= f["severity"].map(lambda s: Severity(s).rank >= floor).astype(bool)
+            keep &= f["severity"].map(SEVERITY_RANK).fillna(0) >= floor
         if family is not None:
             ids = {m.id for m in self.run.checks if m.family.casefold() == family.casefold()
                    or m.id.split("-")[1].casefold() == family.casefold()}
@@ -210,7 +211,7 @@ class Audit:
 
     @staticmethod
     def _sorted(f: pd.DataFrame) -> pd.DataFrame:
-        rank = f["severity"].map(lambda s: Severity(s).rank if s in SEVERITY_ORDER else 0)
+        rank = f["severity"].map(SEVERITY_RANK).fillna(0)
         return (f.assign(_rank=rank).sort_values(["_rank", "check_id", "subject"], ascending=[False, True, True])
                 .drop(columns="_rank").reset_index(drop=True))
 
