@@ -38,6 +38,7 @@ def test_inbox_rules(data: AuditData) -> None:
     r2 = _rule(data, "r2")  # moves to the mailbox's own archive folder (id from mailboxSettings.archiveFolder)
     assert r2["hide_action"] == "move_to:Archive" and not bool(r2["forwards"])
     assert r2["conditions"] == "fromAddresses: news@vendor.example"
+    assert r2["actions"] == "moveToFolder: Archive"
     r3 = _rule(data, "r3")
     assert r3["hide_action"] == "permanent_delete" and not bool(r3["enabled"])
     r4 = _rule(data, "r4")  # an ordinary folder: not hiding
@@ -197,3 +198,11 @@ def test_forwarding_exceptions(tmp_path: Path, data: AuditData) -> None:
     d = normalise(snap(tmp_path / "y", fail={"exchange.outboundSpamRules": (SectionStatus.FORBIDDEN, "403")}))
     assert "exchange.outboundSpamRules: forbidden" in d.setting_gaps["external_auto_forwarding_exceptions"]
     assert d.setting("external_auto_forwarding") == "automatic"
+
+
+def test_rule_exceptions_are_part_of_the_conditions(tmp_path: Path) -> None:
+    raw = raw_tenant()
+    raw["inboxRules"][CARA][0]["exceptions"] = {"fromAddresses": [{"emailAddress": {"address": "boss@clinic.example"}}]}
+    d = normalise(snap(tmp_path / "s", raw))
+    assert _rule(d, "r4")["conditions"] == "subjectContains: project; except fromAddresses: boss@clinic.example"
+    assert _rule(d, "r4")["actions"].startswith("moveToFolder: folder id AAMkADSomeOt")

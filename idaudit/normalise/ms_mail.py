@@ -61,6 +61,12 @@ def _conditions(cond: Any) -> str:
     return "; ".join(parts)
 
 
+def _rule_conditions(rule: dict[str, Any]) -> str:
+    text_ = _conditions(rule.get("conditions"))
+    exceptions = _conditions(rule.get("exceptions"))
+    return f"{text_}; except {exceptions}" if exceptions else text_
+
+
 def _hide_action(actions: dict[str, Any], archive_folder: str) -> str:
     if actions.get("permanentDelete"):
         return "permanent_delete"
@@ -76,15 +82,15 @@ def _hide_action(actions: dict[str, Any], archive_folder: str) -> str:
     return ""
 
 
-def _action_names(actions: dict[str, Any]) -> list[str]:
+def _action_names(actions: dict[str, Any], archive_folder: str) -> list[str]:
     names = []
     for key, value in actions.items():
         if value in (None, False, [], ""):
             continue
-        if key == "moveToFolder":
+        if key in ("moveToFolder", "copyToFolder"):
             folder = text(value)
-            known = HIDING_FOLDERS.get(folder.casefold())
-            names.append(f"moveToFolder: {known or ('folder id ' + folder[:12] + '...' if len(folder) > 16 else folder)}")
+            known = "Archive" if archive_folder and folder == archive_folder else HIDING_FOLDERS.get(folder.casefold())
+            names.append(f"{key}: {known or ('folder id ' + folder[:12] + '...' if len(folder) > 16 else folder)}")
         else:
             names.append(key)
     return names
@@ -127,8 +133,8 @@ def mail_tables(t: Tables) -> None:
                                          "keeps_copy": not (actions.get("delete") or actions.get("permanentDelete"))})
                 hide = _hide_action(actions, archive)
                 rule_rows.append({"user_id": uid, "rule_id": rid, "rule_name": name, "enabled": enabled,
-                                  "source": "inbox_rule", "actions": "; ".join(_action_names(actions)),
-                                  "conditions": _conditions(r.get("conditions")), "forwards": forwards,
+                                  "source": "inbox_rule", "actions": "; ".join(_action_names(actions, archive)),
+                                  "conditions": _rule_conditions(r), "forwards": forwards,
                                   "hides_mail": bool(hide), "hide_action": hide})
         t.put("mail_rules", rule_rows, built(("inboxRules", "mailboxSettings"), missing_subjects))
     else:
