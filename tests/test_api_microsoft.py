@@ -134,3 +134,34 @@ def test_sections_not_collected_are_errors_or_warnings_never_empty_answers(sim: 
                                       **_endpoints(sim))
     with pytest.raises(idaudit.DataNotCollected, match="mfa_registration"):
         idaudit.load(quick).no_mfa()
+
+
+def test_config_waives_the_break_glass_exclusion_and_rerun_changes_it(collected: Path, org: Any,
+                                                                      tmp_path: Path) -> None:
+    from idaudit.demo import BREAK_GLASS_WAIVED_CHECKS, demo_config_text
+
+    config = tmp_path / "idaudit.toml"
+    config.write_text(demo_config_text(org, "microsoft"), encoding="utf-8")
+    plain = idaudit.load(collected)
+    waived = plain.rerun(config=config)
+    check_id = BREAK_GLASS_WAIVED_CHECKS[0]
+    bg = next(p for p in org.people if p.kind == "break_glass").mail
+    before = plain.findings_for(bg)
+    assert set(before.loc[before["check_id"] == check_id, "status"]) == {"fail"}
+    after = waived.findings_for(bg)
+    mine = after[after["check_id"] == check_id]
+    assert set(mine["status"]) == {"waived"} and set(mine["waiver_owner"]) == {"IT manager"}
+    assert bool(waived.not_enforced().set_index("principal").loc[bg, "break_glass"]) is True
+    assert waived.data is plain.data  # the same normalised tables, checked again
+
+
+def test_catalogue_and_per_user_tables_carry_names(collected: Path) -> None:
+    audit = idaudit.load(collected)
+    cat = idaudit.catalogue()
+    assert set(audit.checks["check_id"]) == set(cat["check_id"])
+    assert (cat["rationale"].str.len() > 20).all() and cat["references"].str.contains("HIPAA").all()
+    users = set(audit.users["user_id"])
+    for frame in (audit.mfa, audit.enforcement, audit.rules):
+        in_directory = frame["user_id"].isin(users)
+        assert (frame.loc[in_directory, "principal"] != "").all()
+        assert list(frame.columns[:2]) == ["principal", "display_name"]
