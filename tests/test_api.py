@@ -355,3 +355,8 @@ def test_external_forwarding_subdomains_inside_and_no_verified_domain_is_a_gap()
     unverified = idaudit.Audit.from_data(AuditData(**{**data.__dict__, "tables": tables}), registry=_registry())
     with pytest.raises(idaudit.DataNotCollected, match="no verified domain"):
         unverified.external_forwarding()
+
+
+def test_unknown_check_id_is_an_error_not_an_empty_clean_run() -> None:
+    with pytest.raises(ValueError, match="IDA-MAIL-999"):
+        _ = _audit().rerun(only=["IDA-MAIL-999"]).findings
