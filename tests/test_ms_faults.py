@@ -3,6 +3,7 @@ real msgraph-sdk adapter against the simulator over loopback TLS; faults are the
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,7 @@ def test_conditional_access_is_paced_to_avoid_its_429(org: Any) -> None:
         sign_in = MsalSignIn(opts)
 
         async def read(times: int, pace: str | None) -> list[Any]:
+            """`times` reads of the CA policies, all started at once (as parallel collectors would)."""
             stats: dict[str, int] = {}
             client = build_http_client(opts.ca_bundle, 30, 4, scale, stats)
             try:
@@ -113,8 +115,8 @@ def test_conditional_access_is_paced_to_avoid_its_429(org: Any) -> None:
                     client, MsalAccessTokenProvider(sign_in, opts.graph_scope, sim.graph_url), sim.graph_url,
                     scale, stats)
                 graph = GraphClient(transport, sim.graph_url, time_scale=scale)
-                return [await graph.get_all("identity/conditionalAccess/policies", pace=pace)
-                        for _ in range(times)]
+                return list(await asyncio.gather(*(graph.get_all("identity/conditionalAccess/policies", pace=pace)
+                                                   for _ in range(times))))
             finally:
                 await client.aclose()
 
