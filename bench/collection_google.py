@@ -1,7 +1,8 @@
 """Measure 6 — Google Workspace collection against the floor its quotas allow.
 
 A 20,000-user Workspace tenant (build_organisation, seed 8) is served by the Google simulator with its
-documented quotas (Directory 2,400 queries/min, Policy 60/min, Reports 2,400/min, Gmail 250 units/s per user)
+documented quotas as token buckets (Directory 2,400 queries/min, Policy 60/min, Reports 2,400/min, Gmail 250
+units/s per user)
 and a fixed latency per HTTP round trip; a batch is one round trip. Everything is time-scaled (windows, latency,
 the connector's back-off) so the run takes minutes. The simulator runs in its own process so that its CPU
 does not share a GIL with the connector.
@@ -26,7 +27,7 @@ import multiprocessing
 from typing import Any
 
 from bench.common import Context, run_child, timer
-from bench.floor import WindowClass, collection_floor
+from bench.floor import BucketClass, collection_floor
 
 LATENCY_S = 0.1  # per round trip before scaling
 FULL_USERS = 20_000
@@ -47,9 +48,7 @@ def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str
                    "policies": len(t.policies), "token_events": len(t.activities.get("token", []))})
         conn.recv()  # the collection is over
         s = sim.stats
-        conn.send({"requests": dict(s.requests), "throttled": s.throttled, "batches": s.batches,
-                   "batch_parts": s.batch_parts, "tokens_issued": s.tokens_issued,
-                   "max_concurrency": s.max_concurrency})
+        conn.send(s.as_dict() | {"tokens_issued": s.tokens_issued, "quota_errors": s.quota_errors})
 
 
 def job(users: int, scale: float, out: str) -> dict[str, Any]:
@@ -86,21 +85,21 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     u, active = info["users"], info["active"]
     directory = math.ceil(u / 500) + 4 + u
     classes = [
-        WindowClass("directory", directory, quotas["directory"][0], quotas["directory"][1] * scale),
-        WindowClass("policy", max(1, math.ceil(info["policies"] / 100)), quotas["policy"][0],
+        BucketClass("directory", directory, quotas["directory"][0], quotas["directory"][1] * scale),
+        BucketClass("policy", max(1, math.ceil(info["policies"] / 100)), quotas["policy"][0],
                     quotas["policy"][1] * scale),
-        WindowClass("reports", max(1, math.ceil(info["token_events"] / 1000)), quotas["reports"][0],
+        BucketClass("reports", max(1, math.ceil(info["token_events"] / 1000)), quotas["reports"][0],
                     quotas["reports"][1] * scale),
         # Gmail's quota is per impersonated user: 4 reads per user never fill 250 units/s.
-        WindowClass("gmail(per user)", 4, quotas["gmail"][0], quotas["gmail"][1] * scale),
+        BucketClass("gmail(per user)", 4, quotas["gmail"][0], quotas["gmail"][1] * scale),
     ]
-    round_trips = (math.ceil(u / 500) + 4 + classes[1].requests + classes[2].requests + math.ceil(u / 1000)
+    round_trips = (math.ceil(u / 500) + 4 + int(classes[1].units + classes[2].units) + math.ceil(u / 1000)
                    + math.ceil(4 * active / 100) + active + 7)
     floor = collection_floor(classes, longest_chain=math.ceil(u / 500), round_trips=round_trips, concurrency=4,
                              latency=LATENCY_S * scale)
     return {"wall_s": round(t["s"], 3), "floor": floor.to_json(), "server": stats, "client_retries": client.retries,
             "sections": sections, "failed_subjects": failed, "users": u, "active": active,
-            "needed": {c.name: c.requests for c in classes} | {"token_fetches": active + 7},
+            "needed": {c.name: c.units for c in classes} | {"token_fetches": active + 7},
             "quota_directory_per_window": quotas["directory"][0]}
 
 
@@ -120,8 +119,9 @@ def run(ctx: Context) -> dict[str, Any]:
         "raw": {"users": users, "active_users": r["active"], "time_scale": scale,
                 "latency_per_round_trip_s": LATENCY_S * scale, "wall_s": r["wall_s"], "floor_s": floor,
                 "floor_binding": r["floor"]["binding"], "floor_terms": r["floor"]["terms"],
-                "requests_by_class": srv["requests"], "batches": srv["batches"], "batch_parts": srv["batch_parts"],
-                "tokens_issued": srv["tokens_issued"], "throttled_answers (429/403 rate)": srv["throttled"],
+                "requests_by_class": srv["requests"], "batches": srv["batch_requests"],
+                "batch_parts": srv["batch_inner"], "tokens_issued": srv["tokens_issued"],
+                "quota_errors (429 + Gmail 403)": srv["quota_errors"],
                 "client_retries": r["client_retries"], "max_concurrency_seen": srv["max_concurrency"],
                 "requests_needed": r["needed"], "all_sections_ok": all_ok,
                 "failed_subjects": r["failed_subjects"], "peak_rss_mb": r["peak_rss_mb"]},
