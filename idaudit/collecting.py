@@ -79,13 +79,13 @@ shows on a terminal only. Further keyword options go to connectors.microsoft.Mic
 
     for key in ("ca_bundle", "token_cache_path"):
         if options.get(key) is not None:
-            options[key] = Path(options[key])
+            options[key] = Path(options[key]).expanduser()
     opts = MicrosoftOptions(
         tenant_id=tenant_id, client_id=client_id, client_secret=client_secret,
-        certificate_path=Path(certificate) if certificate is not None else None,
+        certificate_path=Path(certificate).expanduser() if certificate is not None else None,
         certificate_password=certificate_password, device_code=device_code,
         device_code_callback=(on_device_code or show_device_code) if device_code else None, **options)
-    return Path(_collect(opts, Path(out_dir), progress=progress, sections=sections))
+    return Path(_collect(opts, Path(out_dir).expanduser(), progress=progress, sections=sections))
 
 
 def collect_google(out_dir: PathLike, *, admin_subject: str, service_account_file: PathLike | None = None,
@@ -105,8 +105,8 @@ def collect_google(out_dir: PathLike, *, admin_subject: str, service_account_fil
 
     if (service_account_file is None) == (service_account_info is None):
         raise CollectionError("give exactly one of service_account_file or service_account_info")
-    info = (load_service_account_file(service_account_file) if service_account_file is not None
+    info = (load_service_account_file(Path(service_account_file).expanduser()) if service_account_file is not None
             else dict(service_account_info or {}))
     opts = GoogleOptions(service_account_info=info, admin_subject=admin_subject, customer_id=customer_id,
                          **options)
-    return Path(_collect(opts, Path(out_dir), progress=progress, sections=sections))
+    return Path(_collect(opts, Path(out_dir).expanduser(), progress=progress, sections=sections))
