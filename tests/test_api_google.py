@@ -4,6 +4,7 @@ demo centre rendered as a snapshot, and collected through idaudit.collect_google
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,11 +81,20 @@ def test_findings_and_summary_agree(rendered) -> None:  # type: ignore[no-untype
 
 
 def test_collect_google_through_the_simulator_gives_the_same_answers(org, config, rendered,  # type: ignore[no-untyped-def]
-                                                                      tmp_path: Path) -> None:
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
     with google_sim.GoogleSimulator(org) as sim:
-        snap = idaudit.collect_google(tmp_path / "collected", admin_subject=sim.admin_subject,
-                                      service_account_info=sim.service_account_info, api_endpoint=sim.api_endpoint,
+        key = tmp_path / "key.json"
+        private_key = sim.service_account_info["private_key"]
+        key.write_text(json.dumps(dict(sim.service_account_info)), encoding="utf-8")
+        key.chmod(0o600)
+        snap = idaudit.collect_google("~/collected", admin_subject=sim.admin_subject,
+                                      service_account_file="~/key.json", api_endpoint=sim.api_endpoint,
                                       token_uri=sim.token_uri, progress=False)
+    assert snap == tmp_path / "collected"
+    assert private_key not in "".join(
+        f.read_text(encoding="utf-8") for f in snap.iterdir())  # the key never lands in the snapshot
     collected = idaudit.load(snap, config=config)
     assert (collected.coverage["status"] == "ok").all()
     for question in ("no_mfa", "not_enforced", "external_forwarding", "apps_reading_mail"):
