@@ -23,7 +23,7 @@ from bench.common import Context, run_child
 from bench.msim import SimProcess
 
 
-async def naive_script(info: dict[str, Any], limit: int) -> dict[str, int]:
+async def naive_script(info: dict[str, Any], limit: int) -> dict[str, Any]:
     import httpx
     from azure.identity import ClientSecretCredential
     from kiota_authentication_azure.azure_identity_authentication_provider import (
