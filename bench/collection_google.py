@@ -65,6 +65,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     mine, theirs = ctx.Pipe()
     server = ctx.Process(target=_serve, args=(theirs, users, LATENCY_S, scale, quotas), daemon=True)
     server.start()
+    theirs.close()  # a simulator that dies then ends recv() with EOFError instead of hanging
     info = mine.recv()
     options = GoogleOptions(service_account_info=info["service_account_info"], admin_subject=info["admin_subject"],
                             api_endpoint=info["api_endpoint"], token_uri=info["token_uri"],

@@ -37,12 +37,13 @@ class SimProcess:
 
     def __init__(self, users: int, latency: float, scale: float) -> None:
         ctx = multiprocessing.get_context("fork")
-        self._conn, theirs = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(theirs, users, latency, scale), daemon=True)
+        self._conn, self._theirs = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(self._theirs, users, latency, scale), daemon=True)
         self._stats: dict[str, Any] | None = None
 
     def __enter__(self) -> dict[str, Any]:
         self._proc.start()
+        self._theirs.close()  # a simulator that dies then ends recv() with EOFError instead of hanging
         info: dict[str, Any] = self._conn.recv()
         return info
 
