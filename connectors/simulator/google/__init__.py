@@ -30,12 +30,12 @@ from connectors.simulator.throttle import Limit
 
 __all__ = ["DEFAULT_QUOTAS", "GoogleSimulator", "render_google_snapshot"]
 
-# Documented limits per route class (capacity per window in seconds, before time_scale); Gmail is per user.
-DEFAULT_QUOTAS: dict[str, Limit] = {
-    "directory": Limit(2400, 60.0),  # Admin SDK Directory: 2,400 queries per minute per user per project
-    "reports": Limit(2400, 60.0),
-    "policy": Limit(60, 60.0),
-    "gmail": Limit(250, 1.0),  # Gmail: 250 quota units per user per second (a settings read costs 1 unit)
+# Documented limits per route class: (capacity, window in seconds, before time_scale); Gmail is per user.
+DEFAULT_QUOTAS: dict[str, tuple[int, float]] = {
+    "directory": (2400, 60.0),  # Admin SDK Directory: 2,400 queries per minute per user per project
+    "reports": (2400, 60.0),
+    "policy": (60, 60.0),
+    "gmail": (250, 1.0),  # Gmail: 250 quota units per user per second (a settings read costs 1 unit)
 }
 
 
