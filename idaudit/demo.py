@@ -39,6 +39,9 @@ def demo_config_text(org: object, provider: str) -> str:
         "global_admin_min = 2",
         "global_admin_max = 4",
         'trusted_domains = ["quest-diagnostics-partner.com"]',
+        "# idaudit's own read-only app registration holds Exchange.ManageAsApp by design",
+        f'allowed_apps = ["{getattr(org, "auditor_app_id", "")}"]' if getattr(org, "auditor_app_id", "") else
+        "allowed_apps = []",
         f"break_glass = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in principals)}]",
         "",
     ]
@@ -59,7 +62,11 @@ def demo_config_text(org: object, provider: str) -> str:
 
 
 # Checks a break-glass account is expected to fail by design (excluded from the MFA policy).
-BREAK_GLASS_WAIVED_CHECKS: tuple[str, ...] = ("IDA-AUTH-002",)
+BREAK_GLASS_WAIVED_CHECKS: tuple[str, ...] = ("IDA-AUTH-002", "IDA-AUTH-005")
+
+
+# Left out of the demo app's consent so the report shows an `unknown` check and how to fix it.
+DEMO_WITHHELD_PERMISSIONS: tuple[str, ...] = ("Policy.Read.AuthenticationMethod",)
 
 
 def run_demo(out_dir: Path, users: int = 300, seed: int = 7, provider: str = "microsoft",
@@ -81,7 +88,9 @@ def run_demo(out_dir: Path, users: int = 300, seed: int = 7, provider: str = "mi
         else:
             from connectors.microsoft.demo import run_microsoft_demo_collection
 
-            run_microsoft_demo_collection(org, snap_dir, progress=progress)
+            # The demo's admin "forgot" one consent, as real ones do: the Coverage sheet shows the gap and the fix.
+            run_microsoft_demo_collection(org, snap_dir, progress=progress,
+                                          withheld_permissions=DEMO_WITHHELD_PERMISSIONS)
     elif provider == "google":
         if direct:
             from connectors.simulator.google import render_google_snapshot

@@ -18,11 +18,20 @@ DEMO_TIME_SCALE = 0.05
 
 def run_microsoft_demo_collection(org: Organisation, out_dir: str | Path, *,
                                   progress: bool | CollectionProgress | None = False,
-                                  time_scale: float = DEMO_TIME_SCALE) -> Path:
-    """Serve `org` on loopback as a Microsoft 365 tenant and collect it with msal + msgraph-sdk."""
-    from connectors.simulator import MicrosoftSimulator
+                                  time_scale: float = DEMO_TIME_SCALE,
+                                  withheld_permissions: tuple[str, ...] = ()) -> Path:
+    """Serve `org` on loopback as a Microsoft 365 tenant and collect it with msal + msgraph-sdk.
 
-    with MicrosoftSimulator(org, time_scale=time_scale) as sim:
+    `withheld_permissions` are left out of the simulated app's consent, the way a real admin sometimes forgets one:
+    the sections behind them come back 403 and their checks `unknown`, which the demo shows on purpose.
+    """
+    from connectors.simulator import MicrosoftSimulator
+    from connectors.simulator.microsoft.identity import ALL_READ_PERMISSIONS
+
+    permissions = None
+    if withheld_permissions:
+        permissions = [p for p in ALL_READ_PERMISSIONS if p not in withheld_permissions]
+    with MicrosoftSimulator(org, time_scale=time_scale, permissions=permissions) as sim:
         options = MicrosoftOptions(
             tenant_id=sim.tenant_id, client_id=sim.client_id, client_secret=sim.client_secret,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,

@@ -42,9 +42,17 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        return _run(args)
+    finally:
+        # In-process callers (the library, tests) must not keep our handler after the audit returns.
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     from idaudit.audit import audit_settings, run_audit
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
     config = load_config(args.config)
     formats = [f.strip() for f in args.format.split(",") if f.strip()] if args.format else None
