@@ -72,6 +72,11 @@ def is_quota_error(exc: HttpError) -> bool:
     return status == 403 and error_reason(exc)[0] in QUOTA_REASONS
 
 
+def is_transient(exc: HttpError) -> bool:
+    """Worth retrying: a quota answer (429, 403 rateLimitExceeded) or a server error."""
+    return is_quota_error(exc) or exc.resp.status >= 500
+
+
 def retry_after(exc: HttpError) -> float | None:
     value = exc.resp.get("retry-after") if exc.resp is not None else None
     try:
@@ -166,18 +171,22 @@ class GoogleClient:
     def execute(self, request: HttpRequest, creds: Any) -> Any:
         """Run one request with `creds`, retrying quota errors, 5xx and transport errors with backoff."""
         http = self.authorized(creds)
+        return self._with_retries(lambda: request.execute(http=http), "transport error")
+
+    def _with_retries(self, call: Callable[[], Any], what: str) -> Any:
+        """The one retry policy for whole requests and whole batches: quota errors and 5xx honour Retry-After,
+        transport failures back off; after max_retries the error becomes the section's status."""
         attempt = 0
         while True:
             try:
-                return request.execute(http=http)
+                return call()
             except HttpError as exc:
-                transient = is_quota_error(exc) or exc.resp.status >= 500
-                if not transient or attempt >= self.options.max_retries:
+                if not is_transient(exc) or attempt >= self.options.max_retries:
                     raise
                 self.backoff(attempt, retry_after(exc))
             except (httplib2.HttpLib2Error, HTTPException, OSError) as exc:
                 if attempt >= self.options.max_retries:
-                    raise ApiFailure(SectionStatus.ERROR, f"transport error after {attempt} retries: {exc}") from exc
+                    raise ApiFailure(SectionStatus.ERROR, f"{what} after {attempt} retries: {exc}") from exc
                 self.backoff(attempt)
             attempt += 1
 
@@ -224,8 +233,7 @@ class GoogleClient:
                 outer = self.authorized(chunk[0][2])
                 self._execute_batch(batch, outer)
                 for cid, (response, exc) in outcome.items():
-                    if isinstance(exc, HttpError) and (is_quota_error(exc) or exc.resp.status >= 500) \
-                            and attempt < self.options.max_retries:
+                    if isinstance(exc, HttpError) and is_transient(exc) and attempt < self.options.max_retries:
                         req, creds = by_id[cid]
                         throttled.append((cid, req, creds))
                         ra = retry_after(exc)
@@ -240,21 +248,7 @@ class GoogleClient:
 
     def _execute_batch(self, batch: BatchHttpRequest, http: Any) -> None:
         """Send one batch; the whole batch is retried on an outer quota error or transport failure."""
-        attempt = 0
-        while True:
-            try:
-                batch.execute(http=http)
-                return
-            except HttpError as exc:
-                transient = is_quota_error(exc) or exc.resp.status >= 500
-                if not transient or attempt >= self.options.max_retries:
-                    raise
-                self.backoff(attempt, retry_after(exc))
-            except (httplib2.HttpLib2Error, HTTPException, OSError) as exc:
-                if attempt >= self.options.max_retries:
-                    raise ApiFailure(SectionStatus.ERROR, f"batch transport error: {exc}") from exc
-                self.backoff(attempt)
-            attempt += 1
+        self._with_retries(lambda: batch.execute(http=http), "batch transport error")
 
 
 def token_failure(exc: RefreshError | TransportError, scope: str, client_id: str) -> ApiFailure:
