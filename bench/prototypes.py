@@ -7,9 +7,9 @@ what a fix would gain with the same bench job, machine and settings:
         1. userRegistrationDetails read with $top=999 instead of Graph's default 100-item pages;
         2. sections in three concurrent lanes (paced users; registration + tenant-wide + Exchange; per-user
            batches fed by a plain id listing), groups last.
-    python -m bench.prototypes google [--users 20000 --scale 0.25]
-        1. tokens.list and the Gmail reads at the same time;
-        2. Directory batches paced on the client side to the quota (2,400 calls a minute, time-scaled).
+
+(The Google prototype — tokens.list beside the Gmail reads, Directory batches paced to the quota — is now the
+connector itself: connectors/google/collect.py and connectors/google/pacing.py.)
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import asyncio
 import json
 import sys
 import tempfile
-import threading
-import time
 from typing import Any
 
 
@@ -81,83 +79,18 @@ def patch_microsoft() -> None:
     MicrosoftCollection.run = run  # type: ignore[method-assign]
 
 
-class _Window:
-    """At most `limit` calls per `window` seconds (fixed windows): conservative against a token bucket."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.lock = threading.Lock()
-        self.start: float | None = None
-        self.used = 0
-
-    def take(self, n: int) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                if self.start is None or now - self.start >= self.window:
-                    self.start, self.used = now, 0
-                if self.used + n <= self.limit:
-                    self.used += n
-                    return
-                wait = self.window - (now - self.start) + 0.005
-            time.sleep(wait)
-
-
-def patch_google(users: int, scale: float) -> None:
-    from bench.collection_google import FULL_USERS
-    from connectors.google import client as gclient
-    from connectors.google import collect as gcollect
-    from connectors.simulator.google import DEFAULT_QUOTAS
-
-    limit, window = DEFAULT_QUOTAS["directory"]
-    if users < FULL_USERS:  # the bench scales the quota with the tenant below 20,000 users
-        limit = max(1, round(limit * users / FULL_USERS))
-    pacer = _Window(int(limit * 0.99), window * scale * 1.02)
-    original_execute = gclient.GoogleClient._execute_batch
-
-    def execute_batch(self: Any, batch: Any, http: Any) -> None:
-        uris = [r.uri for r in batch._requests.values()]
-        if uris and "/admin/directory/" in uris[0]:
-            pacer.take(len(uris))
-        original_execute(self, batch, http)
-
-    tokens, gmail = gcollect._collect_tokens, gcollect._collect_gmail
-    started: dict[str, threading.Thread] = {}
-
-    def tokens_in_thread(run: Any, all_users: Any) -> None:
-        started["tokens"] = threading.Thread(target=tokens, args=(run, all_users))
-        started["tokens"].start()
-
-    def gmail_then_join(run: Any, all_users: Any) -> None:
-        gmail(run, all_users)
-        if "tokens" in started:
-            started["tokens"].join()
-
-    gclient.GoogleClient._execute_batch = execute_batch  # type: ignore[method-assign]
-    setattr(gcollect, "_collect_tokens", tokens_in_thread)  # noqa: B010 - a deliberate monkey-patch
-    setattr(gcollect, "_collect_gmail", gmail_then_join)  # noqa: B010
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.prototypes", description=__doc__.splitlines()[0])
-    p.add_argument("provider", choices=["microsoft", "google"])
+    p.add_argument("provider", choices=["microsoft"])
     p.add_argument("--users", type=int, default=20_000)
     p.add_argument("--scale", type=float)
     args = p.parse_args(argv)
     out = tempfile.mkdtemp(prefix="idaudit-proto-") + "/snap"
-    if args.provider == "microsoft":
-        from bench.collection_microsoft import job
+    from bench.collection_microsoft import job
 
-        patch_microsoft()
-        r = job(args.users, args.scale or 0.5, out)
-        keep: tuple[str, ...] = ("wall_s", "floor", "sections", "failed_subjects")
-    else:
-        from bench.collection_google import job as gjob
-
-        scale = args.scale or 0.25
-        patch_google(args.users, scale)
-        r = gjob(args.users, scale, out)
-        keep = ("wall_s", "floor", "sections", "failed_subjects", "client_retries")
+    patch_microsoft()
+    r = job(args.users, args.scale or 0.5, out)
+    keep: tuple[str, ...] = ("wall_s", "floor", "sections", "failed_subjects")
     doc = {k: r[k] for k in keep} | {"ratio": round(r["wall_s"] / r["floor"]["seconds"], 3),
                                      "server_requests": r["server"]["requests"]}
     print(json.dumps(doc, indent=1))

@@ -32,6 +32,7 @@ class CredentialFactory:
         self._client_id = str(info.get("client_id") or "")
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], service_account.Credentials] = {}
+        self._scoped: dict[str, service_account.Credentials] = {}
 
     @property
     def client_id(self) -> str:
@@ -42,14 +43,21 @@ class CredentialFactory:
         return str(self._base.service_account_email)
 
     def for_subject(self, subject: str, scope: str, *, cached: bool = True) -> service_account.Credentials:
-        """Credentials impersonating `subject` with one scope. Per-user Gmail credentials are not cached."""
-        if not cached:
-            return self._base.with_scopes([scope]).with_subject(subject)
+        """Credentials impersonating `subject` with one scope.
+
+        Per-user Gmail credentials are not cached (`cached=False`): each user is impersonated once per run, so a
+        cache would only hold 20,000 tokens in memory. They share one scoped copy of the key (the signer is parsed
+        once), so making one is cheap.
+        """
         with self._lock:
+            scoped = self._scoped.get(scope)
+            if scoped is None:
+                scoped = self._scoped[scope] = self._base.with_scopes([scope])
+            if not cached:
+                return scoped.with_subject(subject)
             creds = self._cache.get((subject, scope))
             if creds is None:
-                creds = self._base.with_scopes([scope]).with_subject(subject)
-                self._cache[(subject, scope)] = creds
+                creds = self._cache[(subject, scope)] = scoped.with_subject(subject)
             return creds
 
 

@@ -8,6 +8,7 @@ admin at all (bad key, unknown client) raises CollectionError.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -54,20 +55,30 @@ def _request(name: str) -> str:
 
 
 class _Run:
-    """State of one collection: the client, the writer, the progress bar."""
+    """State of one collection: the client, the writer, the progress bar.
+
+    tokens.list and the Gmail reads run at the same time (they are paced by different quotas), so sections are
+    recorded through `add` / `fail`, which hold a lock: the writer rewrites the manifest on every section.
+    """
 
     def __init__(self, client: GoogleClient, writer: SnapshotWriter, progress: CollectionProgress) -> None:
         self.client = client
         self.options = client.options
         self.writer = writer
         self.progress = progress
+        self._record_lock = threading.Lock()
 
     def admin(self, scope: str) -> Any:
         return self.client.creds.for_subject(self.options.admin_subject, scope)
 
+    def add(self, name: str, data: Any, **kwargs: Any) -> None:
+        with self._record_lock:
+            self.writer.add(name, data, request=_request(name), **kwargs)
+
     def fail(self, name: str, failure: ApiFailure) -> None:
         log.warning("section %s: %s", name, failure.detail)
-        self.writer.fail(name, failure.status, failure.detail, request=_request(name))
+        with self._record_lock:
+            self.writer.fail(name, failure.status, failure.detail, request=_request(name))
 
     def listed(self, name: str, scope: str, make: Callable[[Any, str | None], Any], items_key: str,
                data: list[Any] | None = None, failure: ApiFailure | None = None) -> list[Any] | None:
@@ -83,7 +94,7 @@ class _Run:
             self.progress.section_finished(name, failure.status.value)
             return None
         assert data is not None
-        self.writer.add(name, data, request=_request(name))
+        self.add(name, data)
         self.progress.section_finished(name, "ok")
         return data
 
@@ -125,26 +136,28 @@ def _token_events(c: GoogleClient, tok: str | None, start: str) -> Any:
 
 # ---- per-user sections -----------------------------------------------------------------------------------
 
-def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
+def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> str:
+    """tokens.list for every user, in Directory batches paced to the quota; returns the section's status.
+
+    Runs beside the Gmail step, so it reports no per-user progress (the bar has one inner line) and the caller
+    reports its start and end.
+    """
     name = "tokens"
     client = run.client
-    run.progress.section_started(name, total=len(users))
     creds = run.admin(SCOPE_TOKENS)
     try:
         client.refresh(creds)
     except (RefreshError, TransportError) as exc:
-        run.fail(name, token_failure(exc, SCOPE_TOKENS, client.creds.client_id))
-        run.progress.section_finished(name, "forbidden")
-        return
+        failure = token_failure(exc, SCOPE_TOKENS, client.creds.client_id)
+        run.fail(name, failure)
+        return failure.status.value
     size = run.options.directory_batch_size
     chunks = [users[i:i + size] for i in range(0, len(users), size)]
 
     def one_chunk(chunk: list[Mapping[str, Any]]) -> dict[str, tuple[Any, BaseException | None]]:
         directory = client.service("admin", "directory_v1")  # this thread's own service and Http
         calls = [(str(u["id"]), directory.tokens().list(userKey=str(u["id"])), creds) for u in chunk]
-        out = client.batch(directory, calls, size)
-        run.progress.advance(len(chunk))
-        return out
+        return client.batch(directory, calls, size)
 
     data: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -154,9 +167,9 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
             for part in pool.map(one_chunk, chunks):
                 results.update(part)
     except Exception as exc:  # every failure becomes the section's status
-        run.fail(name, classify(exc, name, SCOPE_TOKENS, client.creds.client_id))
-        run.progress.section_finished(name, "error")
-        return
+        failure = classify(exc, name, SCOPE_TOKENS, client.creds.client_id)
+        run.fail(name, failure)
+        return failure.status.value
     forbidden = 0
     for uid, (response, error) in results.items():
         if error is None:
@@ -167,15 +180,14 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> None:
             failed[uid] = failure.detail
     if users and forbidden == len(users):
         run.fail(name, ApiFailure(SectionStatus.FORBIDDEN, next(iter(failed.values()))))
-        run.progress.section_finished(name, "forbidden")
-        return
-    run.writer.add(name, data, count=len(data), request=_request(name), failed_subjects=failed)
-    run.progress.section_finished(name, "ok")
+        return "forbidden"
+    run.add(name, data, count=len(data), failed_subjects=failed)
+    return "ok"
 
 
 def _gmail_calls(client: GoogleClient, uid: str, email: str, creds: Any) -> list[tuple[str, Any, Any]]:
     """The four settings reads for one user; userId is the user's own address (same as "me" when impersonating)."""
-    settings = client.service("gmail", "v1").users().settings()
+    settings = client.gmail_settings()
     return [
         (f"{uid}|gmail.autoForwarding", settings.getAutoForwarding(userId=email), creds),
         (f"{uid}|gmail.forwardingAddresses", settings.forwardingAddresses().list(userId=email), creds),
@@ -197,10 +209,12 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
     not_delegated: list[ApiFailure] = []
     per_batch = max(1, run.options.gmail_batch_size // len(GMAIL_SECTIONS))
     chunks = [active[i:i + per_batch] for i in range(0, len(active), per_batch)]
+    probed: dict[str, Any] = {}  # the probe's token serves its user's reads too
     if active:  # one probe: an undelegated scope fails every user the same way, so ask once
         probe = client.creds.for_subject(str(active[0]["primaryEmail"]), SCOPE_GMAIL_SETTINGS, cached=False)
         try:
             client.refresh(probe)
+            probed[str(active[0]["id"])] = probe
         except (RefreshError, TransportError) as exc:
             failure = token_failure(exc, SCOPE_GMAIL_SETTINGS, client.creds.client_id)
             if failure.status is SectionStatus.FORBIDDEN:
@@ -215,9 +229,11 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
         calls: list[tuple[str, Any, Any]] = []
         for user in chunk:
             uid = str(user["id"])
-            creds = client.creds.for_subject(str(user["primaryEmail"]), SCOPE_GMAIL_SETTINGS, cached=False)
+            creds = probed.pop(uid, None) or \
+                client.creds.for_subject(str(user["primaryEmail"]), SCOPE_GMAIL_SETTINGS, cached=False)
             try:
-                client.refresh(creds)
+                if not creds.valid:
+                    client.refresh(creds)
             except (RefreshError, TransportError) as exc:
                 failure = token_failure(exc, SCOPE_GMAIL_SETTINGS, client.creds.client_id)
                 if failure.status is SectionStatus.FORBIDDEN:
@@ -255,8 +271,28 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
         if active and not data[section] and not_delegated:
             run.fail(section, not_delegated[0])
         else:
-            run.writer.add(section, data[section], count=len(data[section]), request=_request(section),
-                           failed_subjects=failed[section])
+            run.add(section, data[section], count=len(data[section]), failed_subjects=failed[section])
+
+
+def _collect_per_user(run: _Run, users: list[Mapping[str, Any]], per_user: list[str]) -> None:
+    """tokens.list and the Gmail reads at the same time: the first waits for Directory quota (2,400 calls a
+    minute), the second for round trips (a token per impersonated user, then a batch), so in sequence a run
+    pays both; side by side only the longer. They share the client's connection slots."""
+    gmail = any(s in per_user for s in GMAIL_SECTIONS)
+    if "tokens" not in per_user:
+        _collect_gmail(run, users)
+        return
+    run.progress.section_started("tokens")
+    if not gmail:
+        run.progress.section_finished("tokens", _collect_tokens(run, users))
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokens-lane") as lane:
+        tokens = lane.submit(_collect_tokens, run, users)
+        try:
+            _collect_gmail(run, users)
+        finally:
+            status = tokens.result()  # waits; an unexpected error in the lane is raised here, never lost
+    run.progress.section_finished("tokens", status)
 
 
 def _any_token(client: GoogleClient, options: GoogleOptions) -> bool:
@@ -339,10 +375,7 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
                     run.progress.section_finished(name, why.status.value)
         elif per_user:
             assert users is not None
-            if "tokens" in per_user:
-                _collect_tokens(run, users)
-            if any(s in per_user for s in GMAIL_SECTIONS):
-                _collect_gmail(run, users)
+            _collect_per_user(run, users, per_user)
         writer.finish(complete=True)
         return Path(out_dir)
     finally:

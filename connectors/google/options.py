@@ -111,9 +111,14 @@ class GoogleOptions:
     api_endpoint: str = DEFAULT_API_ENDPOINT  # e.g. http://127.0.0.1:PORT for the simulator
     token_uri: str = ""  # overrides the key's token_uri (simulator)
     ca_bundle: str = ""  # PEM bundle for an https endpoint signed by a private CA
-    workers: int = 4  # threads, each with its own httplib2.Http (httplib2 is not thread-safe)
+    workers: int = 4  # requests in flight at once, across all sections; threads each have their own
+    #                   httplib2.Http (httplib2 is not thread-safe)
     gmail_batch_size: int = 48  # calls per Gmail batch (Google: <= 100, 50 advised); 4 calls per user
     directory_batch_size: int = 200  # tokens.list calls per Directory batch (Google: <= 1000)
+    # Directory API quota: queries per `quota_window` seconds per user per project (Google's default: 2,400 a
+    # minute; raise it when the project's quota was raised). Directory calls are paced to stay under it.
+    directory_quota: int = 2400
+    quota_window: float = 60.0  # seconds (the time-scaled benchmark shrinks it with the simulator's windows)
     max_retries: int = 5  # quota errors (429, 403 rateLimitExceeded) retried with exponential backoff
     backoff_base: float = 1.0  # seconds; doubled each retry, with jitter
     backoff_cap: float = 32.0
@@ -132,6 +137,8 @@ class GoogleOptions:
             raise CollectionError("directory_batch_size must be between 1 and 1000 (batch limit)")
         if self.workers < 1:
             raise CollectionError("workers must be at least 1")
+        if self.directory_quota < 1 or self.quota_window <= 0:
+            raise CollectionError("directory_quota must be at least 1 and quota_window above 0 seconds")
 
     @property
     def client_email(self) -> str:
