@@ -113,6 +113,8 @@ def stale_member_accounts(data: AuditData, settings: CheckSettings) -> pd.DataFr
                 R.SCUBA_GWS_SUPER_ADMINS, R.T_CLOUD_ROLES),
     providers=(MS, GG), requires=("users", "role_assignments"), subject_kind=SubjectKind.TENANT, family=FAMILY,
     owner_role="leadership + IT manager",
+    # Google: a delegated admin whose role list failed is no super admin (users.isAdmin always names those)
+    lookup_tables=("role_assignments",),
 )
 def global_admin_count(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     roles = data.table("role_assignments")

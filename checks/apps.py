@@ -17,7 +17,6 @@ from checks.common import (
     RISKY_SCOPES,
     TENANT_WIDE_APP_SCOPES,
     UNKNOWN,
-    missing_subject_rows,
     nothing_found_row,
     setting_or_none,
     tenant_row,
@@ -144,7 +143,6 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
             status, conf, evidence = UNKNOWN, HIGH, f"{detail}; publisher or owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
                      "evidence": evidence, "confidence": conf})
-    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
     if not risky.shape[0]:
         rows.append(_no_grant_row(data, grants, "app holds a delegated mail or file scope"))
     return result_frame(rows)
@@ -167,7 +165,6 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
 def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
     risky = _risky(grants[(grants["grant_kind"] == "delegated") & (grants["consent_scope"] == "all_users")])
-    labels = user_labels(data)
     rows: list[dict[str, str]] = []
     for app_id, group in risky.groupby("app_id", sort=True):
         owner = str(group["app_owner"].iloc[0])
@@ -182,7 +179,6 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
             status, evidence = UNKNOWN, f"{detail}; app owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
                      "evidence": evidence, "confidence": HIGH})
-    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app grants")
     if not risky.shape[0]:
         rows.append(_no_grant_row(data, grants, "organisation-wide consent to a mail or file scope"))
     return result_frame(rows)
@@ -208,7 +204,6 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
 def application_permission_reads_all(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
     wide = _risky(grants[grants["grant_kind"] == "application"], TENANT_WIDE_APP_SCOPES)
-    labels = user_labels(data)
     rows: list[dict[str, str]] = []
     for app_id, group in wide.groupby("app_id", sort=True):
         owner = str(group["app_owner"].iloc[0])
@@ -223,7 +218,6 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
             status, evidence = UNKNOWN, f"{detail}; app owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
                      "evidence": evidence, "confidence": HIGH})
-    rows += missing_subject_rows(data, ("oauth_grants",), labels, "app permissions")
     if not wide.shape[0]:
         rows.append(_no_grant_row(data, grants, "app holds an application permission to all mail or files"))
     return result_frame(rows)
@@ -258,7 +252,6 @@ def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.Dat
             status, evidence = FAIL, detail
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
                      "evidence": evidence, "confidence": HIGH})
-    rows += missing_subject_rows(data, ("oauth_grants",), labels, "OAuth tokens")
     if not risky.shape[0]:
         rows.append(_no_grant_row(data, grants, "app token with a Gmail or Drive scope"))
     return result_frame(rows)

@@ -68,6 +68,7 @@ def _lookup(table: pd.DataFrame, column: str, keys: pd.Series) -> pd.Series:
     references=(R.HIPAA_AUTH, R.HIPAA_PASSWORD, R.CPG_MFA, R.CIS_M365_MFA_CAPABLE, R.CIS_M365_MFA_ALL,
                 R.SCUBA_MFA_ALL, R.SCUBA_GWS_MFA, R.T_VALID_CLOUD, R.T_DEVICE_REG),
     providers=(MS, GG), requires=("users", "mfa_registration"), subject_kind=SubjectKind.USER, family=FAMILY,
+    lookup_tables=("mfa_registration",),  # every enabled member is listed; a disabled one is outside the check
 )
 def no_mfa_registered(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     users = _members(data)
@@ -108,7 +109,7 @@ def no_mfa_registered(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CIS_M365_MFA_ALL, R.SCUBA_MFA_ALL, R.SCUBA_GWS_MFA,
                 R.T_VALID_CLOUD, R.T_SPRAY),
     providers=(MS, GG), requires=("users", "mfa_enforcement"), subject_kind=SubjectKind.USER, family=FAMILY,
-    uses_settings=("security_defaults_enabled",),
+    uses_settings=("security_defaults_enabled",), lookup_tables=("mfa_enforcement",),  # every enabled account listed
 )
 def mfa_not_enforced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     users = data.table("users")
@@ -162,6 +163,8 @@ def _privileged_users(data: AuditData) -> pd.DataFrame:
                 R.SCUBA_PR_PRIV, R.SCUBA_GWS_PR, R.T_PHISH_LINK, R.T_MFA_REQUEST, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments", "mfa_registration"), subject_kind=SubjectKind.USER,
     family=FAMILY,
+    # every privileged holder is listed; an admin whose roles were not collected is not, so the engine lists them
+    lookup_tables=("mfa_registration",),
 )
 def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)
@@ -199,6 +202,7 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.CIS_M365_WEAK_METHODS, R.SCUBA_WEAK_METHODS, R.SCUBA_GWS_NO_SMS,
                 R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(MS, GG), requires=("users", "mfa_registration"), subject_kind=SubjectKind.USER, family=FAMILY,
+    lookup_tables=("mfa_registration",),  # every enabled member is listed; a disabled one is outside the check
 )
 def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     users = _members(data)
@@ -237,7 +241,7 @@ def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CPG_SEPARATE, R.CIS_M365_PR_ADMINS, R.SCUBA_PR_PRIV,
                 R.SCUBA_GWS_PR, R.T_PHISH_LINK, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments", "mfa_enforcement"), subject_kind=SubjectKind.USER,
-    family=FAMILY,
+    family=FAMILY, lookup_tables=("mfa_enforcement",),  # every privileged holder is listed
 )
 def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)

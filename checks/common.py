@@ -278,22 +278,6 @@ def section_gap(data: AuditData, *sections: str) -> str | None:
     return "; ".join(problems) or None
 
 
-def missing_subject_rows(data: AuditData, tables: Iterable[str], labels: Mapping[str, str],
-                         what: str) -> list[dict[str, str]]:
-    """`unknown` rows for subjects a partial table could not collect (per-rule checks cannot rely on the engine,
-    whose partial handling matches user ids against subject ids)."""
-    rows: dict[str, dict[str, str]] = {}
-    for t in tables:
-        st = data.status.get(t)
-        if st is None or st.availability is not Availability.PARTIAL:
-            continue
-        for sid, why in st.missing_subjects.items():
-            rows.setdefault(sid, {"subject_id": sid, "subject": labels.get(sid, sid), "status": UNKNOWN,
-                                  "evidence": f"{what} not collected for this account: {why}",
-                                  "confidence": HIGH})
-    return list(rows.values())
-
-
 def tenant_row(status: str, evidence: str, confidence: str = HIGH, subject: str = "tenant") -> dict[str, str]:
     return {"subject_id": "tenant", "subject": subject, "status": status, "evidence": evidence,
             "confidence": confidence}
@@ -370,9 +354,11 @@ def google_ou_setting(data: AuditData, root_key: str, ous_key: str, bad: set[str
 def nothing_found_row(data: AuditData, tables: Iterable[str], text: str) -> dict[str, str]:
     """The single row of a check that found nothing to report.
 
-    A partial table that names its missing subjects already produced `unknown` rows for them, so the pass is
-    about the rest; a partial table that cannot say what is missing (e.g. Google's six-month token report)
-    turns the "nothing found" into `unknown` — absence of evidence in incomplete data is not a pass.
+    A partial table that names its missing subjects gets one `unknown` row per missing subject from the engine
+    (idaudit.engine.cover_missing_subjects), so the pass is about the rest; a partial table that cannot say what
+    is missing (e.g. Google's six-month token report) turns the "nothing found" into `unknown` — absence of
+    evidence in incomplete data is not a pass. The engine enforces the same rule for any tenant-level pass, so a
+    check that writes its own pass row cannot get this wrong.
     """
     named = False
     for t in tables:

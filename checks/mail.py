@@ -19,7 +19,6 @@ from checks.common import (
     UNKNOWN,
     google_ou_setting,
     inside_domains,
-    missing_subject_rows,
     nothing_found_row,
     section_gap,
     setting_or_none,
@@ -54,7 +53,7 @@ def _empty() -> pd.DataFrame:
 
 
 def _combine(found: pd.DataFrame, extra: list[dict[str, str]]) -> pd.DataFrame:
-    """Per-subject rows plus coverage rows (unknown gaps, or the single 'nothing found' pass)."""
+    """Per-subject rows plus the tenant row (a section gap, or the single 'nothing found' pass)."""
     if not extra:
         return result_frame(found)
     if found.empty:
@@ -62,16 +61,19 @@ def _combine(found: pd.DataFrame, extra: list[dict[str, str]]) -> pd.DataFrame:
     return result_frame(pd.concat([found, pd.DataFrame(extra)], ignore_index=True))
 
 
-def _coverage_rows(data: AuditData, labels: dict[str, str], sections: tuple[str, ...], what: str,
-                   has_rows: bool, examined: str) -> list[dict[str, str]]:
-    """Unknown rows for what was not collected, or one tenant pass row when nothing forwards at all."""
-    rows = missing_subject_rows(data, ("forwarding",), labels, what)
+def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: str, has_rows: bool,
+                 examined: str) -> list[dict[str, str]]:
+    """One tenant unknown row when the source section is unusable, or one pass row when nothing was found.
+
+    Users a partial table could not collect are the engine's job (idaudit.engine.cover_missing_subjects): it
+    adds their unknown rows and turns a pass on an item they own into unknown.
+    """
     gap = section_gap(data, *sections)
     if gap:
-        rows.append(tenant_row(UNKNOWN, f"{what} not collected: {gap}"))
-    elif not has_rows:
-        rows.append(nothing_found_row(data, ("forwarding",), examined))
-    return rows
+        return [tenant_row(UNKNOWN, f"{what} not collected: {gap}")]
+    if not has_rows:
+        return [nothing_found_row(data, (table,), examined)]
+    return []
 
 
 @check(
@@ -106,12 +108,12 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
         found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
                               "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
                               "evidence": "rule '" + res["name"] + "' " + res["evidence"],
-                              "confidence": res["confidence"]})
+                              "confidence": res["confidence"], "owner_id": res["user_id"]})
     examined = "no inbox rule or filter forwards or redirects mail"
     if data.available("mail_rules"):
         examined += f" ({len(data.table('mail_rules'))} rules examined)"
-    extra = _coverage_rows(data, labels, RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
-                           not found.empty, examined)
+    extra = _tenant_rows(data, "forwarding", RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
+                         not found.empty, examined)
     return _combine(found, extra)
 
 
@@ -150,14 +152,10 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         who = hiding["user_id"].map(labels).fillna(hiding["user_id"]).astype(str)
         found = pd.DataFrame({"subject_id": hiding["user_id"] + ":" + hiding["rule_id"],
                               "subject": who + ": rule '" + name + "'", "status": status, "evidence": evidence,
-                              "confidence": np.where(status == FAIL, HIGH, MEDIUM)})
-    extra = missing_subject_rows(data, ("mail_rules",), labels, "inbox rules / filters")
-    gap = section_gap(data, *RULE_SECTIONS.get(data.provider, ()))
-    if gap:
-        extra.append(tenant_row(UNKNOWN, f"inbox rules / filters not collected: {gap}"))
-    elif hiding.empty:
-        extra.append(nothing_found_row(data, ("mail_rules",), "no rule deletes, hides or marks incoming mail "
-                                                              f"read ({len(rules)} rules examined)"))
+                              "confidence": np.where(status == FAIL, HIGH, MEDIUM), "owner_id": hiding["user_id"]})
+    extra = _tenant_rows(data, "mail_rules", RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
+                         not hiding.empty, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
+                                           "examined)")
     return _combine(found, extra)
 
 
@@ -192,9 +190,9 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
         found = pd.DataFrame({"subject_id": res["user_id"],
                               "subject": res["user_id"].map(labels).fillna(res["user_id"]).astype(str),
                               "status": res["status"], "evidence": res["evidence"],
-                              "confidence": res["confidence"]})
-    extra = _coverage_rows(data, labels, MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",
-                           not found.empty, "no mailbox has forwarding set")
+                              "confidence": res["confidence"], "owner_id": res["user_id"]})
+    extra = _tenant_rows(data, "forwarding", MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",
+                         not found.empty, "no mailbox has forwarding set")
     return _combine(found, extra)
 
 
@@ -257,6 +255,7 @@ def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) 
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
     owner_role="IT manager + compliance",
+    lookup_tables=("forwarding",),  # transport rules are tenant-wide: a user whose inbox rules failed is no gap here
 )
 def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     inside = inside_domains(data, settings)

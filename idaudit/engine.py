@@ -2,8 +2,10 @@
 
 A check is a pure function `(AuditData, CheckSettings) -> DataFrame` with metadata beside it. It returns one
 row per evaluated subject (`subject_id`, `subject`, `status` pass/fail/not_applicable, `evidence`, optional
-`confidence`). The engine — not the check — decides `unknown`: a required table missing, a check raising
-DataUnavailable, or a subject whose data was not collected. Waivers are applied last.
+`confidence`, optional `owner_id` = the user an item such as a rule or a grant belongs to). The engine — not the
+check — decides `unknown`: a required table missing, a check raising DataUnavailable, or a subject whose data was
+not collected (see `cover_missing_subjects`: it is the one place that keeps an uncollected user from looking
+clean). Waivers are applied last.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "check_id", "title", "severity", "status", "subject_kind", "subject_id", "subject", "evidence",
     "confidence", "provider", "tenant_id", "waiver_owner", "waiver_reason", "waiver_expires",
 )
+
+# What a check returns (result_frame). owner_id is used by the engine and not part of the findings.
+RESULT_COLUMNS: tuple[str, ...] = ("subject_id", "subject", "status", "evidence", "confidence", "owner_id")
+TENANT_LEVEL_SUBJECTS = frozenset({"tenant", "*"})  # rows about the whole tenant / the whole check
 
 CheckFunc = Callable[[AuditData, "CheckSettings"], pd.DataFrame]
 
@@ -111,19 +117,23 @@ def validate_meta(meta: CheckMeta) -> list[str]:
         problems.append(f"requires unknown tables {unknown}")
     if not meta.requires:
         problems.append("requires must name the tables the check reads")
+    stray = [t for t in meta.lookup_tables if t not in meta.requires]
+    if stray:
+        problems.append(f"lookup_tables {stray} are not among the required tables")
     return problems
 
 
 def check(*, id: str, title: str, severity: Severity, rationale: str, remediation: str,
           references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
           subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
-          uses_settings: Iterable[str] = (), registry: CheckRegistry | None = None) -> Callable[[CheckFunc], CheckFunc]:
-    """Decorator: register a pure check function with its metadata."""
+          uses_settings: Iterable[str] = (), lookup_tables: Iterable[str] = (),
+          registry: CheckRegistry | None = None) -> Callable[[CheckFunc], CheckFunc]:
+    """Decorator: register a pure check function with its metadata (lookup_tables: see CheckMeta)."""
     meta = CheckMeta(id=id, title=title, severity=severity, rationale=" ".join(rationale.split()),
                      remediation=" ".join(remediation.split()), references=tuple(references),
                      providers=frozenset(Provider(p) for p in providers), requires=tuple(requires),
                      subject_kind=subject_kind, family=family, owner_role=owner_role,
-                     uses_settings=tuple(uses_settings))
+                     uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables))
 
     def wrap(func: CheckFunc) -> CheckFunc:
         (registry or REGISTRY).register(meta, func)
@@ -134,18 +144,27 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
 
 
 def result_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
-    """What a check returns: subject_id, subject, status, evidence, confidence (defaults high)."""
+    """What a check returns: subject_id, subject, status, evidence, confidence (defaults high), owner_id.
+
+    owner_id (optional, default '') is the user an item belongs to when the subject is not the user itself — an
+    inbox rule, a forwarding address, a grant. The engine matches it against the users a partial table could not
+    collect, as it matches subject_id, so a per-item check needs no coverage code of its own.
+    """
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
+    df = df.copy()
     for col in ("subject_id", "subject", "status", "evidence"):
         if col not in df.columns:
             df[col] = pd.Series(dtype="str") if df.empty else ""
     if "confidence" not in df.columns:
         df["confidence"] = Confidence.HIGH.value
-    return df[["subject_id", "subject", "status", "evidence", "confidence"]].astype(str)
+    if "owner_id" not in df.columns:
+        df["owner_id"] = pd.Series(dtype="str") if df.empty else ""
+    df["owner_id"] = df["owner_id"].fillna("")
+    return df[list(RESULT_COLUMNS)].astype(str)
 
 
 def _unknown_row(reason: str) -> pd.DataFrame:
-    return pd.DataFrame([{"subject_id": "*", "subject": "(whole check)", "status": Status.UNKNOWN.value,
+    return result_frame([{"subject_id": "*", "subject": "(whole check)", "status": Status.UNKNOWN.value,
                           "evidence": reason, "confidence": Confidence.HIGH.value}])
 
 
@@ -182,7 +201,7 @@ def run_checks(data: AuditData, settings: CheckSettings | None = None, waivers: 
             continue
         metas.append(meta)
         if Provider(data.provider) not in meta.providers:
-            out = pd.DataFrame([{"subject_id": "*", "subject": "(whole check)",
+            out = result_frame([{"subject_id": "*", "subject": "(whole check)",
                                  "status": Status.NOT_APPLICABLE.value,
                                  "evidence": f"check does not apply to {data.provider}",
                                  "confidence": Confidence.HIGH.value}])
@@ -210,24 +229,82 @@ def _evaluate(rc: RegisteredCheck, data: AuditData, settings: CheckSettings) -> 
                                 Status.UNKNOWN.value}
     if bad:
         raise ValueError(f"check {meta.id} returned invalid statuses {sorted(bad)}")
-    return _mark_partial_subjects(meta, data, out)
+    return cover_missing_subjects(meta, data, out)
 
 
-def _mark_partial_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) -> pd.DataFrame:
-    """A subject missing from a partial table cannot pass: turn its pass into unknown with the reason."""
-    gaps: dict[str, str] = {}
+@dataclass(frozen=True)
+class SubjectGaps:
+    """What the partial tables a check requires could not collect, as the engine needs it."""
+
+    reasons: Mapping[str, str]  # subject id -> "<table> not collected for this subject: <why>" (every table)
+    to_list: Mapping[str, str]  # the same, from tables whose missing subjects each need a row (not lookup_tables)
+    unnamed: tuple[str, ...]  # partial tables that cannot say which subjects are missing, with their reason
+
+
+def subject_gaps(meta: CheckMeta, data: AuditData) -> SubjectGaps:
+    reasons: dict[str, str] = {}
+    to_list: dict[str, str] = {}
+    unnamed: list[str] = []
     for t in meta.requires:
-        st = data.status[t]
-        if st.availability is Availability.PARTIAL:
-            for sid, why in st.missing_subjects.items():
-                gaps.setdefault(sid, f"{t} not collected for this subject: {why}")
-    if not gaps:
+        st = data.status.get(t)
+        if st is None or st.availability is not Availability.PARTIAL:
+            continue
+        if not st.missing_subjects:
+            unnamed.append(f"'{t}' is incomplete and does not name what is missing: {st.reason or 'no reason given'}")
+        for sid, why in st.missing_subjects.items():
+            reason = f"{t} not collected for this subject: {why}"
+            reasons.setdefault(sid, reason)
+            if t not in meta.lookup_tables:
+                to_list.setdefault(sid, reason)
+    return SubjectGaps(reasons, to_list, tuple(unnamed))
+
+
+def _subject_labels(data: AuditData) -> dict[str, str]:
+    """user id -> principal name (else display name, else the id), for the rows the engine adds."""
+    users = data.tables.get("users")
+    if users is None or users.empty:
+        return {}
+    label = users["principal"].where(users["principal"] != "", users["display_name"])
+    label = label.where(label != "", users["user_id"])
+    return dict(zip(users["user_id"].astype(str), label.astype(str), strict=True))
+
+
+def cover_missing_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) -> pd.DataFrame:
+    """The one place that keeps a subject a partial table could not collect from looking clean.
+
+    1. A pass whose subject_id or owner_id is a missing subject becomes unknown, with the reason.
+    2. A missing subject with no row at all (neither as subject nor as owner) gets one unknown row, once per
+       check — unless it comes only from `lookup_tables`, whose missing subjects matter only when listed.
+    3. A tenant-level pass ('nothing found', a count) cannot stand on a partial table that does not name what it
+       is missing: it becomes unknown. When the table names its missing subjects, 2. lists each of them (or they
+       are outside the check's population), so the pass is about the rest.
+    """
+    gaps = subject_gaps(meta, data)
+    if not gaps.reasons and not gaps.unnamed:
         return out
-    hit = out["subject_id"].isin(gaps.keys()) & (out["status"] == Status.PASS.value)
-    if hit.any():
-        out = out.copy()
-        out.loc[hit, "evidence"] = out.loc[hit, "subject_id"].map(gaps)
-        out.loc[hit, "status"] = Status.UNKNOWN.value
+    out = out.copy()
+    passing = out["status"] == Status.PASS.value
+    by_subject = out["subject_id"].map(gaps.reasons)
+    by_owner = out["owner_id"].map(gaps.reasons)
+    hit_subject = passing & by_subject.notna()
+    hit_owner = passing & ~hit_subject & by_owner.notna()
+    hit_tenant = passing & out["subject_id"].isin(TENANT_LEVEL_SUBJECTS) & bool(gaps.unnamed)
+    if hit_subject.any():
+        out.loc[hit_subject, "evidence"] = by_subject[hit_subject].astype(str)
+    if hit_owner.any():
+        out.loc[hit_owner, "evidence"] = by_owner[hit_owner].astype(str) + " (what was collected: " \
+            + out.loc[hit_owner, "evidence"] + ")"
+    if hit_tenant.any():
+        out.loc[hit_tenant, "evidence"] = out.loc[hit_tenant, "evidence"] + " in the data collected, but " \
+            + "; ".join(gaps.unnamed)
+    out.loc[hit_subject | hit_owner | hit_tenant, "status"] = Status.UNKNOWN.value
+    seen = set(out["subject_id"]) | set(out["owner_id"])
+    labels = _subject_labels(data)
+    added = [{"subject_id": sid, "subject": labels.get(sid, sid), "status": Status.UNKNOWN.value, "evidence": why,
+              "confidence": Confidence.HIGH.value, "owner_id": sid}
+             for sid, why in gaps.to_list.items() if sid not in seen]
+    if added:
+        out = pd.concat([out, result_frame(added)], ignore_index=True)
     return out
 
 

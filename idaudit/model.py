@@ -98,3 +98,9 @@ class CheckMeta:
     family: str = ""  # authentication / accounts / mail / apps
     owner_role: str = "IT manager"  # who acts on it in the action plan
     uses_settings: tuple[str, ...] = field(default=())  # tenant_settings keys read (documentation)
+    # Required tables the check only looks subjects up in: it lists its own population (every enabled member,
+    # every privileged holder, every transport rule) and reads these tables for them. A subject one of them could
+    # not collect still cannot pass (the engine turns the pass into unknown), but the engine adds no unknown row
+    # for a missing subject the check did not list: it is outside the check's population (a disabled account for
+    # an MFA check, a non-admin for an admin check, an inbox-rule owner for a transport-rule check).
+    lookup_tables: tuple[str, ...] = field(default=())
