@@ -60,6 +60,10 @@ def _references(meta: CheckMeta) -> list[str]:
     return lines
 
 
+def _table_ref(meta: CheckMeta, table: str) -> str:
+    return f"`{table}`" + (" (looked up for the subjects listed)" if table in meta.lookup_tables else "")
+
+
 def _check_section(meta: CheckMeta) -> list[str]:
     providers = ", ".join(sorted(p.value for p in meta.providers))
     lines = [
@@ -67,7 +71,7 @@ def _check_section(meta: CheckMeta) -> list[str]:
         "",
         f"- **Severity**: {meta.severity.value} · **Providers**: {providers} · **One row per**: "
         f"{meta.subject_kind.value} · **Owner**: {meta.owner_role}",
-        f"- **Reads tables**: {', '.join(f'`{t}`' for t in meta.requires)}"
+        f"- **Reads tables**: {', '.join(_table_ref(meta, t) for t in meta.requires)}"
         + (f" · **tenant settings**: {', '.join(f'`{s}`' for s in meta.uses_settings)}" if meta.uses_settings else ""),
         "",
         f"**Exfiltration path it closes.** {meta.rationale}",
@@ -94,7 +98,10 @@ def render(registry: CheckRegistry | None = None) -> str:
         "Every check closes a path by which patient data leaves quietly after a phished password or a consented "
         "app. Each returns one row per evaluated subject — `pass`, `fail`, `unknown` (data not collected: never a "
         "silent pass), `not_applicable` or `waived` — with evidence naming the rule, recipient, app, scope or "
-        "policy. \"Outside\" always means: the recipient's domain is not one of the tenant's verified domains "
+        "policy. An account a table could not collect (a per-user read that failed) is never left out: a pass "
+        "about it or about an item it owns (a rule, a grant) becomes `unknown`, and an account with no row gets one "
+        "`unknown` row naming the table and the error — except for tables marked *looked up for the subjects "
+        "listed*, where the check lists its whole population itself. \"Outside\" always means: the recipient's domain is not one of the tenant's verified domains "
         "(case-insensitive; subdomains of a verified domain are inside) and not a configured trusted partner "
         "domain; a recipient without an SMTP address is `unknown`.",
         "",

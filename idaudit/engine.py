@@ -159,7 +159,8 @@ def result_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
         df["confidence"] = Confidence.HIGH.value
     if "owner_id" not in df.columns:
         df["owner_id"] = pd.Series(dtype="str") if df.empty else ""
-    df["owner_id"] = df["owner_id"].fillna("")
+    owner = df["owner_id"].astype(object)
+    df["owner_id"] = owner.where(owner.notna(), "")
     return df[list(RESULT_COLUMNS)].astype(str)
 
 
