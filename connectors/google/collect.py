@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 GMAIL_SECTIONS = ("gmail.autoForwarding", "gmail.forwardingAddresses", "gmail.filters", "gmail.delegates")
 # Gmail's answer for a user without a Gmail licence / service: not an error of the audit (stored as null).
 NO_MAILBOX_REASONS = frozenset({"failedPrecondition", "FAILED_PRECONDITION"})
+GMAIL_THREADS_PER_SLOT = 3  # Gmail worker threads per connection slot (options.workers)
 REPORT_WINDOW_DAYS = 180  # the Reports API keeps token events for about six months
 
 
@@ -187,12 +188,12 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> str:
 
 def _gmail_calls(client: GoogleClient, uid: str, email: str, creds: Any) -> list[tuple[str, Any, Any]]:
     """The four settings reads for one user; userId is the user's own address (same as "me" when impersonating)."""
-    settings = client.gmail_settings()
+    gmail = client.gmail_settings()
     return [
-        (f"{uid}|gmail.autoForwarding", settings.getAutoForwarding(userId=email), creds),
-        (f"{uid}|gmail.forwardingAddresses", settings.forwardingAddresses().list(userId=email), creds),
-        (f"{uid}|gmail.filters", settings.filters().list(userId=email), creds),
-        (f"{uid}|gmail.delegates", settings.delegates().list(userId=email), creds),
+        (f"{uid}|gmail.autoForwarding", gmail.settings.getAutoForwarding(userId=email), creds),
+        (f"{uid}|gmail.forwardingAddresses", gmail.forwarding_addresses.list(userId=email), creds),
+        (f"{uid}|gmail.filters", gmail.filters.list(userId=email), creds),
+        (f"{uid}|gmail.delegates", gmail.delegates.list(userId=email), creds),
     ]
 
 
@@ -263,7 +264,10 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
                     failed[section][uid] = classify(error, section, SCOPE_GMAIL_SETTINGS).detail
         run.progress.advance(len(chunk))
 
-    with ThreadPoolExecutor(max_workers=run.options.workers, thread_name_prefix="gmail") as pool:
+    # More threads than connection slots: while `workers` round trips are in flight, the other threads sign the
+    # next users' token requests and build their batches, so a slot never waits for that CPU work.
+    threads = run.options.workers * GMAIL_THREADS_PER_SLOT
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gmail") as pool:
         list(pool.map(one_chunk, chunks))
     run.progress.section_finished("gmail", "ok")
 
