@@ -7,6 +7,7 @@ around the simulator's own request counter (`stats.count`), to see in which orde
 
 from __future__ import annotations
 
+import email.parser as email_parser
 import json
 import threading
 import time
@@ -222,3 +223,56 @@ def test_batch_larger_than_the_quota_is_split_and_options_are_checked(
     assert sim.stats.batch_requests >= len(sim.tenant.users) / DIRECTORY_QUOTA
     with pytest.raises(CollectionError, match="directory_quota"):
         _opts(sim, directory_quota=0)
+
+
+def test_partbatch_sends_a_body_that_parses_like_the_library_one_and_gets_the_same_answers(
+        org: Organisation) -> None:
+    """The same five Gmail reads (one to a user that does not exist in the tenant: an error part) sent once with
+    the library's BatchHttpRequest and once with PartBatch, through the real simulator."""
+    sent: dict[str, tuple[str, str]] = {}
+
+    class Recording(httplib2.Http):  # a real Http that keeps a copy of the batch body it sends
+        kind = ""
+
+        def request(self, uri: str, method: str = "GET", body: object = None, headers: object = None,
+                    **kw: object) -> object:
+            if uri.endswith("/batch"):
+                sent[self.kind] = (dict(headers or {})["content-type"], str(body))  # type: ignore[call-overload]
+            return super().request(uri, method=method, body=body, headers=headers, **kw)  # type: ignore[arg-type]
+
+    with GoogleSimulator(org) as sim:
+        client = GoogleClient(_opts(sim))
+        email = next(u["primaryEmail"] for u in sim.tenant.users if sim.tenant.gmail.get(u["id"]) is not None)
+        creds = client.creds.for_subject(email, SCOPE_GMAIL_SETTINGS, cached=False)
+        client.refresh(creds)
+        gmail = client.gmail_settings()
+        answers: dict[str, dict[str, tuple[object, str]]] = {}
+        for kind, cls in (("library", BatchHttpRequest), ("ours", PartBatch)):
+            got: dict[str, tuple[object, str]] = {}
+            batch = cls(callback=lambda rid, resp, exc, _got=got: _got.__setitem__(rid, (resp, str(exc or ""))),
+                        batch_uri=sim.api_endpoint + "/batch")
+            for rid, request in (("1|gmail.autoForwarding", gmail.settings.getAutoForwarding(userId=email)),
+                                 ("1|gmail.filters", gmail.filters.list(userId=email)),
+                                 ("1|gmail.delegates", gmail.delegates.list(userId=email)),
+                                 ("1|gmail.forwardingAddresses", gmail.forwarding_addresses.list(userId=email)),
+                                 ("2|gmail.filters", gmail.filters.list(userId="nobody@elsewhere.example"))):
+                request.http = client.authorized(creds)
+                batch.add(request, request_id=rid)
+            outer = Recording(proxy_info=None)
+            outer.kind = kind
+            batch.execute(http=client.authorized(creds).__class__(creds, http=outer))
+            answers[kind] = got
+    assert answers["ours"] == answers["library"]
+    assert answers["ours"]["2|gmail.filters"][1]  # the error part is an error in both
+    assert not answers["ours"]["1|gmail.filters"][1]
+
+    def parts(kind: str) -> list[tuple[list[tuple[str, str]], str]]:
+        ctype, body = sent[kind]
+        msg = email_parser.Parser().parsestr(f"Content-Type: {ctype}\n\n{body}")
+        out = []
+        for part in msg.get_payload():
+            headers = [(k, " ".join(v.split()).split(" + ")[-1] if k == "Content-ID" else v) for k, v in part.items()]
+            out.append((headers, part.get_payload()))  # Content-ID compared without the per-batch uuid
+        return out
+
+    assert parts("ours") == parts("library") and len(parts("ours")) == 5
