@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httplib2
@@ -276,3 +277,43 @@ def test_partbatch_sends_a_body_that_parses_like_the_library_one_and_gets_the_sa
         return out
 
     assert parts("ours") == parts("library") and len(parts("ours")) == 5
+
+
+def test_a_redirect_keeps_its_slot_instead_of_waiting_for_a_second_one() -> None:
+    """httplib2 follows a redirect by calling request() from inside request(): with one slot, taking a second
+    one would wait forever. A plain loopback HTTP server answers /old with 302 -> /new."""
+
+    class Redirecting(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if self.path == "/old":
+                self.send_response(302)
+                self.send_header("Location", "/new")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = b"moved here"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    got: list[bytes] = []
+    try:
+        http = ConnectionSlots(1).http(proxy_info=None)
+        caller = threading.Thread(target=lambda: got.append(
+            http.request(f"http://127.0.0.1:{server.server_address[1]}/old")[1]), daemon=True)
+        caller.start()
+        caller.join(10)
+        assert not caller.is_alive(), "the redirect waited for a second connection slot"
+        assert got == [b"moved here"]
+        http.request(f"http://127.0.0.1:{server.server_address[1]}/new")  # and the slot was given back
+    finally:
+        server.shutdown()
+        server.server_close()

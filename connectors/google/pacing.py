@@ -91,12 +91,24 @@ class ConnectionSlots:
 
 
 class _SlottedHttp(httplib2.Http):
-    """httplib2.Http holding one of the shared slots for the duration of each round trip."""
+    """httplib2.Http holding one of the shared slots for the duration of each round trip.
+
+    httplib2 follows a redirect by calling `request` again from inside `request`: the nested call keeps the
+    slot it already holds (taking a second one could deadlock when every slot is held by a redirect). One
+    instance belongs to one thread, so the depth needs no lock.
+    """
 
     def __init__(self, semaphore: threading.BoundedSemaphore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._slot = semaphore
+        self._depth = 0
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        with self._slot:
+        if self._depth:
             return super().request(*args, **kwargs)
+        with self._slot:
+            self._depth += 1
+            try:
+                return super().request(*args, **kwargs)
+            finally:
+                self._depth -= 1
