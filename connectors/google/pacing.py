@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,12 +34,11 @@ class QuotaWindow:
     that moment, so measuring the window from the answer is safe whatever the latency and its jitter.
     """
 
-    def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float) -> None:
         if limit < 1 or window <= 0:
             raise ValueError(f"a quota needs limit >= 1 and window > 0, got {limit} per {window} s")
         self.limit = limit
         self.window = window
-        self._clock = clock
         self._cond = threading.Condition()
         self._done: deque[tuple[float, int]] = deque()  # (completed at, units), oldest first
         self._done_units = 0
@@ -53,7 +52,7 @@ class QuotaWindow:
         finally:
             with self._cond:
                 self._in_flight -= units
-                self._done.append((self._clock(), units))
+                self._done.append((time.monotonic(), units))
                 self._done_units += units
                 self._cond.notify_all()
 
@@ -62,7 +61,7 @@ class QuotaWindow:
             raise ValueError(f"{units} units can never fit a quota of {self.limit} per {self.window} s")
         with self._cond:
             while True:
-                now = self._clock()
+                now = time.monotonic()
                 while self._done and self._done[0][0] <= now - self.window:
                     self._done_units -= self._done.popleft()[1]
                 free = self.limit - self._done_units - self._in_flight
