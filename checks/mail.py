@@ -135,27 +135,46 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
 def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     labels = user_labels(data)
     rules = data.table("mail_rules")
-    hiding = rules[rules["hides_mail"].fillna(False).astype(bool)]
+    hides = rules["hides_mail"].fillna(False).astype(bool)
+    unnamed = rules["folder_unresolved"].astype(str).str.strip() != ""
+    # A move to a folder idaudit could not name may be a move to RSS Feeds: such a rule is examined too, and is
+    # `unknown` (never pass) when it otherwise looks like an attacker's.
+    examined = rules[hides | unnamed]
     found = _empty()
+    markers = hiding_markers(examined) if not examined.empty else pd.Series(dtype="str")
+    hiding_rule = examined["hides_mail"].fillna(False).astype(bool)
+    marked = markers != ""
+    keep = hiding_rule | marked
+    hiding, markers, marked, hiding_rule = examined[keep], markers[keep], marked[keep], hiding_rule[keep]
     if not hiding.empty:
-        markers = hiding_markers(hiding)
         enabled = hiding["enabled"].fillna(True).astype(bool)
         name, cond = hiding["rule_name"], hiding["conditions"]
-        action = hiding["hide_action"].where(hiding["hide_action"] != "", "hides mail").str.replace("_", " ")
+        reason = hiding["folder_unresolved"].astype(str)
+        no_name = reason.str.strip() != ""
+        hide = hiding["hide_action"].str.replace("_", " ")
+        unnamed_move = "moves mail to a folder idaudit could not name (" + reason + ")"
+        action = pd.Series(np.select([hiding_rule & no_name, hiding_rule], [hide + "; " + unnamed_move, hide],
+                                     unnamed_move), index=hiding.index, dtype="str")
         when = pd.Series(np.where(cond.str.strip() != "", " when " + cond, ""), index=hiding.index, dtype="str")
         base = "rule '" + name + "' " + action + when
-        marked = markers != ""
-        status = np.select([marked & enabled, marked], [FAIL, PASS], PASS)
-        evidence = np.select([marked & enabled, marked],
-                             [base + ": " + markers, base + ": " + markers + " — rule is disabled"],
-                             base + ": looks like ordinary filing (no suspicious words, name or folder)")
+        undecided = ~hiding_rule  # only the unnamed folder could make it hide mail
+        status = np.select([marked & enabled & undecided, marked & enabled, marked], [UNKNOWN, FAIL, PASS], PASS)
+        evidence = np.select(
+            [marked & enabled & undecided, marked & enabled, marked],
+            [base + ": " + markers + " — if that folder is RSS Feeds, Conversation History or hidden, the rule hides "
+             "mail", base + ": " + markers, base + ": " + markers + " — rule is disabled"],
+            base + ": looks like ordinary filing (no suspicious words, name or folder)")
         who = hiding["user_id"].map(labels).fillna(hiding["user_id"]).astype(str)
         found = pd.DataFrame({"subject_id": hiding["user_id"] + ":" + hiding["rule_id"],
                               "subject": who + ": rule '" + name + "'", "status": status, "evidence": evidence,
-                              "confidence": np.where(status == FAIL, HIGH, MEDIUM), "owner_id": hiding["user_id"]})
+                              "confidence": np.where((status == FAIL) | (status == UNKNOWN), HIGH, MEDIUM),
+                              "owner_id": hiding["user_id"]})
+    note = f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules examined)"
+    if unnamed.any():
+        note += (f"; {int(unnamed.sum())} rule(s) move mail to a folder that could not be named and look like "
+                 f"ordinary filing ({rules.loc[unnamed, 'folder_unresolved'].iloc[0]})")
     extra = _tenant_rows(data, "mail_rules", RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
-                         not hiding.empty, f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules "
-                                           "examined)")
+                         not hiding.empty, note)
     return _combine(found, extra)
 
 

@@ -93,12 +93,19 @@ def hiding_markers(rules: pd.DataFrame) -> pd.Series:
     markers = _append(markers, ("matches words attackers hide: " + words).where(words != "", ""))
     meaningless = names.map(meaningless_name).astype(bool)
     markers = _append(markers, ("meaningless rule name '" + names + "'").where(meaningless, ""))
-    folder = action.str.replace(r"^move_to:\s*", "", regex=True).where(action.str.startswith("move_to:"), "")
+    moves = action.str.startswith("move_to:")
+    folder = action.str.replace(r"^move_to:\s*", "", regex=True).where(moves, "")
     unread = folder.isin(UNREAD_FOLDERS)
     markers = _append(markers, ("moves mail to '" + folder + "', a folder nobody reads").where(unread, ""))
+    if "folder_hidden" in rules:  # Graph isHidden: the folder does not show in Outlook at all
+        hidden = rules["folder_hidden"].fillna(False).astype(bool) & moves
+        target = rules["target_folder"].astype(str) if "target_folder" in rules else empty
+        markers = _append(markers, ("moves mail to hidden folder '" + target + "'").where(hidden, ""))
     markers = _append(markers, pd.Series(np.where(action == "permanent_delete", "permanently deletes mail", ""),
                                          index=idx))
-    every = (conditions.str.strip() == "") & (action != "")
+    # a move to a folder that could not be named is still an action on every message when nothing narrows it
+    unnamed = rules["folder_unresolved"].astype(str).str.strip() != "" if "folder_unresolved" in rules else False
+    every = (conditions.str.strip() == "") & ((action != "") | unnamed)
     markers = _append(markers, pd.Series(np.where(every, "applies to every incoming message", ""), index=idx))
     forwards = rules["forwards"].fillna(False).astype(bool)
     markers = _append(markers, pd.Series(np.where(forwards, "also forwards mail", ""), index=idx))

@@ -79,6 +79,12 @@ MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
                 purpose="who a CA exclusion or a role-assignable group really contains"),
     SectionSpec("inboxRules", _MS, "per_user_list", "GET /v1.0/users/{id}/mailFolders/inbox/messageRules",
                 "MailboxSettings.Read (application)", purpose="inbox rules that forward, redirect or hide mail"),
+    SectionSpec("inboxRuleFolders", _MS, "per_user_object",
+                "GET /beta/users/{id}/mailFolders/{folderId}?$select=id,displayName,parentFolderId,isHidden,"
+                "wellKnownName (only the folders inbox rules move or copy mail to; {folderId: folder or null})",
+                "Mail.ReadBasic.All (application; optional: it also lets the app read message headers, not "
+                "bodies, in every mailbox)",
+                purpose="names the folder an inbox rule files mail into (RSS Feeds, Conversation History, hidden)"),
     SectionSpec("mailboxSettings", _MS, "per_user_object", "GET /v1.0/users/{id}/mailboxSettings",
                 "MailboxSettings.Read (application)", purpose="mailbox purpose: user, shared, room"),
     SectionSpec("oauth2PermissionGrants", _MS, "list", "GET /v1.0/oauth2PermissionGrants",

@@ -72,6 +72,9 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "conditions": "str",  # human-readable summary of the rule's conditions
         "forwards": "boolean", "hides_mail": "boolean",
         "hide_action": "str",  # delete | permanent_delete | move_to:<folder> | mark_read | ''
+        "target_folder": "str",  # the folder a move/copy action files mail into, by name ('' none or not named)
+        "folder_hidden": "boolean",  # that folder is hidden from mail clients (Graph isHidden); NA: not known
+        "folder_unresolved": "str",  # why the target folder could not be named ('' when named or no folder)
     }, "Every inbox rule / filter, forwarding or not."),
     TableSchema("forwarding", {
         "user_id": "str",

@@ -75,6 +75,18 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
                 assert inner["status"] == 200
                 section[u] = inner["body"]["value"] if name == "inboxRules" else _no_context(inner["body"])
         out[name] = section
+    # the folders inbox rules file mail into, one direct GET each (beta, for wellKnownName)
+    folders: dict[str, Any] = {}
+    for u, rules in out["inboxRules"].items():
+        for rule in rules or []:
+            for key in ("moveToFolder", "copyToFolder"):
+                fid = rule["actions"].get(key)
+                if fid and fid not in folders.get(u, {}):
+                    r = get(sim, s, t, f"/beta/users/{u}/mailFolders/{fid}",
+                            **{"$select": "id,displayName,parentFolderId,isHidden,wellKnownName"})
+                    assert r.status_code in (200, 404), r.text
+                    folders.setdefault(u, {})[fid] = _no_context(r.json()) if r.status_code == 200 else None
+    out["inboxRuleFolders"] = folders
     groups: list[str] = []
     for pol in out["conditionalAccessPolicies"]:
         for gid in pol["conditions"]["users"]["includeGroups"] + pol["conditions"]["users"]["excludeGroups"]:

@@ -15,6 +15,7 @@ from connectors.microsoft.exchange import EXCHANGE_CMDLETS, ExchangeClient
 from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
 from connectors.microsoft.recorder import SectionRecorder, subject_reason
+from connectors.microsoft.rule_folders import collect_rule_folders
 from idaudit.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ ALL_SECTIONS_IN_ORDER = (
     "organization", "domains", "subscribedSkus", "users", "signInActivity", "userRegistrationDetails",
     "authenticationMethods", "perUserMfaState", "securityDefaults", "conditionalAccessPolicies",
     "authorizationPolicy", "authenticationMethodsPolicy", "roleDefinitions", "roleAssignments",
-    "roleEligibilities", "groups", "groupMembers", "inboxRules", "mailboxSettings", "oauth2PermissionGrants",
+    "roleEligibilities", "groups", "groupMembers", "inboxRules", "inboxRuleFolders", "mailboxSettings",
+    "oauth2PermissionGrants",
     "servicePrincipals", "appRoleAssignments", "exchange.mailboxes", "exchange.remoteDomains",
     "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules",
 )
@@ -58,6 +60,8 @@ class MicrosoftCollection:
         self._role_assignments: list[Any] | ApiError | None = None
         self._role_eligibilities: list[Any] | ApiError | None = None
         self._sps: list[Any] | ApiError | None = None
+        self._per_user_data: dict[str, dict[str, Any]] = {}  # per-user sections read so far (rule folders reuse)
+        self._per_user_tried: set[str] = set()
 
     async def run(self) -> None:
         steps: list[tuple[tuple[str, ...], Callable[[], Awaitable[None]]]] = [
@@ -79,6 +83,7 @@ class MicrosoftCollection:
             (("groups", "groupMembers"), self.groups),
             (("inboxRules",), lambda: self._mailbox_section(
                 "inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)),
+            (("inboxRuleFolders",), self.rule_folders),
             (("mailboxSettings",), lambda: self._mailbox_section("mailboxSettings", "users/{id}/mailboxSettings")),
             (("oauth2PermissionGrants",), lambda: self._simple_list("oauth2PermissionGrants",
                                                                      "oauth2PermissionGrants")),
@@ -186,6 +191,7 @@ class MicrosoftCollection:
     async def _per_user(self, name: str, template: str, *, version: str = "v1.0", all_pages: bool = False,
                         mailbox: bool = False) -> None:
         """Fan a per-user request out through $batch; one user's failure becomes a failed subject."""
+        self._per_user_tried.add(name)
         ids = await self._user_ids()
         if isinstance(ids, ApiError):
             self.rec.progress.section_started(name)
@@ -211,10 +217,19 @@ class MicrosoftCollection:
             first = next(iter(real_failures.values()))
             self.rec.fail(name, first)
             return
+        self._per_user_data[name] = data
         self.rec.ok(name, data, failed_subjects={uid: subject_reason(e) for uid, e in real_failures.items()})
 
     async def _mailbox_section(self, name: str, template: str, *, all_pages: bool = False) -> None:
         await self._per_user(name, template, all_pages=all_pages, mailbox=True)
+
+    async def rule_folders(self) -> None:
+        """Name the folders collected inbox rules file mail into (connectors/microsoft/rule_folders.py)."""
+        if "inboxRules" not in self._per_user_tried:  # a section filter without inboxRules: read the rules anyway
+            await self._mailbox_section("inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)
+        rec = self.rec.writer.sections.get("inboxRules")
+        await collect_rule_folders(self.graph, self.rec, self._per_user_data.get("inboxRules"),
+                                   rec.detail if rec is not None else "")
 
     # ---- policies and roles -------------------------------------------------------------------------------------
 

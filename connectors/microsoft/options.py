@@ -34,6 +34,14 @@ REQUIRED_PERMISSIONS: dict[str, str] = {
                                                          "or Entra role Global Reader)",
 }
 
+# Optional application permissions: used when granted; without one, its section is `forbidden` (naming it) and the
+# checks that would use it say `unknown` where it matters. Each has a real cost, said here and in docs/microsoft.md.
+OPTIONAL_PERMISSIONS: dict[str, str] = {
+    "Mail.ReadBasic.All": "names the folder an inbox rule moves mail to (RSS Feeds, Conversation History, hidden "
+                          "folders); least privileged permission for Get mailFolder, but it also lets the app read "
+                          "message headers (subject, sender, recipients; not bodies) in every mailbox",
+}
+
 GLOBAL_AUTHORITY_HOST = "https://login.microsoftonline.com"
 GLOBAL_GRAPH = "https://graph.microsoft.com"
 GLOBAL_EXCHANGE = "https://outlook.office365.com"

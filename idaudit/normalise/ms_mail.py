@@ -6,17 +6,22 @@ forwarding (Exchange Get-Mailbox ForwardingSmtpAddress "smtp:x@y" / ForwardingAd
 DeliverToMailboxAndForward) and transport rules (Get-TransportRule RedirectMessageTo / BlindCopyTo / CopyTo, one
 row per recipient with user_id '').
 
-Graph gives a rule's target folder only as an opaque id: it is resolved to a name when it is the mailbox's archive
-folder (mailboxSettings.archiveFolder) or a well-known folder name (exports from Get-InboxRule carry names);
-otherwise the action is kept as `move_to:folder id ...` and does not by itself count as hiding mail.
+Graph gives a rule's target folder only as an opaque id. It is named from, in order: a folder name standing in for
+the id (exports from Get-InboxRule carry names), the mailbox's archive folder (mailboxSettings.archiveFolder), and
+the `inboxRuleFolders` section (beta mailFolder: displayName, wellKnownName, isHidden; needs the optional
+Mail.ReadBasic.All). A move to RSS Feeds / RSS Subscriptions / Conversation History / Archive / Deleted Items /
+Junk Email or to a hidden folder hides mail. A folder that could not be named keeps the reason in
+`folder_unresolved` (the rule check reports such a rule `unknown` when it otherwise looks like an attacker's).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from idaudit.normalise.availability import built, failed_subjects
 from idaudit.normalise.ms_context import Tables, as_list, text
+from idaudit.sections import section_spec
 
 FORWARD_ACTIONS = {"forwardTo": "inbox_rule_forward", "forwardAsAttachmentTo": "inbox_rule_forward_attachment",
                    "redirectTo": "inbox_rule_redirect"}
@@ -25,6 +30,12 @@ HIDING_FOLDERS = {"rss feeds": "RSS Feeds", "rss subscriptions": "RSS Subscripti
                   "archive": "Archive", "deleted items": "Deleted Items", "deleteditems": "Deleted Items",
                   "conversation history": "Conversation History", "conversationhistory": "Conversation History",
                   "junk email": "Junk Email", "junkemail": "Junk Email", "junk": "Junk Email"}
+# Graph well-known names (beta mailFolder.wellKnownName, the same whatever the mailbox's language) of folders that
+# hide mail. RSS Feeds has no well-known name: it is recognised by its display name.
+WELL_KNOWN_HIDING = {"archive": "Archive", "deleteditems": "Deleted Items", "junkemail": "Junk Email",
+                     "conversationhistory": "Conversation History",
+                     "recoverableitemsdeletions": "Recoverable Items Deletions"}
+FOLDER_SECTION = "inboxRuleFolders"
 CONDITION_KEYS = ("subjectContains", "bodyContains", "bodyOrSubjectContains", "senderContains", "recipientContains",
                   "headerContains", "fromAddresses", "sentToAddresses", "importance", "sensitivity",
                   "hasAttachments", "isAutomaticReply", "messageActionFlag", "sentToMe", "sentOnlyToMe",
@@ -67,30 +78,85 @@ def _rule_conditions(rule: dict[str, Any]) -> str:
     return f"{text_}; except {exceptions}" if exceptions else text_
 
 
-def _hide_action(actions: dict[str, Any], archive_folder: str) -> str:
+@dataclass(frozen=True)
+class RuleFolder:
+    """What is known about the folder a rule action files mail into."""
+
+    name: str = ""  # display name ('' when it could not be named)
+    hidden: bool | None = None  # Graph isHidden; None when not known
+    hiding: bool = False  # a folder nobody reads, or hidden from mail clients
+    unresolved: str = ""  # why it could not be named ('' when named)
+
+
+class FolderNames:
+    """Names rule folder ids for one snapshot: archive folder, name-like ids, then the inboxRuleFolders section."""
+
+    def __init__(self, t: Tables) -> None:
+        self.folders = t.per_user(FOLDER_SECTION)
+        self.failed = failed_subjects(t.snap, FOLDER_SECTION) if self.folders is not None else {}
+        spec = section_spec("microsoft", FOLDER_SECTION)
+        grant = f"grant {spec.permission.split(' (')[0]} (application) to name it" if spec else ""
+        rec = t.snap.section(FOLDER_SECTION)
+        if rec is None:
+            self.gap = f"rule folders were not collected (snapshot without {FOLDER_SECTION}); {grant}"
+        elif self.folders is None:
+            self.gap = f"{FOLDER_SECTION} {rec.status.value}: {grant}"
+        else:
+            self.gap = ""
+
+    def resolve(self, user_id: str, folder_id: str, archive_folder: str) -> RuleFolder:
+        if not folder_id:
+            return RuleFolder()
+        known = HIDING_FOLDERS.get(folder_id.casefold())
+        if known:
+            return RuleFolder(known, None, True)
+        if archive_folder and folder_id == archive_folder:
+            return RuleFolder("Archive", None, True)
+        if self.folders is None:
+            return RuleFolder(unresolved=self.gap)
+        if user_id in self.failed:
+            return RuleFolder(unresolved=f"the folder lookup failed ({self.failed[user_id]})")
+        mine = self.folders.get(user_id)
+        if not isinstance(mine, dict) or folder_id not in mine:
+            return RuleFolder(unresolved="the folder was not looked up")
+        folder = mine[folder_id]
+        if not isinstance(folder, dict):
+            return RuleFolder(unresolved="the folder does not exist in the mailbox (404)")
+        hidden = folder.get("isHidden") if isinstance(folder.get("isHidden"), bool) else None
+        well_known = text(folder.get("wellKnownName")).casefold()
+        name = text(folder.get("displayName")).strip() or WELL_KNOWN_HIDING.get(well_known, "")
+        if not name:
+            return RuleFolder(hidden=hidden, hiding=bool(hidden), unresolved="the folder has no display name")
+        hiding = well_known in WELL_KNOWN_HIDING or name.casefold() in HIDING_FOLDERS or hidden is True
+        return RuleFolder(name, hidden, hiding)
+
+
+def _shown(folder: RuleFolder, folder_id: str) -> str:
+    if folder.name:
+        return folder.name + (" (hidden folder)" if folder.hidden else "")
+    short = folder_id[:12] + "..." if len(folder_id) > 16 else folder_id
+    return f"folder id {short} (not named: {folder.unresolved})"
+
+
+def _hide_action(actions: dict[str, Any], move: RuleFolder) -> str:
     if actions.get("permanentDelete"):
         return "permanent_delete"
     if actions.get("delete"):
         return "delete"
-    folder = text(actions.get("moveToFolder"))
-    if folder:
-        name = "Archive" if archive_folder and folder == archive_folder else HIDING_FOLDERS.get(folder.casefold())
-        if name:
-            return f"move_to:{name}"
+    if move.hiding:
+        return f"move_to:{move.name}" if move.name else "move_to:hidden folder"
     if actions.get("markAsRead"):
         return "mark_read"
     return ""
 
 
-def _action_names(actions: dict[str, Any], archive_folder: str) -> list[str]:
+def _action_names(actions: dict[str, Any], folders: dict[str, RuleFolder]) -> list[str]:
     names = []
     for key, value in actions.items():
         if value in (None, False, [], ""):
             continue
         if key in ("moveToFolder", "copyToFolder"):
-            folder = text(value)
-            known = "Archive" if archive_folder and folder == archive_folder else HIDING_FOLDERS.get(folder.casefold())
-            names.append(f"{key}: {known or ('folder id ' + folder[:12] + '...' if len(folder) > 16 else folder)}")
+            names.append(f"{key}: {_shown(folders[key], text(value))}")
         else:
             names.append(key)
     return names
@@ -107,6 +173,7 @@ def mail_tables(t: Tables) -> None:
 
     if rules_raw is not None:
         missing_subjects = failed_subjects(t.snap, "inboxRules")
+        names = FolderNames(t)
         for uid in t.user_ids:
             if uid not in rules_raw and uid not in missing_subjects:
                 missing_subjects[uid] = "inboxRules: no entry for this user in the snapshot"
@@ -131,12 +198,17 @@ def mail_tables(t: Tables) -> None:
                         fwd_rows.append({"user_id": uid, "mechanism": mechanism, "rule_id": rid, "rule_name": name,
                                          "enabled": enabled, "recipient": addr, "recipient_domain": domain_of(addr),
                                          "keeps_copy": not (actions.get("delete") or actions.get("permanentDelete"))})
-                hide = _hide_action(actions, archive)
+                folders = {key: names.resolve(uid, text(actions.get(key)), archive)
+                           for key in ("moveToFolder", "copyToFolder")}
+                move = folders["moveToFolder"]
+                target = move if text(actions.get("moveToFolder")) else folders["copyToFolder"]
+                hide = _hide_action(actions, move)
                 rule_rows.append({"user_id": uid, "rule_id": rid, "rule_name": name, "enabled": enabled,
-                                  "source": "inbox_rule", "actions": "; ".join(_action_names(actions, archive)),
+                                  "source": "inbox_rule", "actions": "; ".join(_action_names(actions, folders)),
                                   "conditions": _rule_conditions(r), "forwards": forwards,
-                                  "hides_mail": bool(hide), "hide_action": hide})
-        t.put("mail_rules", rule_rows, built(("inboxRules", "mailboxSettings"), missing_subjects))
+                                  "hides_mail": bool(hide), "hide_action": hide, "target_folder": target.name,
+                                  "folder_hidden": target.hidden, "folder_unresolved": move.unresolved})
+        t.put("mail_rules", rule_rows, built(("inboxRules", "mailboxSettings", FOLDER_SECTION), missing_subjects))
     else:
         t.missing("mail_rules", "inboxRules")
         gaps.append(f"inbox rules not collected ({t.why('inboxRules')})")

@@ -35,7 +35,10 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 EXCHANGE_AUDIENCE = "https://outlook.office365.com"
 AUDIENCES = (GRAPH_AUDIENCE, EXCHANGE_AUDIENCE)
 EXCHANGE_ROLE = "Exchange.ManageAsApp"
-ALL_READ_PERMISSIONS: tuple[str, ...] = (*GRAPH_READ_PERMISSIONS, EXCHANGE_ROLE)
+# Optional permissions idaudit uses when granted (connectors.microsoft.options.OPTIONAL_PERMISSIONS); the simulated
+# app holds them unless a test withholds them.
+OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
+ALL_READ_PERMISSIONS: tuple[str, ...] = (*GRAPH_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS, EXCHANGE_ROLE)
 _OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

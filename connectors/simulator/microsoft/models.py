@@ -32,6 +32,14 @@ from connectors.simulator.microsoft.wire_ids import (
 )
 from connectors.simulator.org import Group, InboxRule, Organisation, Person
 
+# Outlook's default folders (display name -> Graph well-known name) and the other root-level folders it creates.
+DEFAULT_FOLDERS: dict[str, str | None] = {
+    "Inbox": "inbox", "Archive": "archive", "Deleted Items": "deleteditems", "Junk Email": "junkemail",
+    "Sent Items": "sentitems", "Drafts": "drafts", "Outbox": "outbox", "Conversation History": "conversationhistory",
+    "RSS Feeds": None,
+}
+ROOT_FOLDERS = frozenset({"RSS Feeds", "RSS Subscriptions"})
+
 DEFAULT_USER_FIELDS = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                        "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id")
 
@@ -268,6 +276,42 @@ class MicrosoftTenant:
         if p is None or not p.has_mailbox:
             return None
         return [self._rule(p, r) for r in p.inbox_rules]
+
+    def _folders(self, p: Person) -> dict[str, dict[str, Any]]:
+        """The mailbox's default folders plus every folder its rules file mail into, by opaque id (beta shape:
+        wellKnownName is set on Outlook's default folders only, null elsewhere; v1.0 drops it)."""
+        root = folder_id(p.id, "msgfolderroot")
+        inbox = folder_id(p.id, "Inbox")
+        names = dict(DEFAULT_FOLDERS)
+        for r in p.inbox_rules:
+            if r.actions.move_to_folder and r.actions.move_to_folder not in names:
+                names[r.actions.move_to_folder] = None
+        out: dict[str, dict[str, Any]] = {}
+        for name, well_known in names.items():
+            fid = folder_id(p.id, name)
+            out[fid] = {"id": fid, "displayName": name,
+                        "parentFolderId": root if well_known or name in ROOT_FOLDERS else inbox,
+                        "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0, "isHidden": False,
+                        "wellKnownName": well_known}
+        return out
+
+    def mail_folder(self, user_id: str, folder: str) -> dict[str, Any] | None:
+        """One mail folder of a user's mailbox by id; None when there is no such folder."""
+        p = self.person(user_id)
+        if p is None or not p.has_mailbox:
+            return None
+        folders = self._folders(p)
+        by_name = {str(f["wellKnownName"]): fid for fid, f in folders.items() if f["wellKnownName"]}
+        return folders.get(by_name.get(folder.casefold(), folder))
+
+    def rule_folders(self, user_id: str) -> dict[str, dict[str, Any] | None] | None:
+        """{folder id: folder (beta shape)} for the folders the user's inbox rules move or copy mail to; None when
+        no rule names a folder (the connector asks nothing for that user)."""
+        rules = self.inbox_rules(user_id) or []
+        ids = [str(r["actions"][k]) for r in rules for k in ("moveToFolder", "copyToFolder") if r["actions"].get(k)]
+        if not ids:
+            return None
+        return {fid: self.mail_folder(user_id, fid) for fid in dict.fromkeys(ids)}
 
     def mailbox_settings(self, user_id: str) -> dict[str, Any] | None:
         p = self.person(user_id)

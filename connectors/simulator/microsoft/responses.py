@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from connectors.simulator.microsoft.graph_throttle import GraphThrottle
 from connectors.simulator.microsoft.identity import GRAPH_AUDIENCE, IdentityPlatform, TokenError
@@ -260,6 +261,25 @@ class GraphApi:
             return self._no_mailbox(a["id"])
         return self._collection(req, "inboxRules", rules,
                                 context=self._context(req, f"users('{a['id']}')/mailFolders('inbox')/messageRules"))
+
+    def mail_folder(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
+        """GET /users/{id}/mailFolders/{folderId}: 404 ErrorItemNotFound for an id the mailbox does not hold;
+        wellKnownName exists only in beta."""
+        missing = self._user_or_404(a["id"])
+        if missing:
+            return missing
+        person = self.tenant.person(a["id"])
+        if person is None or not person.has_mailbox:
+            return self._no_mailbox(a["id"])
+        folder = self.tenant.mail_folder(a["id"], unquote(a["folder"]))
+        if folder is None:
+            return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if not req.path.startswith("/beta/"):
+            folder = {k: v for k, v in folder.items() if k != "wellKnownName"}
+        self._count("inboxRuleFolders", 1)
+        body = select(folder, selected(req))
+        return WireResponse(200, {"@odata.context": self._context(
+            req, f"users('{a['id']}')/mailFolders/$entity"), **body})
 
     def mailbox_settings(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
         missing = self._user_or_404(a["id"])

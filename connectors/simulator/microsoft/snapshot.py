@@ -23,6 +23,8 @@ USER_SELECT = ("id", "userPrincipalName", "mail", "displayName", "accountEnabled
 SP_SELECT = ("id", "appId", "appDisplayName", "displayName", "publisherName", "verifiedPublisher",
              "appOwnerOrganizationId", "servicePrincipalType", "accountEnabled", "appRoles")
 
+FOLDER_SELECT = ("id", "displayName", "parentFolderId", "isHidden", "wellKnownName")
+
 SIGN_IN_UNLICENSED = ("403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: Neither tenant is B2C or tenant "
                       "doesn't have premium license")
 REPORT_UNLICENSED = ("403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: requires Microsoft Entra ID P1")
@@ -90,6 +92,12 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["groups"] = (ok, [tenant.groups[g] for g in gids], "")
     out["groupMembers"] = (ok, {g: tenant.transitive_members(g) for g in gids}, "")
     out["inboxRules"] = (ok, {uid: tenant.inbox_rules(uid) for uid in user_ids}, "")
+    folders: dict[str, Any] = {}
+    for uid in user_ids:
+        found = tenant.rule_folders(uid)
+        if found is not None:
+            folders[uid] = {fid: None if f is None else select(f, FOLDER_SELECT) for fid, f in found.items()}
+    out["inboxRuleFolders"] = (ok, folders, "")
     out["mailboxSettings"] = (ok, {uid: tenant.mailbox_settings(uid) for uid in user_ids}, "")
     out["oauth2PermissionGrants"] = (ok, tenant.oauth2_permission_grants, "")
     out["servicePrincipals"] = (ok, [select(sp, SP_SELECT) for sp in tenant.service_principals], "")

@@ -19,6 +19,7 @@ POLICY = ("Policy.Read.All",)
 ROLES = ("RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All")
 GROUPS = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
 MAIL = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
+MAIL_FOLDERS = ("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite")
 APPS = ("Application.Read.All", "Directory.Read.All")
 
 
@@ -59,6 +60,9 @@ def graph_routes(api: GraphApi) -> Router:
     get(f"/groups/{ID}/transitiveMembers", api.transitive_members, directory(GROUPS), "groupMembers")
     get(f"/users/{ID}/mailFolders/(?i:inbox)/messageRules", api.message_rules,
         Endpoint(MAIL, "outlook", mail=True), "inboxRules")
+    # Mail.ReadBasic.All is the least privileged application permission (Graph reference: Get mailFolder)
+    get(f"/users/{ID}/mailFolders/(?P<folder>[^/]+)", api.mail_folder, Endpoint(MAIL_FOLDERS, "outlook", mail=True),
+        "inboxRuleFolders")
     get(f"/users/{ID}/mailboxSettings", api.mailbox_settings, Endpoint(MAIL, "outlook", mail=True),
         "mailboxSettings")
     get("/oauth2PermissionGrants", api.grants,
