@@ -202,3 +202,60 @@ def test_classify_domain_properties() -> None:
         assert classify_domain(longer, inside) == expected
 
     prop()
+
+
+# ---- IDA-MAIL-002: the folder a rule files mail into (inboxRuleFolders, Mail.ReadBasic.All) -----------------------
+
+NOT_GRANTED = "inboxRuleFolders forbidden: grant Mail.ReadBasic.All (application) to name it"
+
+
+def _folder_rule(name: str, conditions: str, *, hide_action: str = "", target: str = "", hidden: bool | None = None,
+                 unresolved: str = "", enabled: bool = True) -> Tenant:
+    return _t().add("mail_rules", user_id="u1", rule_id="r1", rule_name=name, enabled=enabled, source="inbox_rule",
+                    actions="moveToFolder: " + (target or "folder id AAMk..."), conditions=conditions,
+                    forwards=False, hides_mail=bool(hide_action), hide_action=hide_action, target_folder=target,
+                    folder_hidden=hidden, folder_unresolved=unresolved)
+
+
+FOLDER_CASES = [
+    Case("IDA-MAIL-002", "fail", lambda: _folder_rule("Updates", "fromAddresses: cfo@partner.org",
+                                                      hide_action="move_to:RSS Feeds", target="RSS Feeds").build(),
+         "u1:r1", "moves mail to 'rss feeds', a folder nobody reads", name="rss-feeds-without-suspicious-words"),
+    Case("IDA-MAIL-002", "fail", lambda: _folder_rule("Lab results", "fromAddresses: lab@partner.org",
+                                                      hide_action="move_to:Conversation History",
+                                                      target="Historial de conversaciones").build(),
+         "u1:r1", "conversation history", name="conversation-history-localised"),
+    Case("IDA-MAIL-002", "fail", lambda: _folder_rule("Projects", "subjectContains: project",
+                                                      hide_action="move_to:Projects", target="Projects",
+                                                      hidden=True).build(),
+         "u1:r1", "moves mail to hidden folder 'Projects'", name="hidden-folder"),
+    Case("IDA-MAIL-002", "unknown", lambda: _folder_rule(".", "bodyOrSubjectContains: invoice, payment",
+                                                         unresolved=NOT_GRANTED).build(),
+         "u1:r1", "grant Mail.ReadBasic.All", confidence="high", name="suspicious-rule-unnamed-folder"),
+    Case("IDA-MAIL-002", "unknown", lambda: _folder_rule("Sync", "", unresolved=NOT_GRANTED).build(),
+         "u1:r1", "applies to every incoming message", name="every-message-to-unnamed-folder"),
+    Case("IDA-MAIL-002", "fail", lambda: _folder_rule(".", "bodyOrSubjectContains: invoice",
+                                                      hide_action="mark_read", unresolved=NOT_GRANTED).build(),
+         "u1:r1", "could not name", name="mark-read-and-unnamed-folder-still-fails"),
+    Case("IDA-MAIL-002", "pass", lambda: _folder_rule(".", "bodyOrSubjectContains: invoice", unresolved=NOT_GRANTED,
+                                                      enabled=False).build(),
+         "u1:r1", "rule is disabled", confidence="medium", name="disabled-suspicious-unnamed-folder"),
+    Case("IDA-MAIL-002", "pass", lambda: _folder_rule("Projects", "subjectContains: project",
+                                                      unresolved=NOT_GRANTED).build(),
+         "tenant", "1 rule(s) move mail to a folder that could not be named", name="ordinary-filing-unnamed-folder"),
+    Case("IDA-MAIL-002", "pass", lambda: _folder_rule("Projects", "subjectContains: project", target="Projects",
+                                                      hidden=False).build(),
+         "tenant", "no rule deletes", name="named-visible-folder"),
+]
+
+
+@cases_param(FOLDER_CASES)
+def test_rule_folder_case(case: Case) -> None:
+    case.verify()
+
+
+def test_unnamed_folder_of_an_ordinary_rule_is_not_a_row_of_its_own() -> None:
+    findings = run(_folder_rule("Projects", "subjectContains: project", unresolved=NOT_GRANTED).build(),
+                   "IDA-MAIL-002")
+    assert list(findings["subject_id"]) == ["tenant"]
+    assert NOT_GRANTED in findings["evidence"].iloc[0]

@@ -206,3 +206,75 @@ def test_rule_exceptions_are_part_of_the_conditions(tmp_path: Path) -> None:
     d = normalise(snap(tmp_path / "s", raw))
     assert _rule(d, "r4")["conditions"] == "subjectContains: project; except fromAddresses: boss@clinic.example"
     assert _rule(d, "r4")["actions"].startswith("moveToFolder: folder id AAMkADSomeOt")
+
+
+# ---- rule folders named from the inboxRuleFolders section (Mail.ReadBasic.All) ---------------------------------
+
+PROJECTS_ID = "AAMkADSomeOtherFolder000000000000000000000="
+
+
+def _with_folders(folders: dict[str, object]) -> dict[str, object]:
+    raw = raw_tenant()
+    raw["inboxRuleFolders"] = folders
+    return raw
+
+
+def _folder(fid: str, name: str, well_known: str | None = None, hidden: bool = False) -> dict[str, object]:
+    return {"id": fid, "displayName": name, "parentFolderId": "AAMkADRoot=", "isHidden": hidden,
+            "wellKnownName": well_known}
+
+
+def test_rule_folder_named_rss_feeds_hides_mail(tmp_path: Path) -> None:
+    from tests.ms_raw import RSS_ID
+
+    raw = _with_folders({BEN: {RSS_ID: _folder(RSS_ID, "RSS Feeds")},
+                         CARA: {PROJECTS_ID: _folder(PROJECTS_ID, "Projects")}})
+    data = normalise(snap(tmp_path / "s", raw))
+    r1 = _rule(data, "r1")
+    assert r1["hide_action"] == "move_to:RSS Feeds" and r1["target_folder"] == "RSS Feeds"
+    assert r1["folder_unresolved"] == "" and "moveToFolder: RSS Feeds" in r1["actions"]
+    r4 = _rule(data, "r4")  # an ordinary, visible folder: named, not hiding
+    assert r4["target_folder"] == "Projects" and not bool(r4["hides_mail"]) and r4["folder_unresolved"] == ""
+    assert not bool(r4["folder_hidden"])
+
+
+def test_hidden_and_localised_well_known_folders_hide_mail(tmp_path: Path) -> None:
+    from tests.ms_raw import RSS_ID
+
+    raw = _with_folders({BEN: {RSS_ID: _folder(RSS_ID, "Historial de conversaciones", "conversationhistory")},
+                         CARA: {PROJECTS_ID: _folder(PROJECTS_ID, "Projects", hidden=True)}})
+    data = normalise(snap(tmp_path / "s", raw))
+    r1 = _rule(data, "r1")  # the well-known name decides, whatever the mailbox's language
+    assert r1["hide_action"] == "move_to:Conversation History"
+    assert r1["target_folder"] == "Historial de conversaciones"
+    r4 = _rule(data, "r4")
+    assert bool(r4["hides_mail"]) and r4["hide_action"] == "move_to:Projects" and bool(r4["folder_hidden"])
+    assert "Projects (hidden folder)" in r4["actions"]
+
+
+def test_rule_folder_not_granted_keeps_the_reason_and_the_permission(tmp_path: Path) -> None:
+    raw = _with_folders({})
+    data = normalise(snap(tmp_path / "s", raw, fail={"inboxRuleFolders": (
+        SectionStatus.FORBIDDEN, "403 ErrorAccessDenied — grant Mail.ReadBasic.All (application)")}))
+    r4 = _rule(data, "r4")
+    assert not bool(r4["hides_mail"]) and r4["target_folder"] == ""
+    assert "forbidden" in r4["folder_unresolved"] and "Mail.ReadBasic.All" in r4["folder_unresolved"]
+    r1 = _rule(data, "r1")  # still hides through markAsRead; its folder stays unnamed
+    assert r1["hide_action"] == "mark_read" and "Mail.ReadBasic.All" in r1["folder_unresolved"]
+    r2 = _rule(data, "r2")  # the archive folder is named from mailboxSettings without the section
+    assert r2["hide_action"] == "move_to:Archive" and r2["folder_unresolved"] == ""
+    assert data.table("mail_rules").shape[0] == 4  # the table itself is complete: only folder names are missing
+
+
+def test_rule_folder_gone_failed_or_absent(tmp_path: Path) -> None:
+    from tests.ms_raw import RSS_ID
+
+    raw = _with_folders({CARA: {PROJECTS_ID: None}})
+    data = normalise(snap(tmp_path / "a", raw, failed_subjects={"inboxRuleFolders": {BEN: "error: 503 timeout"}}))
+    assert "does not exist" in _rule(data, "r4")["folder_unresolved"]
+    assert "lookup failed" in _rule(data, "r1")["folder_unresolved"]
+    assert "503" in _rule(data, "r1")["folder_unresolved"]
+    old = normalise(snap(tmp_path / "b"))  # a snapshot written before the section existed
+    assert "not collected" in _rule(old, "r4")["folder_unresolved"]
+    assert "Mail.ReadBasic.All" in _rule(old, "r4")["folder_unresolved"]
+    assert RSS_ID not in _rule(old, "r1")["actions"]  # the opaque id is shortened, never shown whole

@@ -86,6 +86,7 @@ class RuleFolder:
     hidden: bool | None = None  # Graph isHidden; None when not known
     hiding: bool = False  # a folder nobody reads, or hidden from mail clients
     unresolved: str = ""  # why it could not be named ('' when named)
+    kind: str = ""  # the English name of a well-known hiding folder ('Conversation History'), whatever the language
 
 
 class FolderNames:
@@ -109,9 +110,9 @@ class FolderNames:
             return RuleFolder()
         known = HIDING_FOLDERS.get(folder_id.casefold())
         if known:
-            return RuleFolder(known, None, True)
+            return RuleFolder(known, None, True, kind=known)
         if archive_folder and folder_id == archive_folder:
-            return RuleFolder("Archive", None, True)
+            return RuleFolder("Archive", None, True, kind="Archive")
         if self.folders is None:
             return RuleFolder(unresolved=self.gap)
         if user_id in self.failed:
@@ -127,8 +128,8 @@ class FolderNames:
         name = text(folder.get("displayName")).strip() or WELL_KNOWN_HIDING.get(well_known, "")
         if not name:
             return RuleFolder(hidden=hidden, hiding=bool(hidden), unresolved="the folder has no display name")
-        hiding = well_known in WELL_KNOWN_HIDING or name.casefold() in HIDING_FOLDERS or hidden is True
-        return RuleFolder(name, hidden, hiding)
+        kind = WELL_KNOWN_HIDING.get(well_known) or HIDING_FOLDERS.get(name.casefold(), "")
+        return RuleFolder(name, hidden, bool(kind) or hidden is True, kind=kind)
 
 
 def _shown(folder: RuleFolder, folder_id: str) -> str:
@@ -144,7 +145,7 @@ def _hide_action(actions: dict[str, Any], move: RuleFolder) -> str:
     if actions.get("delete"):
         return "delete"
     if move.hiding:
-        return f"move_to:{move.name}" if move.name else "move_to:hidden folder"
+        return f"move_to:{move.kind or move.name or 'hidden folder'}"
     if actions.get("markAsRead"):
         return "mark_read"
     return ""
