@@ -122,7 +122,10 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     rationale="""Attackers hide the replies that would expose them: a rule named '.' that deletes, marks read or
     moves to RSS Feeds / Archive / Deleted Items every message mentioning invoice, payment, password or
     'suspicious'. The victim never sees the bank's 'did you change your payment details?' mail while the
-    attacker redirects payments or keeps reading patient mail.""",
+    attacker redirects payments or keeps reading patient mail. A move to RSS Feeds, RSS Subscriptions, Conversation
+    History or a hidden folder fails even without suspicious words. Microsoft Graph names a rule's folder only by an
+    opaque id: idaudit names it with the optional Mail.ReadBasic.All permission; without it, a rule that moves mail
+    to an unnamed folder and otherwise looks like an attacker's is `unknown`, never `pass`.""",
     remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password, revoke
     sessions and look for forwarding rules and consented apps on the same account. Outlook on the web > Settings
     > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,DeleteMessage,MoveToFolder,MarkAsRead,

@@ -78,10 +78,11 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
     # the folders inbox rules file mail into, one direct GET each (beta, for wellKnownName)
     folders: dict[str, Any] = {}
     for u, rules in out["inboxRules"].items():
+        archive = (out["mailboxSettings"][u] or {}).get("archiveFolder")  # named by mailboxSettings: not asked
         for rule in rules or []:
             for key in ("moveToFolder", "copyToFolder"):
                 fid = rule["actions"].get(key)
-                if fid and fid not in folders.get(u, {}):
+                if fid and fid != archive and fid not in folders.get(u, {}):
                     r = get(sim, s, t, f"/beta/users/{u}/mailFolders/{fid}",
                             **{"$select": "id,displayName,parentFolderId,isHidden,wellKnownName"})
                     assert r.status_code in (200, 404), r.text

@@ -15,7 +15,7 @@ from connectors.microsoft.exchange import EXCHANGE_CMDLETS, ExchangeClient
 from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
 from connectors.microsoft.recorder import SectionRecorder, subject_reason
-from connectors.microsoft.rule_folders import collect_rule_folders
+from connectors.microsoft.rule_folders import archive_folders, collect_rule_folders
 from idaudit.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ ALL_SECTIONS_IN_ORDER = (
     "organization", "domains", "subscribedSkus", "users", "signInActivity", "userRegistrationDetails",
     "authenticationMethods", "perUserMfaState", "securityDefaults", "conditionalAccessPolicies",
     "authorizationPolicy", "authenticationMethodsPolicy", "roleDefinitions", "roleAssignments",
-    "roleEligibilities", "groups", "groupMembers", "inboxRules", "inboxRuleFolders", "mailboxSettings",
+    "roleEligibilities", "groups", "groupMembers", "inboxRules", "mailboxSettings", "inboxRuleFolders",
     "oauth2PermissionGrants",
     "servicePrincipals", "appRoleAssignments", "exchange.mailboxes", "exchange.remoteDomains",
     "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules",
@@ -83,8 +83,8 @@ class MicrosoftCollection:
             (("groups", "groupMembers"), self.groups),
             (("inboxRules",), lambda: self._mailbox_section(
                 "inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)),
-            (("inboxRuleFolders",), self.rule_folders),
             (("mailboxSettings",), lambda: self._mailbox_section("mailboxSettings", "users/{id}/mailboxSettings")),
+            (("inboxRuleFolders",), self.rule_folders),
             (("oauth2PermissionGrants",), lambda: self._simple_list("oauth2PermissionGrants",
                                                                      "oauth2PermissionGrants")),
             (("servicePrincipals",), self.service_principals),
@@ -229,7 +229,8 @@ class MicrosoftCollection:
             await self._mailbox_section("inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)
         rec = self.rec.writer.sections.get("inboxRules")
         await collect_rule_folders(self.graph, self.rec, self._per_user_data.get("inboxRules"),
-                                   rec.detail if rec is not None else "")
+                                   rec.detail if rec is not None else "",
+                                   known=archive_folders(self._per_user_data.get("mailboxSettings") or {}))
 
     # ---- policies and roles -------------------------------------------------------------------------------------
 

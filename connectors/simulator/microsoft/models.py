@@ -305,10 +305,12 @@ class MicrosoftTenant:
         return folders.get(by_name.get(folder.casefold(), folder))
 
     def rule_folders(self, user_id: str) -> dict[str, dict[str, Any] | None] | None:
-        """{folder id: folder (beta shape)} for the folders the user's inbox rules move or copy mail to; None when
-        no rule names a folder (the connector asks nothing for that user)."""
+        """{folder id: folder (beta shape)} for the folders the user's inbox rules move or copy mail to, except the
+        archive folder mailboxSettings names; None when there is none (the connector asks nothing for that user)."""
         rules = self.inbox_rules(user_id) or []
-        ids = [str(r["actions"][k]) for r in rules for k in ("moveToFolder", "copyToFolder") if r["actions"].get(k)]
+        archive = (self.mailbox_settings(user_id) or {}).get("archiveFolder")  # named by mailboxSettings already
+        ids = [str(r["actions"][k]) for r in rules for k in ("moveToFolder", "copyToFolder")
+               if r["actions"].get(k) and r["actions"][k] != archive]
         if not ids:
             return None
         return {fid: self.mail_folder(user_id, fid) for fid in dict.fromkeys(ids)}
