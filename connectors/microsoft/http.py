@@ -39,11 +39,12 @@ log = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
 TRANSPORT_RETRIES = 2
+_TRANSIENT_SERVER_ERRORS = (500, 502)
 _LICENCE_CODES = ("nonpremium", "premium", "license", "licence")
 
 
-@dataclass(frozen=True)
-class ApiError(Exception):
+@dataclass(eq=False)  # not frozen: Python's exception machinery assigns __traceback__ (e.g. contextlib's
+class ApiError(Exception):  # __aexit__, RateLimit.slot) and a frozen dataclass turned that into FrozenInstanceError
     """A request that failed after retries. `status` 0 means no HTTP answer (connection, timeout, bad JSON)."""
 
     status: int
@@ -180,9 +181,9 @@ class AdapterTransport:
 
     async def send(self, method: str, url: str, *, body: Any = None,
                    headers: dict[str, str] | None = None) -> tuple[int, httpx.Headers, Any]:
-        """One logical request (the RetryHandler may send it several times). A lost connection or a cut-off
-        body is retried twice after a short pause; a 401 is retried once with a freshly acquired token (revoked
-        or clock-skewed token)."""
+        """One logical request (the RetryHandler may send it several times). A lost connection, a cut-off
+        body or a 500/502 answer is retried twice after a short pause; a 401 is retried once with a freshly
+        acquired token (revoked or clock-skewed token)."""
         where = request_path(url)
         refreshed = False
         attempt = 0
@@ -209,6 +210,11 @@ class AdapterTransport:
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 self.token_provider.refresh_next()
+                continue
+            if response.status_code in _TRANSIENT_SERVER_ERRORS and attempt < TRANSPORT_RETRIES:
+                # the RetryHandler retries 429/503/504 only; one 500/502 from a gateway must not cost a section
+                await asyncio.sleep((1.0 + attempt * 2.0) * self._scale)
+                attempt += 1
                 continue
             try:
                 parsed = _parse_json(content, response.status_code, where)
