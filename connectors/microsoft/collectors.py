@@ -60,7 +60,7 @@ class MicrosoftCollection:
         self._role_assignments: list[Any] | ApiError | None = None
         self._role_eligibilities: list[Any] | ApiError | None = None
         self._sps: list[Any] | ApiError | None = None
-        self._per_user_data: dict[str, dict[str, Any]] = {}  # per-user sections read so far (rule folders reuse)
+        self._per_user_data: dict[str, dict[str, Any]] = {}  # inbox rules and mailbox settings (rule folders)
         self._per_user_tried: set[str] = set()
 
     async def run(self) -> None:
@@ -217,7 +217,8 @@ class MicrosoftCollection:
             first = next(iter(real_failures.values()))
             self.rec.fail(name, first)
             return
-        self._per_user_data[name] = data
+        if name in ("inboxRules", "mailboxSettings"):  # kept for the rule-folder lookups
+            self._per_user_data[name] = data
         self.rec.ok(name, data, failed_subjects={uid: subject_reason(e) for uid, e in real_failures.items()})
 
     async def _mailbox_section(self, name: str, template: str, *, all_pages: bool = False) -> None:
