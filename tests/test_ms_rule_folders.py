@@ -169,3 +169,27 @@ def test_simulator_serves_mail_folders_as_documented(org: Organisation) -> None:
         t = token(sim, s)
         denied = get(sim, s, t, f"/beta/users/{victim}/mailFolders/{fid}")
         assert denied.status_code == 403 and denied.json()["error"]["code"] == "ErrorAccessDenied"
+
+
+def test_one_users_failed_lookup_is_a_failed_subject_and_a_throttled_one_is_retried(org: Organisation,
+                                                                                     tmp_path: Path) -> None:
+    """Faults are the simulator's own injection (a 500 inside $batch for one mailbox, a 429 once for another)."""
+    victim, nurse = _victim(org), _nurse(org)
+    with MicrosoftSimulator(org, time_scale=SCALE) as sim:
+        sim.faults.add(kind="status", path=rf"/users/{victim}/mailFolders/AAMk", status=500, times=None,
+                       target="inner")
+        sim.faults.add(kind="status", path=rf"/users/{nurse}/mailFolders/AAMk", status=429, retry_after=0, times=1,
+                       target="inner")
+        path = collect_microsoft(options_for(sim), tmp_path / "snap", progress=False, sections=SECTIONS)
+        assert sim.stats.throttled["batch:inboxRuleFolders"] >= 1  # the 429 was served, then retried
+    snap = load_snapshot(path)
+    rec = snap.section("inboxRuleFolders")
+    assert rec is not None and rec.status is SectionStatus.OK
+    assert set(rec.failed_subjects) == {victim} and "500" in rec.failed_subjects[victim]
+    assert victim not in snap.raw["inboxRuleFolders"]
+    assert any(f and f["displayName"] == "RSS Feeds" for f in snap.raw["inboxRuleFolders"][nurse].values())
+    rules, findings = _rule_rows(path)
+    row = _finding(findings, f"{victim}:planted-sync")  # suspicious-looking, folder unknown: never a pass
+    assert row["status"] == "unknown" and "lookup failed" in row["evidence"]
+    mail_rules = rules[rules["user_id"] == victim]
+    assert (mail_rules["folder_unresolved"] != "").all()
