@@ -12,6 +12,8 @@ in the order added and each fires exactly `times` times (None = forever). Kinds:
 - `expire_token`: answer 401 as for an expired access token.
 
 `target` restricts a rule to outer HTTP requests ("outer"), to requests inside a batch ("inner"), or "any".
+`body_match` (a regex on the request body) tells apart requests that share a URL, such as Exchange's
+InvokeCommand, whose cmdlet is named only in the body.
 """
 
 from __future__ import annotations
@@ -38,10 +40,13 @@ class FaultRule:
     message: str = ""
     delay: float = 0.0
     target: str = "any"
+    body_match: re.Pattern[str] | None = None
     fired: int = 0
 
-    def matches(self, method: str, path: str, inner: bool) -> bool:
+    def matches(self, method: str, path: str, inner: bool, body: bytes = b"") -> bool:
         if self.times is not None and self.fired >= self.times:
+            return False
+        if self.body_match is not None and not self.body_match.search(body.decode("utf-8", "replace")):
             return False
         if self.method and self.method.upper() != method.upper():
             return False
@@ -58,22 +63,24 @@ class FaultPlan:
 
     def add(self, *, kind: str = "status", path: str = ".*", method: str | None = None, times: int | None = 1,
             status: int = 500, retry_after: float | None = None, body: Any = None, code: str = "",
-            message: str = "", delay: float = 0.0, target: str = "any") -> FaultRule:
+            message: str = "", delay: float = 0.0, target: str = "any", body_match: str | None = None
+            ) -> FaultRule:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(KINDS)}")
         if target not in TARGETS:
             raise ValueError(f"unknown fault target {target!r}; expected one of {sorted(TARGETS)}")
         rule = FaultRule(kind=kind, path=re.compile(path), method=method, times=times, status=status,
-                         retry_after=retry_after, body=body, code=code, message=message, delay=delay, target=target)
+                         retry_after=retry_after, body=body, code=code, message=message, delay=delay, target=target,
+                         body_match=re.compile(body_match) if body_match is not None else None)
         with self._lock:
             self.rules.append(rule)
         return rule
 
-    def match(self, method: str, path: str, *, inner: bool = False) -> FaultRule | None:
+    def match(self, method: str, path: str, *, inner: bool = False, body: bytes = b"") -> FaultRule | None:
         """The first live rule for this request, counted as fired; `path` includes the query string."""
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, path, inner):
+                if rule.matches(method, path, inner, body):
                     rule.fired += 1
                     self.log.append((rule.kind, method, path))
                     return rule

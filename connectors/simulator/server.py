@@ -222,7 +222,7 @@ class SimServer:
             return "unrouted", self.error(400, "BadRequest", f"Resource not found for the segment "
                                                               f"'{req.path.rstrip('/').rsplit('/', 1)[-1]}'.", None)
         route, match = found
-        rule = self.faults.match(req.method, req.target, inner=req.inner)
+        rule = self.faults.match(req.method, req.target, inner=req.inner, body=req.body)
 
         def call() -> WireResponse:
             return route.handler(req, match)
