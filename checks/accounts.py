@@ -179,10 +179,16 @@ def guest_with_role(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     summary = held.groupby("user_id")["label"].agg(lambda s: ", ".join(sorted(set(s))))
     roles_of = guests["user_id"].map(summary).astype(object)
     has = roles_of.notna()
+    # "holds no role" is a claim about every role holder: it cannot stand on a role table that is incomplete
+    # without naming whom it misses (e.g. PIM eligibilities unreadable) — then the guest is unknown, not a pass.
+    st = data.status.get("role_assignments")
+    gap = st.reason if st is not None and st.availability == "partial" and not st.missing_subjects else ""
+    none_text = f"no directory role in the data collected, but role_assignments is incomplete: {gap}" if gap \
+        else "guest holds no directory role"
     return result_frame(pd.DataFrame({
         "subject_id": guests["user_id"], "subject": _labels(guests),
-        "status": np.where(has, FAIL, PASS),
-        "evidence": np.where(has, "guest holds: " + roles_of.fillna(""), "guest holds no directory role"),
+        "status": np.where(has, FAIL, UNKNOWN if gap else PASS),
+        "evidence": np.where(has, "guest holds: " + roles_of.fillna(""), none_text),
     }))
 
 
