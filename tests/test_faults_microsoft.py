@@ -36,8 +36,8 @@ NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 DENIED = ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 P1, P2 = "Microsoft Entra ID P1", "Microsoft Entra ID P2"
 EXO_PERMISSION = "Exchange.ManageAsApp"
-TIMEOUT = 1.0          # the connector's read timeout in the timeout cases (MicrosoftOptions.timeout)
-SLOW = TIMEOUT + 0.6   # how long the simulator stalls a request in those cases
+TIMEOUT = 1.5          # the connector's read timeout in the timeout cases (MicrosoftOptions.timeout)
+SLOW = TIMEOUT + 0.5   # how long the simulator stalls a request in those cases
 REGISTRATION_UNLICENSED: dict[str, Any] = {
     "kind": "status", "path": r"userRegistrationDetails", "method": "GET", "status": 403, "code": NON_PREMIUM,
     "message": "the tenant has no premium licence", "times": None, "target": "outer"}
