@@ -569,3 +569,25 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
         assert wanted in faults, wanted
     assert 50 <= len(CASES) <= 90
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes: set[tuple[str, str]],
+                                                 victim: str, tmp_path: Path) -> None:
+    """Negative control: a connector that turned the inbox-rules 403 into "nobody has a rule" (the silent pass
+    this matrix exists to prevent) must fail the very assertions the matrix runs."""
+    from idaudit.snapshot import SnapshotWriter
+
+    m = rendered.manifest
+    w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)
+    for name, rec in m.sections.items():
+        if name == "inboxRules":
+            w.add(name, {uid: [] for uid in rendered.raw[name]}, request=rec.request)
+        elif rec.usable:
+            w.add(name, rendered.raw.get(name), count=rec.count, request=rec.request,
+                  failed_subjects=rec.failed_subjects, detail=rec.detail)
+        else:
+            w.fail(name, rec.status, rec.detail, rec.request)
+    w.finish()
+    mc = next(m for m in MS_CASES if m.case.id == "inboxRules-403_missing_permission")
+    with pytest.raises(AssertionError, match="IDA-MAIL"):
+        _assert_held_unknown(load_snapshot(tmp_path / "swallowed"), mc, victim, clean_passes, tmp_path)
