@@ -482,7 +482,8 @@ def _assert_held_unknown(snap: Snapshot, mc: MsCase, victim: str, clean_passes: 
         for key in SECTION_SETTINGS.get(case.section, ()):
             assert case.section in run.data.setting_gaps.get(key, ""), (key, run.data.setting_gaps)
     if case.section in FALLBACK_SOURCES:  # the data came from the fallback: nothing to hold unknown
-        assert snap.section(FALLBACK_SOURCES[case.section]).usable
+        fallback = snap.section(FALLBACK_SOURCES[case.section])
+        assert fallback is not None and fallback.usable
         return
     if not case.dependent_checks:  # a loss that can only make results stricter (CONSERVATIVE, no-P2 tenant)
         return
