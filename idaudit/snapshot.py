@@ -238,6 +238,24 @@ def parse_manifest(doc: Any, where: Path) -> Manifest:
     )
 
 
+def _read_json(path: Path, what: str) -> Any:
+    """Parse one snapshot file; every way it can be unreadable becomes a SnapshotError naming the file.
+
+    Beyond syntax errors, json.loads raises RecursionError for deeply nested arrays and ValueError for integers
+    longer than Python's digit limit: hostile or corrupt files must not surface those as a trace.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotError(path, f"not valid JSON{what}: {exc}") from exc
+    except RecursionError:
+        raise SnapshotError(path, f"not readable JSON{what}: nested too deeply") from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise SnapshotError(path, f"not readable JSON{what}: {exc}") from exc
+    except OSError as exc:
+        raise SnapshotError(path, f"cannot be read{what}: {exc.strerror or exc}") from exc
+
+
 def load_snapshot(directory: str | os.PathLike[str]) -> Snapshot:
     """Load and validate a snapshot directory; raises SnapshotError naming the file and problem."""
     directory = Path(directory)
@@ -246,10 +264,7 @@ def load_snapshot(directory: str | os.PathLike[str]) -> Snapshot:
         raise SnapshotError(directory, "not a snapshot directory (it does not exist or is not a directory)")
     if not mpath.is_file():
         raise SnapshotError(mpath, "missing: a snapshot directory must contain manifest.json")
-    try:
-        doc = json.loads(mpath.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SnapshotError(mpath, f"not valid JSON: {exc}") from exc
+    doc = _read_json(mpath, "")
     manifest = parse_manifest(doc, mpath)
     raw: dict[str, Any] = {}
     for name, rec in manifest.sections.items():
@@ -258,10 +273,7 @@ def load_snapshot(directory: str | os.PathLike[str]) -> Snapshot:
         fpath = directory / rec.file
         if not fpath.is_file():
             raise SnapshotError(fpath, f"missing: the manifest lists it for section '{name}'")
-        try:
-            raw[name] = json.loads(fpath.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SnapshotError(fpath, f"not valid JSON (section '{name}'): {exc}") from exc
+        raw[name] = _read_json(fpath, f" (section '{name}')")
     return Snapshot(path=directory, manifest=manifest, raw=raw)
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from idaudit.errors import DataUnavailable
@@ -152,9 +154,14 @@ def make_table(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataF
     for col, dtype in schema.columns.items():
         series = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index)
         if dtype == UTC_TS:
-            out[col] = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype(_as_dtype(UTC_TS))
+            # Only text can be a time; anything else from a malformed export is "not known" (NaT), never a crash.
+            text_only = series.astype(object).map(lambda v: v if isinstance(v, str | datetime) else None)
+            out[col] = pd.to_datetime(text_only, utc=True, errors="coerce", format="ISO8601").astype(_as_dtype(UTC_TS))
         elif dtype == "str":
             out[col] = series.astype(object).where(series.notna(), "").astype(str)
+        elif dtype == "boolean":
+            # A flag that is not a JSON boolean ("yes", 1, {}) is not known (NA), never guessed true or false.
+            out[col] = series.astype(object).map(lambda v: bool(v) if isinstance(v, bool | np.bool_) else None).astype("boolean")
         else:
             out[col] = series.astype(_as_dtype(dtype))
     return pd.DataFrame(out).reset_index(drop=True)

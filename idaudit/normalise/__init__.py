@@ -14,8 +14,11 @@ from idaudit.tables import AuditData
 def normalise(snapshot: Snapshot) -> AuditData:
     provider = snapshot.manifest.provider
     if provider in ("microsoft", "google"):
+        from idaudit.normalise.shape import checked_snapshot
+
         module = importlib.import_module(f"idaudit.normalise.{provider}")
-        result: AuditData = module.normalise(snapshot)
+        # Malformed sections become gaps (unknown) before any reader sees them: shape.py.
+        result: AuditData = module.normalise(checked_snapshot(snapshot))
         return result
     from idaudit.errors import SnapshotError
 

@@ -51,6 +51,16 @@ def _why(snap: Snapshot, name: str) -> str:
     return f"section '{name}' {rec.status.value}: {rec.detail}{fix}".strip()
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A nested JSON object, or {} when the field is absent or of another type (read as absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _seq(value: Any) -> list[Any]:
+    """A nested JSON array, or [] when the field is absent or of another type (read as absent)."""
+    return value if isinstance(value, list) else []
+
+
 def _domain(address: str) -> str:
     return address.rsplit("@", 1)[1].strip().casefold() if "@" in address else ""
 
@@ -109,7 +119,7 @@ class _Normaliser:
                 mailbox = "none" if gmail[u["id"]] is None else "user"
             rows.append({
                 "user_id": u.get("id"), "principal": u.get("primaryEmail"),
-                "display_name": (u.get("name") or {}).get("fullName") or u.get("primaryEmail"),
+                "display_name": _obj(u.get("name")).get("fullName") or u.get("primaryEmail"),
                 "mail": u.get("primaryEmail"),
                 "enabled": not u.get("suspended", False) and not u.get("archived", False),
                 "user_type": "guest" if u.get("isGuestUser") else "member",
@@ -176,7 +186,7 @@ class _Normaliser:
             shown = "Super Admin" if super_admin else (str(role.get("roleDescription") or name)
                                                         if name.startswith("_") else name)
             privileged = super_admin or name in PRIVILEGED_SYSTEM_ROLES or any(
-                p.get("privilegeName") == "SUPER_ADMIN" for p in role.get("rolePrivileges") or [])
+                p.get("privilegeName") == "SUPER_ADMIN" for p in _seq(role.get("rolePrivileges")) if isinstance(p, dict))
             scope = "tenant" if a.get("scopeType", "CUSTOMER") == "CUSTOMER" else f"OU {a.get('orgUnitId', '')}"
             rows.append({"user_id": a.get("assignedTo"), "role_id": a.get("roleId"), "role_name": shown,
                          "privileged": privileged, "assignment": "active", "via_group": "", "scope": scope})
@@ -193,10 +203,10 @@ class _Normaliser:
     # ---- mail ------------------------------------------------------------------------------------------
     @staticmethod
     def _filter_facts(f: Mapping[str, Any]) -> dict[str, Any]:
-        action = f.get("action") or {}
-        criteria = f.get("criteria") or {}
-        add = [str(x) for x in action.get("addLabelIds") or []]
-        remove = [str(x) for x in action.get("removeLabelIds") or []]
+        action = _obj(f.get("action"))
+        criteria = _obj(f.get("criteria"))
+        add = [str(x) for x in _seq(action.get("addLabelIds"))]
+        remove = [str(x) for x in _seq(action.get("removeLabelIds"))]
         user_labels = [x for x in add if x not in SYSTEM_LABELS]
         actions = []
         if action.get("forward"):
@@ -259,7 +269,7 @@ class _Normaliser:
         if isinstance(tokens, dict):
             for uid, items in tokens.items():
                 for tok in items or []:
-                    for scope in tok.get("scopes") or []:
+                    for scope in _seq(tok.get("scopes")):
                         rows.append(self._grant(uid, str(tok.get("clientId", "")), str(tok.get("displayText", "")),
                                                 str(scope)))
             self.put("oauth_grants", rows, _status(("tokens",), _failed(self.snap, "tokens")))
@@ -270,15 +280,15 @@ class _Normaliser:
                          "tokens", "reports.tokenAuthorize")
             return
         latest: dict[tuple[str, str], tuple[str, str, list[str]]] = {}
-        for act in sorted(events, key=lambda a: str((a.get("id") or {}).get("time", ""))):
-            uid = str((act.get("actor") or {}).get("profileId", ""))
-            for ev in act.get("events") or []:
+        for act in sorted(events, key=lambda a: str(_obj(a.get("id")).get("time", ""))):
+            uid = str(_obj(act.get("actor")).get("profileId", ""))
+            for ev in (e for e in _seq(act.get("events")) if isinstance(e, dict)):
                 if ev.get("name") != "authorize":
                     continue
-                params = {p.get("name"): p for p in ev.get("parameters") or []}
-                client = str((params.get("client_id") or {}).get("value", ""))
-                app = str((params.get("app_name") or {}).get("value", client))
-                scopes = [str(s) for s in (params.get("scope") or {}).get("multiValue") or []]
+                params = {p.get("name"): p for p in _seq(ev.get("parameters")) if isinstance(p, dict)}
+                client = str(_obj(params.get("client_id")).get("value", ""))
+                app = str(_obj(params.get("app_name")).get("value", client))
+                scopes = [str(s) for s in _seq(_obj(params.get("scope")).get("multiValue"))]
                 latest[(uid, client)] = (client, app, scopes)
         for (uid, _), (client, app, scopes) in latest.items():
             rows += [self._grant(uid, client, app, s) for s in scopes]
@@ -304,7 +314,7 @@ class _Normaliser:
         for d in domains:
             rows.append({"domain": str(d.get("domainName", "")).casefold(), "verified": bool(d.get("verified")),
                          "default": bool(d.get("isPrimary"))})
-            for alias in d.get("domainAliases") or []:
+            for alias in (a for a in _seq(d.get("domainAliases")) if isinstance(a, dict)):
                 rows.append({"domain": str(alias.get("domainAliasName", "")).casefold(),
                              "verified": bool(alias.get("verified")), "default": False})
         self.put("domains", rows, TableStatus.ok("domains"))

@@ -80,6 +80,8 @@ class PolicyResolver:
     def __init__(self, policies: Iterable[Mapping[str, Any]], orgunits: Iterable[Mapping[str, Any]]) -> None:
         self.path_by_id: dict[str, str] = {}
         for ou in orgunits:
+            if not isinstance(ou, Mapping):
+                continue
             oid = str(ou.get("orgUnitId", "")).removeprefix("id:")
             if oid:
                 self.path_by_id[oid] = str(ou.get("orgUnitPath", ""))
@@ -90,9 +92,12 @@ class PolicyResolver:
         self.group_policies: dict[str, list[str]] = {}  # setting -> group ids with a policy
         self.unmapped: list[str] = []  # policies naming an OU id that is not in the OU list
         for pol in policies:
-            setting = str((pol.get("setting") or {}).get("type", "")).removeprefix(SETTING_PREFIX)
-            value = (pol.get("setting") or {}).get("value")
-            query = pol.get("policyQuery") or {}
+            if not isinstance(pol, Mapping):
+                continue
+            spec: Mapping[str, Any] = pol["setting"] if isinstance(pol.get("setting"), Mapping) else {}
+            setting = str(spec.get("type", "")).removeprefix(SETTING_PREFIX)
+            value = spec.get("value")
+            query: Mapping[str, Any] = pol["policyQuery"] if isinstance(pol.get("policyQuery"), Mapping) else {}
             if not setting or not isinstance(value, Mapping):
                 continue
             if query.get("group"):
@@ -117,7 +122,9 @@ class PolicyResolver:
                 return Resolved(hit[2], node, hit[1])
             if node == "/":
                 break
-            node = node.rsplit("/", 1)[0] or "/"
+            # A malformed path without a leading "/" (an export's typo, a number) must still climb to the root.
+            node = node.rsplit("/", 1)[0] if "/" in node else "/"
+            node = node or "/"
         default = DOCUMENTED_DEFAULTS.get(setting)
         return Resolved(default, "", "")
 

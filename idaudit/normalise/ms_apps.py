@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from idaudit.normalise.availability import built
-from idaudit.normalise.ms_context import MICROSOFT_TENANT, Tables, text
+from idaudit.normalise.ms_context import MICROSOFT_TENANT, Tables, as_list, text
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"  # appRoleId meaning "default access", no permission
 
@@ -51,7 +51,7 @@ class _Apps:
 
     def role_value(self, resource_id: str, role_id: str) -> str:
         sp = self.by_id.get(resource_id) or {}
-        for role in sp.get("appRoles") or []:
+        for role in as_list(sp.get("appRoles")):
             if isinstance(role, dict) and text(role.get("id")) == role_id:
                 return text(role.get("value")) or role_id
         return role_id
