@@ -37,11 +37,13 @@ class TqdmProgress:
         self._overall: Any = tqdm(total=total_sections, desc=f"collect {provider}".strip(), unit="section",
                                   file=self._stream, position=0, leave=True)
         self._inner: Any = None
+        self._inner_name = ""  # the section the second bar counts (sections of concurrent lanes interleave)
 
     def section_started(self, name: str, total: int | None = None) -> None:
-        self._close_inner()
         self._overall.set_postfix_str(name, refresh=True)
-        if total:
+        if total:  # a section without a fan-out (read concurrently) leaves a running fan-out's bar alone
+            self._close_inner()
+            self._inner_name = name
             self._inner = self._tqdm(total=total, desc=f"  {name}", unit="item", file=self._stream,
                                      position=1, leave=False)
 
@@ -50,7 +52,8 @@ class TqdmProgress:
             self._inner.update(n)
 
     def section_finished(self, name: str, status: str) -> None:
-        self._close_inner()
+        if name == self._inner_name:
+            self._close_inner()
         self._overall.update(1)
 
     def close(self) -> None:
@@ -61,6 +64,7 @@ class TqdmProgress:
         if self._inner is not None:
             self._inner.close()
             self._inner = None
+            self._inner_name = ""
 
 
 def make_progress(enabled: bool, total_sections: int, *, provider: str = "",

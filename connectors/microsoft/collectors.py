@@ -7,6 +7,7 @@ expansion needs CA policies and role assignments), so a section filter still wor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -40,6 +41,8 @@ ALL_SECTIONS_IN_ORDER = (
     "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules",
 )
 
+Step = tuple[tuple[str, ...], Callable[[], Awaitable[None]]]  # the sections a step records, and the step
+
 
 def is_no_mailbox(error: ApiError) -> bool:
     """Graph's 404 for a user without an Exchange Online mailbox: a fact about the user, not a failure."""
@@ -56,6 +59,8 @@ class MicrosoftCollection:
         self.exchange = exchange
         self.exchange_unavailable = exchange_unavailable
         self._users: list[dict[str, Any]] | ApiError | None = None
+        self._id_listing: list[dict[str, Any]] | ApiError | None = None  # the per-user lane's own user listing
+        self._id_listing_lock = asyncio.Lock()  # one listing shared by the per-user sections
         self._ca: list[Any] | ApiError | None = None
         self._role_assignments: list[Any] | ApiError | None = None
         self._role_eligibilities: list[Any] | ApiError | None = None
@@ -64,12 +69,34 @@ class MicrosoftCollection:
         self._per_user_tried: set[str] = set()
 
     async def run(self) -> None:
-        steps: list[tuple[tuple[str, ...], Callable[[], Awaitable[None]]]] = [
+        """Read every wanted section in three concurrent lanes, then the groups.
+
+        The throttle classes of PLATFORM-FACTS are independent budgets, so a collector that reads them one after the
+        other pays their sum (measured 3.8x the floor on 20,000 users) where the provider allows their maximum:
+          1. paced users: the users pages with signInActivity (10 requests/min — the longest term of the floor);
+          2. tenant-wide: the registration report (reports, 5 per 10 s), policies, roles, apps and Exchange —
+             each step after the one it depends on (appRoleAssignments after servicePrincipals);
+          3. per user: the $batch fan-outs (perUserMfaState, inbox rules, mailbox settings, then the rule folders
+             they name), fed by a plain id listing of their own rather than waiting for lane 1.
+        Groups come last: they need CA policies, role assignments and eligibilities (lane 2) and the user list.
+
+        Concurrency stays bounded by the GraphClient: every request of every lane takes one of its `concurrency`
+        slots (default 4 = Outlook's 4 concurrent requests per mailbox; Graph runs at most 4 inner Outlook requests
+        of a batch at once), and the paced classes (signInActivity, reports, conditional access) still wait for
+        their RateLimit slot before taking one, so lanes add overlap, never more requests in flight. Each step
+        records its own sections: a failure or a bug in one lane becomes that step's status, never the others'.
+        """
+        await asyncio.gather(*(self._lane(lane) for lane in self._lanes()))
+        await self._lane([(("groups", "groupMembers"), self.groups)])
+
+    def _lanes(self) -> list[list[Step]]:
+        paced_users: list[Step] = [
+            (("users", "signInActivity"), self.users),
+        ]
+        tenant_wide: list[Step] = [
+            (("userRegistrationDetails", "authenticationMethods"), self.registration),
             (("domains",), lambda: self._simple_list("domains", "domains")),
             (("subscribedSkus",), lambda: self._simple_list("subscribedSkus", "subscribedSkus")),
-            (("users", "signInActivity"), self.users),
-            (("userRegistrationDetails", "authenticationMethods"), self.registration),
-            (("perUserMfaState",), self.per_user_mfa),
             (("securityDefaults",), lambda: self._object("securityDefaults",
                                                           "policies/identitySecurityDefaultsEnforcementPolicy")),
             (("conditionalAccessPolicies",), self.conditional_access),
@@ -80,17 +107,23 @@ class MicrosoftCollection:
                                                               "roleManagement/directory/roleDefinitions", "beta")),
             (("roleAssignments",), self.role_assignments),
             (("roleEligibilities",), self.role_eligibilities),
-            (("groups", "groupMembers"), self.groups),
-            (("inboxRules",), lambda: self._mailbox_section(
-                "inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)),
-            (("mailboxSettings",), lambda: self._mailbox_section("mailboxSettings", "users/{id}/mailboxSettings")),
-            (("inboxRuleFolders",), self.rule_folders),
             (("oauth2PermissionGrants",), lambda: self._simple_list("oauth2PermissionGrants",
                                                                      "oauth2PermissionGrants")),
             (("servicePrincipals",), self.service_principals),
             (("appRoleAssignments",), self.app_role_assignments),
             (tuple(c.section for c in EXCHANGE_CMDLETS), self.exchange_sections),
         ]
+        per_user: list[Step] = [
+            (("perUserMfaState",), self.per_user_mfa),
+            (("inboxRules",), lambda: self._mailbox_section(
+                "inboxRules", "users/{id}/mailFolders/inbox/messageRules", all_pages=True)),
+            (("mailboxSettings",), lambda: self._mailbox_section("mailboxSettings", "users/{id}/mailboxSettings")),
+            (("inboxRuleFolders",), self.rule_folders),
+        ]
+        return [paced_users, tenant_wide, per_user]
+
+    async def _lane(self, steps: list[Step]) -> None:
+        """Run steps in order; whatever one raises ends as its own sections' status and the lane goes on."""
         for names, step in steps:
             if not any(self.rec.wants(n) for n in names):
                 continue
@@ -161,22 +194,36 @@ class MicrosoftCollection:
                     detail="data embedded in users.json (signInActivity of each user)")
 
     async def _user_ids(self) -> list[str] | ApiError:
-        if self._users is None:
-            try:
-                self._users = await self.graph.get_all("users", params={"$select": USER_SELECT, "$top": "999"})
-            except ApiError as exc:
-                self._users = exc
-        if isinstance(self._users, ApiError):
-            return self._users
-        return [str(u["id"]) for u in self._users if isinstance(u, dict) and u.get("id")]
+        """The ids the per-user sections ask about: the users section's list when it is already read, else a
+        plain listing ($top=999, directory class only) read once, so the per-user lane never waits for the
+        signInActivity pages (10 requests/min) of the users lane."""
+        async with self._id_listing_lock:
+            listing = self._users if isinstance(self._users, list) else self._id_listing
+            if listing is None:
+                try:
+                    listing = await self.graph.get_all("users", params={"$select": USER_SELECT, "$top": "999"})
+                except ApiError as exc:
+                    listing = exc
+                self._id_listing = listing
+        if isinstance(listing, ApiError):
+            return listing
+        return [str(u["id"]) for u in listing if isinstance(u, dict) and u.get("id")]
+
+    def _known_users(self) -> list[dict[str, Any]]:
+        for listing in (self._users, self._id_listing):
+            if isinstance(listing, list):
+                return listing
+        return []
 
     # ---- MFA ---------------------------------------------------------------------------------------------------
 
     async def registration(self) -> None:
         self.rec.progress.section_started("userRegistrationDetails")
         try:
+            # Graph's default page is 100 items; 999 (the directory maximum) is 10x fewer requests of the
+            # 5-per-10-s reports class.
             items = await self.graph.get_all("reports/authenticationMethods/userRegistrationDetails",
-                                             pace="reports")
+                                             params={"$top": "999"}, pace="reports")
         except ApiError as exc:
             self.rec.fail("userRegistrationDetails", exc)
             await self._per_user("authenticationMethods", "users/{id}/authentication/methods", all_pages=True)
@@ -278,7 +325,7 @@ class MicrosoftCollection:
         referenced = referenced_group_ids(
             [] if isinstance(self._ca, ApiError) else self._ca,
             [] if isinstance(self._role_assignments, ApiError) else self._role_assignments)
-        users = self._users if isinstance(self._users, list) else []
+        users = self._known_users()
         # PIM eligibilities carry no expanded principal: a non-user principal may be a group (or an app).
         candidates = [p for p in eligible_principal_ids(self._role_eligibilities, users) if p not in referenced]
         group_ids = referenced + candidates
