@@ -139,3 +139,19 @@ def test_terminal_progress_keeps_a_fan_out_bar_while_other_sections_finish() -> 
     bar.section_finished("inboxRules", "ok")
     assert bar._inner is None and bar._overall.n == 2
     bar.close()
+
+
+def test_benchmark_tenant_every_account_licensed_with_a_mailbox(tmp_path: Path) -> None:
+    """The collection benchmark's tenant (build_organisation(..., every_account_licensed_with_mailbox=True)):
+    every per-user mailbox read returns data, none the 'no mailbox' 404 a default tenant gives some accounts."""
+    default = simulator.build_organisation(users=60, seed=11)
+    assert any(not p.has_mailbox for p in default.people)  # the option changes something
+    org = simulator.build_organisation(users=60, seed=11, every_account_licensed_with_mailbox=True)
+    assert all(p.licensed and p.has_mailbox for p in org.people)
+    with simulator.MicrosoftSimulator(org, time_scale=SCALE) as sim:
+        snap = load_snapshot(collect_microsoft(options_for(sim), tmp_path / "s", progress=False,
+                                               sections=["users", "inboxRules", "mailboxSettings"]))
+    for name in ("inboxRules", "mailboxSettings"):
+        rec = snap.section(name)
+        assert rec.status is SectionStatus.OK and not rec.failed_subjects, name
+        assert len(snap.raw[name]) == len(org.people) and all(v is not None for v in snap.raw[name].values()), name

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from connectors.simulator.catalogue import ROLE_BY_NAME
@@ -301,8 +301,13 @@ def stable_uuid(rng: random.Random) -> str:
 
 def build_organisation(users: int = 300, seed: int = 7, *, name: str = "Riverside Surgery Center",
                        domain: str = "riversidesurgery.org", secondary_domain: str = "riversidesurgerycenter.com",
-                       as_of: datetime | None = None, policy: TenantPolicy | None = None) -> Organisation:
+                       as_of: datetime | None = None, policy: TenantPolicy | None = None,
+                       every_account_licensed_with_mailbox: bool = False) -> Organisation:
     """Build the organisation: `users` accounts in all (staff, admins, guests, mailboxes, service accounts).
+
+    `every_account_licensed_with_mailbox` gives the few accounts built without one (break-glass, service
+    accounts, guests, leavers, shared and room mailboxes) a licence and a user mailbox: the collection benchmark's
+    tenant, where every per-user mailbox read returns data rather than a cheap 404. Off by default.
 
     Deterministic for (users, seed, as_of). `as_of` defaults to today 00:00 UTC so sign-in ages stay realistic
     against a real clock while two builds on the same day are identical. 100,000 accounts build in a few seconds.
@@ -324,6 +329,9 @@ def build_organisation(users: int = 300, seed: int = 7, *, name: str = "Riversid
     built = build_people(rng, users=users, domain=domain, secondary_domain=secondary_domain,
                          as_of=as_of, policy=policy, tenant_id=tenant_id)
     people = built.people
+    if every_account_licensed_with_mailbox:
+        people = tuple(replace(p, licensed=True, has_mailbox=True,
+                               mailbox_type="user" if p.mailbox_type == "none" else p.mailbox_type) for p in people)
     org = Organisation(
         name=name, domain=domain, secondary_domains=(secondary_domain,), initial_domain=initial_domain,
         tenant_id=tenant_id, seed=seed, as_of=as_of, created_at=as_of - timedelta(days=6 * 365 + 41),
