@@ -140,14 +140,14 @@ class _Normaliser:
         reg, enf = [], []
         for u in self.users:
             enrolled = u.get("isEnrolledIn2Sv")
-            strongest = "none"
-            if enrolled:
-                strongest = "unknown"
-                if self.resolver is not None:
-                    fs = str((self.resolver.resolve(FACTORS, str(u.get("orgUnitPath") or "/")).value or {})
-                             .get("allowedSignInFactorSet", ""))
-                    strongest = {"PASSKEY_ONLY": "phishing_resistant", "ONLY_SECURITY_KEY": "phishing_resistant",
-                                 "NO_TELEPHONY": "standard"}.get(fs, "unknown")
+            if not isinstance(enrolled, bool):
+                enrolled = None  # absent or not a JSON boolean ("yes", 1): not known, never read as enrolled
+            strongest = "none" if enrolled is False else "unknown"
+            if enrolled and self.resolver is not None:
+                fs = str((self.resolver.resolve(FACTORS, str(u.get("orgUnitPath") or "/")).value or {})
+                         .get("allowedSignInFactorSet", ""))
+                strongest = {"PASSKEY_ONLY": "phishing_resistant", "ONLY_SECURITY_KEY": "phishing_resistant",
+                             "NO_TELEPHONY": "standard"}.get(fs, "unknown")
             reg.append({"user_id": u.get("id"), "registered": None if enrolled is None else bool(enrolled),
                         "strongest": strongest, "methods": "2sv" if enrolled else "", "source": "directory"})
             if u.get("suspended") or u.get("archived"):
