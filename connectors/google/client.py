@@ -85,6 +85,16 @@ def is_transient(exc: HttpError) -> bool:
     return is_quota_error(exc) or exc.resp.status >= 500
 
 
+class BadAnswer(Exception):
+    """A 2xx answer whose body is not JSON (cut or garbled on the way). googleapiclient's JsonModel hands such a
+    body back as the raw text instead of raising, which the callers would take for data: retried like a cut
+    connection, then the section's (or the user's) error. Not a frozen dataclass: contextlib sets __traceback__."""
+
+
+def not_json(response: Any) -> bool:
+    return isinstance(response, str | bytes)
+
+
 def retry_after(exc: HttpError) -> float | None:
     value = exc.resp.get("retry-after") if exc.resp is not None else None
     try:
@@ -271,9 +281,13 @@ class GoogleClient:
 
         def send() -> Any:
             if quota is None:
-                return request.execute(http=http)
-            with quota.spend(1):  # every attempt spends quota
-                return request.execute(http=http)
+                answer = request.execute(http=http)
+            else:
+                with quota.spend(1):  # every attempt spends quota
+                    answer = request.execute(http=http)
+            if not_json(answer):
+                raise BadAnswer(f"the answer to {urlsplit(request.uri).path} is not valid JSON")
+            return answer
 
         return self._with_retries(send, "transport error")
 
@@ -288,7 +302,7 @@ class GoogleClient:
                 if not is_transient(exc) or attempt >= self.options.max_retries:
                     raise
                 self.backoff(attempt, retry_after(exc))
-            except (httplib2.HttpLib2Error, HTTPException, OSError) as exc:
+            except (httplib2.HttpLib2Error, HTTPException, OSError, BadAnswer) as exc:
                 if attempt >= self.options.max_retries:
                     raise ApiFailure(SectionStatus.ERROR, f"{what} after {attempt} retries: {exc}") from exc
                 self.backoff(attempt)
@@ -342,10 +356,13 @@ class GoogleClient:
                 outer = self.authorized(chunk[0][2])
                 self._execute_batch(batch, outer, parts=len(chunk), quota=quota)
                 for cid, (response, exc) in outcome.items():
-                    if isinstance(exc, HttpError) and is_transient(exc) and attempt < self.options.max_retries:
+                    if exc is None and not_json(response):  # a garbled part: re-sent, then that call's error
+                        response, exc = None, ApiFailure(SectionStatus.ERROR, "the answer is not valid JSON")
+                    if ((isinstance(exc, HttpError) and is_transient(exc)) or isinstance(exc, ApiFailure)) \
+                            and attempt < self.options.max_retries:
                         req, creds = by_id[cid]
                         throttled.append((cid, req, creds))
-                        ra = retry_after(exc)
+                        ra = retry_after(exc) if isinstance(exc, HttpError) else None
                         hint = ra if ra is not None and (hint is None or ra > hint) else hint
                     else:
                         results[cid] = (response, exc)
@@ -359,11 +376,14 @@ class GoogleClient:
         """Send one batch; the whole batch is retried on an outer quota error or transport failure."""
 
         def send() -> None:
-            if quota is None:
-                batch.execute(http=http)
-                return
-            with quota.spend(parts):  # every part of every attempt spends quota
-                batch.execute(http=http)
+            try:
+                if quota is None:
+                    batch.execute(http=http)
+                    return
+                with quota.spend(parts):  # every part of every attempt spends quota
+                    batch.execute(http=http)
+            except BatchError as exc:  # a 2xx answer that is not multipart (cut or garbled): send it again
+                raise BadAnswer(f"the batch answer is not multipart/mixed: {exc.reason}") from exc
 
         self._with_retries(send, "batch transport error")
 

@@ -23,7 +23,7 @@ from typing import Any
 from connectors.simulator.faults import FaultPlan
 from connectors.simulator.google.auth import ServiceAccount, TokenIssuer, new_service_account
 from connectors.simulator.google.models import GoogleTenant, OuPolicy, build_google_tenant
-from connectors.simulator.google.responses import GoogleResponses, GoogleStats, error_factory
+from connectors.simulator.google.responses import GoogleResponses, GoogleStats, error_factory, loop_page_token
 from connectors.simulator.org import Organisation
 from connectors.simulator.server import SimServer
 from connectors.simulator.throttle import Limit
@@ -59,7 +59,8 @@ class GoogleSimulator:
         self.responses = GoogleResponses(self.tenant, self.issuer, self.stats,
                                          quotas=limits if throttle else None, time_scale=time_scale)
         self.server = SimServer("google", self.responses.routes(), error=error_factory, stats=self.stats,
-                                faults=self.faults, latency=latency, time_scale=time_scale)
+                                faults=self.faults, latency=latency, time_scale=time_scale,
+                                loop_link=loop_page_token)
         self.responses.server = self.server
         self._running = False
 

@@ -54,6 +54,14 @@ def error_factory(status: int, code: str, message: str, retry_after: float | Non
     return google_error(status, message, reason)
 
 
+def loop_page_token(resp: WireResponse, req: WireRequest) -> WireResponse:
+    """The `loop_next_link` fault: the page's nextPageToken names the page itself (the token the request sent, or
+    the first page's), so a client that follows tokens blindly reads the same page forever."""
+    if resp.status == 200 and isinstance(resp.body, dict):
+        resp.body["nextPageToken"] = _arg(req, "pageToken") or _page_token(0)
+    return resp
+
+
 def _page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
