@@ -80,7 +80,7 @@ def audit_settings(config: Config, out_root: Path | None = None, history_path: P
     fmts: Sequence[str] = formats or output.get("formats", DEFAULT_FORMATS)
     from reports import FORMATS
 
-    if isinstance(fmts, str) or not all(isinstance(f, str) and f in FORMATS for f in fmts):
+    if not isinstance(fmts, list | tuple) or not all(isinstance(f, str) and f in FORMATS for f in fmts):
         if formats:
             raise IdauditError(f"--format: {','.join(map(str, formats))!r} is not a list drawn from {list(FORMATS)}")
         raise ConfigError(where, "output.formats", f"must be a list drawn from {list(FORMATS)}")

@@ -6,6 +6,7 @@ file that holds its secret.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -51,8 +52,10 @@ class Config:
 def _check_keys(path: Path, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConfigError(path, f"{where}.{key}" if where else key,
-                              f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                              f"unknown key ({hint}allowed: {', '.join(sorted(allowed))})")
 
 
 def _int(path: Path, key: str, value: Any, lo: int, hi: int) -> int:
@@ -84,6 +87,9 @@ def _date(path: Path, key: str, value: Any) -> date:
 
 def parse_config(doc: Mapping[str, Any], path: Path) -> Config:
     _check_keys(path, "", doc, _TOP_KEYS)
+    for table in ("history", "notify", "output"):  # validated in detail by their layers; a non-table is an error here
+        if table in doc and not isinstance(doc[table], dict):
+            raise ConfigError(path, table, f"must be a table ([{table}])")
     audit = doc.get("audit", {})
     if not isinstance(audit, dict):
         raise ConfigError(path, "audit", "must be a table")
@@ -159,8 +165,17 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(p, "-", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(p, "-", "is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(p, "-", f"cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(p, "-", f"not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(p, "-", f"not valid TOML: {exc}") from exc
+        where = str(exc)
+        if "(at end of document)" in where:  # say which line that is: the reader has an editor, not a parser
+            where = where.replace("(at end of document)", f"(at end of document, line {text.count(chr(10)) + 1})")
+        raise ConfigError(p, "-", f"not valid TOML: {where}") from exc
     return parse_config(doc, p)

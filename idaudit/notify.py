@@ -132,6 +132,13 @@ def _keys(where: Path | str, name: str, table: Any, allowed: set[str]) -> Mappin
     return table
 
 
+def _timeout(where: Path | str, key: str, value: Any) -> float:
+    """Seconds; a string or a list must be an error naming the key, not a ValueError from float()."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        raise ConfigError(where, key, "must be a number of seconds between 0 and 3600")
+    return float(value)
+
+
 def parse_notify(config: Config, env: Mapping[str, str] | None = None) -> NotifySettings:
     """Validate [notify]; errors name the config file and key. Secrets are read here, from env or file."""
     env = os.environ if env is None else env
@@ -149,6 +156,9 @@ def parse_notify(config: Config, env: Mapping[str, str] | None = None) -> Notify
         for req in ("host", "sender", "to"):
             if req not in e:
                 raise ConfigError(where, f"notify.email.{req}", "is required")
+        for key in ("host", "sender", "ca_file"):
+            if key in e and (not isinstance(e[key], str) or not e[key].strip()):
+                raise ConfigError(where, f"notify.email.{key}", "must be a non-empty string")
         to = e["to"]
         if isinstance(to, str):
             to = [to]
@@ -174,7 +184,7 @@ def parse_notify(config: Config, env: Mapping[str, str] | None = None) -> Notify
         email = EmailSettings(host=str(e["host"]), port=port, security=security, sender=str(e["sender"]),
                               to=tuple(to), username=username, password=password,
                               ca_file=str(e["ca_file"]) if e.get("ca_file") else None,
-                              timeout=float(e.get("timeout", 30)))
+                              timeout=_timeout(where, "notify.email.timeout", e.get("timeout", 30)))
     webhook = None
     if "webhook" in table:
         w = _keys(where, "notify.webhook", table["webhook"], _WEBHOOK_KEYS)
@@ -186,7 +196,7 @@ def parse_notify(config: Config, env: Mapping[str, str] | None = None) -> Notify
         if not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
             raise ConfigError(where, "notify.webhook.url_env", "the webhook URL must use https")
         webhook = WebhookSettings(format=fmt, url=url, ca_file=str(w["ca_file"]) if w.get("ca_file") else None,
-                                  timeout=float(w.get("timeout", 30)))
+                                  timeout=_timeout(where, "notify.webhook.timeout", w.get("timeout", 30)))
     return NotifySettings(when=when, email=email, webhook=webhook)
 
 
