@@ -361,6 +361,31 @@ def test_corrupt_manifest_names_manifest_and_field(seeds: dict[str, Seed], provi
                 f"error does not name the field '{key}': {result}")
 
 
+# A subject's own MFA flag, retyped to anything but a JSON boolean, must not let that subject pass the check it drives.
+SUBJECT_FLAGS = {("microsoft", "userRegistrationDetails", "isMfaRegistered"): "IDA-AUTH-001",
+                 ("google", "users", "isEnrolledIn2Sv"): "IDA-AUTH-001"}
+
+
+@FUZZ
+@given(flag=st.sampled_from(sorted(SUBJECT_FLAGS)), data=st.data())
+def test_retyped_mfa_flag_never_passes_that_user(seeds: dict[str, Seed], flag: tuple[str, str, str],
+                                                  data: st.DataObject) -> None:
+    provider, section, field = flag
+    seed = seeds[provider]
+    mutated = copy.deepcopy(seed.data)
+    records = [r for r in mutated[section] if r.get(field) is True]
+    record = data.draw(st.sampled_from(records), label="record")
+    value = data.draw(json_values.filter(lambda v: not isinstance(v, bool)), label="value")
+    if value is None and provider == "microsoft":
+        value = "null"  # Graph never returns null here; a missing value is covered by the drop property
+    record[field] = value
+    with seed.materialise(seed.manifest, data=mutated) as d:
+        result = run(d)
+    assert isinstance(result, AuditRun), f"a retyped flag is not an unreadable snapshot: {result}"
+    assert (SUBJECT_FLAGS[flag], record["id"]) not in passes(result), (
+        f"{SUBJECT_FLAGS[flag]} passes {record['id']} whose {field} is {value!r}")
+
+
 # ---------------------------------------------------------------------------------- regression tests --
 # Each bug the fuzzer found, as a plain test.
 
@@ -468,3 +493,16 @@ def test_regression_microsoft_role_definitions_not_a_list(ms: Seed) -> None:
     for d in _with(ms, "roleDefinitions", 794116):
         result = audit_snapshot(d)
     assert result.data.manifest.sections["roleDefinitions"].status.value == "error"  # type: ignore[union-attr]
+
+
+def test_cli_check_on_a_hostile_snapshot_is_one_line_and_exit_5(ms: Seed, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the user sees: `idaudit check` on a snapshot whose users.json is nested 100,000 deep (a RecursionError
+    trace before the fix) prints one line naming the file and exits with the documented error code."""
+    from idaudit import exitcodes
+    from idaudit.cli import main
+
+    with ms.materialise(ms.manifest, raw_files={"users.json": b"[" * 100_000 + b"]" * 100_000}) as d:
+        code = main(["check", str(d)])
+        err = capsys.readouterr().err.strip()
+    assert code == exitcodes.ERROR
+    assert err.count("\n") == 0 and err.startswith("idaudit: error: ") and str(d / "users.json") in err
