@@ -43,6 +43,7 @@ from idaudit.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
 
+API_DISABLED_REASONS = frozenset({"accessNotConfigured", "SERVICE_DISABLED"})
 QUOTA_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"})
 
 
@@ -117,6 +118,8 @@ def classify(exc: BaseException, what: str, scope: str = "", client_id: str = ""
         detail = f"{what}: HTTP {code} {reason} {message}".strip()
         if code in (401, 403) and not is_quota_error(exc):
             hint = f" (grant scope {scope} and use a super admin as admin_subject)" if scope else ""
+            if reason in API_DISABLED_REASONS:  # the scope is fine: the API is off in the key's Cloud project
+                hint = " (enable this API in the service account's Google Cloud project: APIs & Services > Library)"
             return ApiFailure(SectionStatus.FORBIDDEN, detail + hint, code, reason)
         if code == 404:
             return ApiFailure(SectionStatus.NOT_FOUND, detail, code, reason)

@@ -182,6 +182,9 @@ def _collect_tokens(run: _Run, users: list[Mapping[str, Any]]) -> str:
     if users and forbidden == len(users):
         run.fail(name, ApiFailure(SectionStatus.FORBIDDEN, next(iter(failed.values()))))
         return "forbidden"
+    if users and len(failed) == len(users):  # nothing was read: an error, not an empty section
+        run.fail(name, ApiFailure(SectionStatus.ERROR, f"every user failed: {next(iter(failed.values()))}"))
+        return "error"
     run.add(name, data, count=len(data), failed_subjects=failed)
     return "ok"
 
@@ -274,6 +277,9 @@ def _collect_gmail(run: _Run, users: list[Mapping[str, Any]]) -> None:
     for section in GMAIL_SECTIONS:
         if active and not data[section] and not_delegated:
             run.fail(section, not_delegated[0])
+        elif active and len(failed[section]) == len(active):  # nothing was read: an error, not an empty section
+            detail = next(iter(failed[section].values()))
+            run.fail(section, ApiFailure(SectionStatus.ERROR, f"every user failed: {detail}"))
         else:
             run.add(section, data[section], count=len(data[section]), failed_subjects=failed[section])
 
