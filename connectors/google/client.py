@@ -263,8 +263,8 @@ class GoogleClient:
         return root.rstrip("/") + "/batch"
 
     def refresh(self, creds: Any) -> None:
-        """Fetch a token now (so a refused scope or user surfaces here, once)."""
-        creds.refresh(google_auth_httplib2.Request(self.http()))
+        """Fetch a token now (so a refused scope or user surfaces here, once); a cut connection is retried."""
+        self._with_retries(lambda: creds.refresh(google_auth_httplib2.Request(self.http())), "token request")
 
     # ---- retries ----------------------------------------------------------------------------------------
     def backoff(self, attempt: int, hint: float | None = None) -> None:
@@ -305,6 +305,10 @@ class GoogleClient:
                 if not is_transient(exc) or attempt >= self.options.max_retries:
                     raise
                 self.backoff(attempt, retry_after(exc))
+            except TransportError:  # the token endpoint could not be reached (google-auth retries only 5xx)
+                if attempt >= self.options.max_retries:
+                    raise  # still a TransportError: the callers' sign-in handling applies
+                self.backoff(attempt)
             except (httplib2.HttpLib2Error, HTTPException, OSError, BadAnswer) as exc:
                 if attempt >= self.options.max_retries:
                     raise ApiFailure(SectionStatus.ERROR, f"{what} after {attempt} retries: {exc}") from exc
