@@ -8,7 +8,7 @@ docs/reliability.md is generated from CASES (tests/fault_matrix.py).
 Which checks depend on a section is derived, not hand-listed: SECTION_TABLES is checked against the `sections`
 each table records in a fault-free normalisation, and the checks come from their metadata (`requires`,
 `uses_settings`). One simulator serves the module (faults cleared, delegation restored between cases); the whole
-tenant (24 users) is collected each time, so the faulted section is the only thing missing.
+tenant (40 users) is collected each time, so the faulted section is the only thing missing.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ UNREAD = {"gmail.forwardingAddresses": "no check reads verified forwarding addre
                                        "name the recipient)",
           "gmail.delegates": "no check reads mail delegates yet",
           "reports.tokenAuthorize": "read only as the fallback when tokens.list is refused"}
+# A section whose loss the normaliser makes good, in part, from another source: (table, source).
+FALLBACK = {"tokens": ("oauth_grants", "reports.tokenAuthorize")}
 # Sections whose loss the normaliser makes good from complete data, saying so in the table's reason.
 CONSERVATIVE = {"roles": "super admins come from users.isAdmin; a delegated admin (users.isDelegatedAdmin) would be "
                          "held unknown, and this tenant's admins are all super admins",
@@ -140,6 +142,8 @@ def _case(section: str, fault: str, expected: Outcome, inject: Inject | tuple[In
     lossless = (UNREAD.get(section, "") or CONSERVATIVE.get(section, "")) if losing else ""
     checks = dependent_checks(section) if losing and not lossless else ()
     note = f"{note}; nothing held unknown: {lossless}" if lossless else note
+    if section in FALLBACK and losing and expected is not Outcome.FAILED_SUBJECTS:
+        note += f"; {FALLBACK[section][0]} read from {FALLBACK[section][1]} (six months, partial): never a pass"
     return GCase(FaultCase("google", section, fault, expected, checks, note),
                  inject if isinstance(inject, tuple) else (inject,), **kw)
 
@@ -300,7 +304,7 @@ CASES: tuple[FaultCase, ...] = tuple(gc.case for gc in G_CASES)
 
 @pytest.fixture(scope="module")
 def org() -> Any:
-    return build_organisation(users=24, seed=5)
+    return build_organisation(users=40, seed=5)  # the smallest seed-5 tenant with forwarding filters to find
 
 
 @pytest.fixture(scope="module")
@@ -336,10 +340,12 @@ def clean_passes(rendered: Snapshot) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def victim(sim_module: GoogleSimulator) -> dict[str, Any]:
-    """An active, non-admin user with Gmail and at least one OAuth token (so every per-user section has data)."""
+    """An active, non-admin user with a filter that forwards mail outside and at least one OAuth token: losing
+    their data must turn a `fail` into `unknown`, never into a silent pass."""
     t = sim_module.tenant
     return next(u for u in t.users if not u["suspended"] and not u.get("archived") and not u["isAdmin"]
-                and t.gmail.get(u["id"]) is not None and t.tokens.get(u["id"]))
+                and t.tokens.get(u["id"])
+                and any("forward" in f.get("action", {}) for f in (t.gmail.get(u["id"]) or {}).get("filters", [])))
 
 
 def options_for(sim: GoogleSimulator, **kw: Any) -> GoogleOptions:
@@ -452,6 +458,12 @@ def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[
     for meta in run.checks:
         if meta.id in case.dependent_checks and missing & set(meta.requires):
             assert not ((f["check_id"] == meta.id) & (f["status"] == "pass")).any(), meta.id
+    if case.section in FALLBACK:  # partial data from the other source: never a pass on it, and it says why
+        table, source = FALLBACK[case.section]
+        st = run.data.status[table]
+        assert st.availability.value == "partial" and source in st.sections and case.section in st.reason, st
+        assert not (dep["status"] == "pass").any(), dep[dep["status"] == "pass"].to_string()
+        return
     if case.section == "policies":
         assert run.data.setting_gaps and all("polic" in v.lower() for v in run.data.setting_gaps.values()), \
             run.data.setting_gaps
