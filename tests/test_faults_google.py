@@ -212,6 +212,11 @@ def _build_cases() -> tuple[GCase, ...]:
                        _inner(s, "status", victim=True, status=status, times=None),
                        "the rest of the tenant is collected; that user is a failed subject", detail=str(status),
                        victim_only=True, workbook=s == "gmail.filters"))
+    c.append(_case("gmail.forwardingAddresses", "inner 500 once each", rec,
+                   _inner("gmail.forwardingAddresses", "status", status=500, times=6), "re-sent parts"))
+    c.append(_case("gmail.forwardingAddresses", "inner 503 for one user", subj,
+                   _inner("gmail.forwardingAddresses", "status", victim=True, status=503, times=None),
+                   "failed subject", detail="503", victim_only=True))
     c.append(_case("gmail.filters", "outer batch 503 every time", err,
                    _batch("gmail.filters", "status", status=503, retry_after=0, times=None),
                    "every Gmail batch failed: every user failed, the section error", detail="503"))
@@ -291,6 +296,13 @@ def _build_cases() -> tuple[GCase, ...]:
     c.append(_case("gmail.filters", "token expired on one user's part (401)", rec,
                    _inner("gmail.filters", "expire_token", victim=True, times=1),
                    "that user's token refreshed, the part re-sent"))
+    c.append(_case("users", "token endpoint connection reset", rec, Inject("reset", r"^/token", method="POST"),
+                   "the first token request was cut: re-sent with backoff (google-auth retries only 5xx)"))
+    c.append(_case("users", "token endpoint 503 once", rec,
+                   Inject("status", r"^/token", method="POST", status=503), "google-auth's own retry"))
+    c.append(_case("users", "token endpoint timeout once", rec,
+                   Inject("delay", r"^/token", method="POST", delay=SLOW), "re-sent after the timeout",
+                   timeout=TIMEOUT))
     c.append(_case("roles", "401 every time", forb, _outer("roles", "expire_token", times=None),
                    "refreshed, still 401: forbidden, not retried forever", detail=SCOPE_ROLES))
     return tuple(c)
@@ -492,3 +504,93 @@ def _assert_coverage(run: Any, gc: GCase, uid: str, tmp_path: Path) -> None:
     assert gc.detail in str(row["Detail"]), row
     if gc.case.expected is Outcome.SECTION_FORBIDDEN:
         assert SCOPE[gc.case.section] in fix, row  # the scope to delegate
+
+
+# ---- what the matrix itself promises -------------------------------------------------------------------------------
+
+def test_section_tables_match_the_normaliser(rendered: Snapshot) -> None:
+    """SECTION_TABLES is exactly the inverse of the `sections` each available table records in a fault-free run
+    (mfa_methods and conditional_access do not exist for Google and are always missing)."""
+    from idaudit.normalise import normalise
+
+    data = normalise(rendered)
+    derived: dict[str, set[str]] = {}
+    for table, st in data.status.items():
+        if table in ("mfa_methods", "conditional_access"):
+            assert st.availability.value == "missing", (table, st)
+            continue
+        assert st.availability.value == "ok", (table, st)
+        for section in st.sections:
+            derived.setdefault(section, set()).add(table)
+    assert derived == {sec: set(t) for sec, t in SECTION_TABLES.items()}
+    assert set(UNREAD) | set(SECTION_TABLES) == set(rendered.manifest.sections)
+
+
+def test_matrix_covers_every_fault_the_issue_lists() -> None:
+    faults = " | ".join(c.fault for c in CASES)
+    for wanted in ("429 with Retry-After", "429 without Retry-After", "rateLimitExceeded", "userRateLimitExceeded",
+                   "500", "502", "503", "504", "timeout", "connection reset", "malformed JSON", "truncated page",
+                   "nextPageToken that loops", "scope not delegated", "insufficient permissions", "API not enabled",
+                   "inner 500", "inner 429", "inner 403", "token expired"):
+        assert wanted in faults, wanted
+    sections = {c.section for c in CASES}
+    assert {"users", "tokens", "policies", "roles", "roleAssignments", *GMAIL_SECTIONS} <= sections
+    assert 40 <= len(CASES) <= 80
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert all(c.provider == "google" for c in CASES)
+
+
+def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes: set[tuple[str, str]],
+                                                 victim: dict[str, Any], tmp_path: Path) -> None:
+    """Negative control: a connector that turned a refused Gmail filters read into "nobody has a filter" (the silent
+    pass this matrix exists to prevent) must fail the very assertions the matrix runs."""
+    from idaudit.snapshot import SnapshotWriter
+
+    m = rendered.manifest
+    w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)
+    for name, rec in m.sections.items():
+        data = rendered.raw[name]
+        w.add(name, {uid: [] for uid in data} if name == "gmail.filters" else data, request=rec.request)
+    w.finish()
+    gc = next(g for g in G_CASES if g.case.id == "gmail.filters-scope_not_delegated")
+    with pytest.raises(AssertionError, match="IDA-MAIL-00"):
+        _assert_held_unknown(load_snapshot(tmp_path / "swallowed"), gc, str(victim["id"]), clean_passes, tmp_path)
+
+
+# ---- grouped: set-ups the parametrised matrix cannot express ----------------------------------------------------
+
+def test_gmail_disabled_for_a_user_is_no_mailbox_not_a_failure(sim: GoogleSimulator, rendered: Snapshot,
+                                                              victim: dict[str, Any], tmp_path: Path) -> None:
+    """Gmail answers 400 failedPrecondition "Mail service not enabled" for a user whose Gmail service is off (no
+    licence, or turned off for the OU). Nothing can be forwarded from a mailbox that does not run, so the user is
+    stored as null, exactly like a user without Gmail — not as a failure, and not as "no filters"."""
+    who = quote(str(victim["primaryEmail"]), safe="")
+    rule = sim.faults.add(kind="status", path=rf"/users/{who}/settings/", status=400, code="failedPrecondition",
+                          message="Mail service not enabled", times=None, target="inner")
+    snap = load_snapshot(collect_google(options_for(sim), tmp_path / "snap", progress=False))
+    assert rule.fired == len(GMAIL_SECTIONS)
+    uid = str(victim["id"])
+    for section in GMAIL_SECTIONS:
+        rec = snap.section(section)
+        assert rec is not None and rec.usable and not rec.failed_subjects, (section, rec)
+        assert snap.raw[section][uid] is None
+        assert {k: v for k, v in snap.raw[section].items() if k != uid} == \
+            {k: v for k, v in rendered.raw[section].items() if k != uid}
+    from idaudit.pipeline import audit_snapshot
+
+    f = audit_snapshot(snap).findings
+    mail = f[f["check_id"].astype(str).str.startswith("IDA-MAIL")]
+    sid = mail["subject_id"].astype(str)
+    mine = mail[(sid == uid) | sid.str.startswith(uid + ":")]  # the user, or a rule of theirs (uid:rule)
+    assert mine.empty, mine[["check_id", "status", "evidence"]].to_string()  # no mailbox: no verdict either way
+
+
+def test_token_endpoint_down_stops_the_run_without_a_snapshot(sim: GoogleSimulator, tmp_path: Path) -> None:
+    """A token endpoint that keeps failing is a sign-in failure: a clear CollectionError and no manifest that could
+    pass for an empty tenant (google-auth retries the 5xx itself; idaudit then stops)."""
+    from idaudit.errors import CollectionError
+
+    sim.faults.add(kind="status", path=r"^/token", method="POST", status=500, times=None)
+    with pytest.raises(CollectionError, match="cannot sign in"):
+        collect_google(options_for(sim), tmp_path / "snap", progress=False)
+    assert not (tmp_path / "snap" / "manifest.json").exists()
