@@ -82,6 +82,7 @@ class TokenIssuer:
         self.lifetime = lifetime
         self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
+        self.assertion_scopes: list[str] = []  # the `scope` claim of every signed assertion received (tests read it)
 
     def grant(self, form: Mapping[str, list[str]]) -> tuple[int, dict[str, Any]]:
         def err(status: int, error: str, description: str) -> tuple[int, dict[str, Any]]:
@@ -116,6 +117,8 @@ class TokenIssuer:
         # google-auth always signs for Google's token endpoint, whatever token_uri it posts to.
         if claims.get("aud") not in (self.token_uri(), GOOGLE_TOKEN_AUDIENCE):
             return err(400, "invalid_grant", "Invalid JWT: the audience must be the token URI")
+        with self._lock:
+            self.assertion_scopes.append(str(claims.get("scope", "")))
         scopes = frozenset(str(claims.get("scope", "")).split())
         if not scopes:
             return err(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")

@@ -97,6 +97,7 @@ class IdentityPlatform:
         self._refresh: dict[str, str] = {}
         self._lock = threading.Lock()
         self.issued = 0
+        self.requested_scopes: list[str] = []  # the `scope` of every token request, in order (tests assert on it)
 
     # ---- tokens -------------------------------------------------------------------------------------------------
 
@@ -273,6 +274,9 @@ class IdentityPlatform:
             return self._unknown_tenant(tenant)
         form = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
         grant = form.get("grant_type", "")
+        if "scope" in form:
+            with self._lock:
+                self.requested_scopes.append(form["scope"])
         if grant == "client_credentials":
             if tenant.lower() in ("organizations", "common"):
                 return aad_error(400, "invalid_request", 700016, "Use a tenant-specific endpoint for client "
