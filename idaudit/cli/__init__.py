@@ -8,8 +8,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
 
 from idaudit import exitcodes
 from idaudit.errors import IdauditError
@@ -47,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    previous_term = _term_as_interrupt()
     try:
         code: int = args.func(args)
         return code
@@ -56,6 +60,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("idaudit: interrupted", file=sys.stderr)
         return exitcodes.INTERRUPTED
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _term_as_interrupt() -> Callable[[int, FrameType | None], Any] | int | None:
+    """SIGTERM (systemd stopping a unit, `kill`, a CI timeout) takes the same path as Ctrl-C.
+
+    By default SIGTERM kills Python on the spot: no `complete: false` manifest written last, no lock released, no
+    message, exit -15. Re-raising it as SIGINT goes through whatever SIGINT handler is active (asyncio.run's cancels
+    the running collection cleanly; otherwise KeyboardInterrupt), so both signals end with exit 130. Returns the
+    previous handler, or None when not in the main thread (a library caller's own thread: left alone).
+    """
+    try:
+        return signal.signal(signal.SIGTERM, lambda _sig, _frame: signal.raise_signal(signal.SIGINT))
+    except ValueError:  # signal only works in the main thread
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover
