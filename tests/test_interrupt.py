@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from connectors.simulator import build_organisation
@@ -111,3 +112,68 @@ def _assert_audit_is_not_complete(out: Path) -> None:
                            text=True, timeout=120)
     assert check.returncode in (exitcodes.INCOMPLETE, exitcodes.FINDINGS), (check.returncode, check.stderr)
     assert "Traceback" not in check.stderr
+
+
+def _audit_config(sim: MicrosoftSimulator, tmp_path: Path) -> Path:
+    path = tmp_path / "idaudit.toml"
+    path.write_text(f"""
+[output]
+dir = "{tmp_path / 'out'}"
+formats = ["xlsx", "json"]
+[history]
+path = "{tmp_path / 'state' / 'history.sqlite'}"
+[[tenants]]
+name = "Interrupted Surgery"
+provider = "microsoft"
+tenant_id = "{sim.tenant_id}"
+client_id = "{sim.client_id}"
+client_secret_env = "{SECRET_VAR}"
+authority = "{sim.authority_host}"
+graph_endpoint = "{sim.graph_url}"
+exchange_endpoint = "{sim.exchange_url}"
+ca_bundle = "{sim.ca_file}"
+""", encoding="utf-8")
+    return path
+
+
+def _audit(config: Path, secret: str) -> subprocess.Popen[str]:
+    env = {**os.environ, SECRET_VAR: secret, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "idaudit", "audit", "--config", str(config), "--no-notify"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_interrupted_audit_releases_the_tenant_lock_and_writes_no_report(sim: MicrosoftSimulator,
+                                                                          tmp_path: Path) -> None:
+    config = _audit_config(sim, tmp_path)
+    proc = _audit(config, sim.client_secret)
+    deadline = time.monotonic() + 60
+    snap_dir: Path | None = None
+    while snap_dir is None and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        for manifest in (tmp_path / "out").rglob("manifest.json"):
+            try:
+                if len(json.loads(manifest.read_text()).get("sections", {})) >= 2:
+                    snap_dir = manifest.parent
+            except (OSError, ValueError):
+                pass
+        time.sleep(0.05)
+    assert snap_dir is not None, "the audit never started collecting"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == exitcodes.INTERRUPTED, (proc.returncode, stderr)
+    assert "Traceback" not in stderr, stderr
+    assert load_snapshot(snap_dir).manifest.complete is False
+    run_dir = snap_dir.parent
+    # no report (whole or half-written) and no temp file next to where they would be
+    assert [p.name for p in run_dir.iterdir()] == ["snapshot"]
+    assert not [p for p in snap_dir.iterdir() if not p.name.endswith(".json")]
+
+    # the lock died with the process: an immediate re-run is not told "another audit is running"
+    proc2 = _audit(config, sim.client_secret)
+    _, stderr2 = proc2.communicate(timeout=180)
+    assert "another audit" not in stderr2, stderr2
+    assert proc2.returncode in (exitcodes.OK, exitcodes.FINDINGS, exitcodes.INCOMPLETE), (proc2.returncode, stderr2)
+    assert "Traceback" not in stderr2
+    xlsx = list((tmp_path / "out").rglob("*.xlsx"))
+    assert len(xlsx) == 1, "the re-run wrote no workbook"
+    assert openpyxl.load_workbook(xlsx[0], read_only=True).sheetnames  # a whole workbook that opens
