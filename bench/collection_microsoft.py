@@ -1,6 +1,7 @@
 """Measure 1 — Microsoft 365 collection against the throttle floor.
 
-A 20,000-user tenant (build_organisation(20_000, seed 8), Entra ID P1 + P2, Exchange Online) served by the
+A 20,000-user tenant (build_organisation(20_000, seed 8, every_account_licensed_with_mailbox=True): every account
+licensed with a mailbox, the generator's share of rules, grants and admins; Entra ID P1 + P2, Exchange Online) served by the
 Microsoft simulator in its own process with the documented throttle classes (connectors/simulator/microsoft/
 graph_throttle.py) and a fixed latency per round trip, everything time-scaled; idaudit's real connector
 (collect_microsoft: msal + msgraph-sdk adapter) collects every section into a snapshot.
@@ -16,6 +17,11 @@ Requests a complete collection needs (the minimum: largest page sizes the API ac
   longest chain:        the users pages (each needs the previous nextLink)
 over 4 connections (Outlook: 4 concurrent requests per mailbox; Graph runs ≤ 4 inner Outlook requests of a batch
 at once; the connector's default concurrency). Target: wall time ≤ 1.3× floor.
+
+Not counted in the floor (so it stays a lower bound): the connector's own plain user listing that feeds the per-user
+lane (ceil(U/999) directory pages, read while the signInActivity pages are paced) and the rule-folder lookups of
+inboxRuleFolders (one per folder a rule moves mail into). The connector reads its sections in three concurrent lanes
+(connectors/microsoft/collectors.py, MicrosoftCollection.run), so the classes overlap as the floor assumes.
 """
 
 from __future__ import annotations

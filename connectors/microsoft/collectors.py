@@ -85,8 +85,8 @@ class MicrosoftCollection:
         of a batch at once), and the paced classes (signInActivity, reports, conditional access) still wait for
         their RateLimit slot before taking one, so lanes add overlap, never more Graph requests in flight. The
         Exchange cmdlets (lane 2) go one at a time to another service with its own throttling: at most
-        `concurrency` + 1 requests are in flight in all. Each step
-        records its own sections: a failure or a bug in one lane becomes that step's status, never the others'.
+        `concurrency` + 1 requests are in flight in all. Each step records its own sections: a failure or a bug
+        in one lane becomes that step's status, never the others'.
         """
         await asyncio.gather(*(self._lane(lane) for lane in self._lanes()))
         await self._lane([(("groups", "groupMembers"), self.groups)])
