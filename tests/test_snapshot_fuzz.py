@@ -15,7 +15,7 @@ The properties:
 - **A failed subject is not a pass.** A user listed in a per-user section's failed_subjects gets no pass row (as
   subject or as owner of a rule) that the same snapshot without that section at all would not give.
 
-Examples per property: IDAUDIT_FUZZ_EXAMPLES (default 10); set it to a few hundred for a deep local run.
+Examples per property: IDAUDIT_FUZZ_EXAMPLES (default 20); set it to a few hundred for a deep local run.
 Found bugs are pinned as plain regression tests at the bottom.
 """
 
@@ -45,7 +45,7 @@ simulator = pytest.importorskip("connectors.simulator")
 ms_render = pytest.importorskip("connectors.simulator.microsoft.snapshot")
 google_render = pytest.importorskip("connectors.simulator.google")
 
-EXAMPLES = int(os.environ.get("IDAUDIT_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("IDAUDIT_FUZZ_EXAMPLES", "20"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
