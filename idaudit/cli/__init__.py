@@ -50,12 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter(handler.formatter))
     previous_term = _term_as_interrupt()
     try:
         code: int = args.func(args)
         return code
     except IdauditError as exc:
-        print(f"idaudit: error: {exc}", file=sys.stderr)
+        from idaudit.cli.common import terminal_line
+
+        print(f"idaudit: error: {terminal_line(exc, 1000)}", file=sys.stderr)
         return exitcodes.ERROR
     except KeyboardInterrupt:
         print("idaudit: interrupted", file=sys.stderr)
@@ -63,6 +67,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines quote untrusted text (tenant, user and rule names in error details): escape sequences and control
+    characters are shown as visible markers so a log read on a terminal cannot be rewritten by an attacker."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        import copy
+
+        from reports.textsafe import clean_text, truncate
+
+        safe = copy.copy(record)
+        # the message is cut (a 10,000-character rule name helps nobody); a traceback below it is kept whole
+        safe.msg, safe.args = truncate(clean_text(record.getMessage(), keep_newlines=False), 2000), None
+        return clean_text(self.inner.format(safe))
 
 
 def _term_as_interrupt() -> Callable[[int, FrameType | None], Any] | int | None:

@@ -6,8 +6,8 @@ import argparse
 import signal
 from pathlib import Path
 
+from idaudit.cli.common import terminal_line
 from idaudit.config import load_config
-from reports.textsafe import terminal_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -65,9 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     outcome = run_audit(config, tenant=args.tenant, settings=settings, notify=not args.no_notify,
                         pseudonymize_key=key)
     for t in outcome.tenants:
-        name = terminal_text(t.tenant)
+        name = terminal_line(t.tenant)
         if t.error:
-            print(f"{name}: ERROR {terminal_text(t.error)}")
+            print(f"{name}: ERROR {terminal_line(t.error)}")
             continue
         score = "n/a" if t.posture_score is None else f"{t.posture_score:.0f}"
         changes = ("first run" if t.changes is None else
@@ -75,11 +75,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{name}: exit {t.exit_code}, score {score}, fail {t.counts.get('fail', 0)}, "
               f"unknown {t.counts.get('unknown', 0)}, new high/critical {t.new_serious} ({changes})")
         for line in t.callouts[:10]:
-            print(f"  {terminal_text(line)}")
+            print(f"  {terminal_line(line)}")
         for path in t.reports:
             print(f"  wrote {path}")
     if outcome.portfolio is not None:
         print(f"portfolio of {len(outcome.tenants)} tenants: {outcome.portfolio}")
     for err in outcome.notify_errors:
-        print(f"notification failed: {terminal_text(err)}")
+        print(f"notification failed: {terminal_line(err)}")
     return outcome.exit_code

@@ -108,6 +108,7 @@ def run_microsoft(args: argparse.Namespace) -> int:
 
 def report_snapshot(path: Path) -> int:
     """Print where the snapshot is and what could not be collected; exit 4 when something is missing."""
+    from idaudit.cli.common import terminal_line
     from idaudit.snapshot import load_snapshot
 
     snap = load_snapshot(path)
@@ -115,7 +116,7 @@ def report_snapshot(path: Path) -> int:
     partial = {n: r for n, r in snap.manifest.sections.items() if r.usable and r.failed_subjects}
     print(f"wrote {path} ({len(snap.manifest.sections)} sections, {len(gaps)} not collected)")
     for name, rec in sorted(gaps.items()):
-        print(f"  {name}: {rec.status.value} — {''.join(c if c.isprintable() else '?' for c in rec.detail)}")
+        print(f"  {name}: {rec.status.value} — {terminal_line(rec.detail, 500)}")
     for name, rec in sorted(partial.items()):
         print(f"  {name}: {len(rec.failed_subjects)} subject(s) could not be read")
     return exitcodes.INCOMPLETE if gaps or partial else exitcodes.OK

@@ -8,6 +8,7 @@ from pathlib import Path
 from idaudit import exitcodes
 from idaudit.engine import AuditRun
 from idaudit.model import Severity, Status
+from reports.textsafe import terminal_text, truncate
 
 _SERIOUS = {Severity.CRITICAL.value, Severity.HIGH.value}
 
@@ -21,9 +22,17 @@ def exit_code_for(run: AuditRun) -> int:
     return exitcodes.OK
 
 
+TERMINAL_LIMIT = 200  # characters of one untrusted value on a terminal line; the rest is in the reports
+
+
+def terminal_line(value: object, limit: int = TERMINAL_LIMIT) -> str:
+    """Untrusted text for one terminal line: escape sequences, control and bidi characters shown as visible
+    markers (reports.textsafe), and a long value cut with a marker saying how long it was."""
+    return truncate(terminal_text(value), limit)
+
+
 def _safe(text: str) -> str:
-    """Terminal output: attacker-controlled names must not carry escape sequences or bidi controls."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+    return terminal_line(text)
 
 
 def print_run_summary(run: AuditRun, paths: Sequence[Path]) -> None:

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from idaudit import exitcodes
+from idaudit.cli.common import terminal_line
 from idaudit.errors import IdauditError
-from reports.textsafe import clean_text, terminal_text
+from reports.textsafe import clean_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             for key in keys:
                 for r in h.runs(key):
                     score = "n/a" if r.posture_score is None else f"{r.posture_score:.0f}"
-                    print(f"{r.run_id:6}  {terminal_text(r.tenant_name)} ({r.tenant_key})  "
+                    print(f"{r.run_id:6}  {terminal_line(r.tenant_name)} ({r.tenant_key})  "
                           f"{r.collected_at:%Y-%m-%d %H:%M}  score {score}  "
                           f"fail {r.counts.get('fail', 0)} unknown {r.counts.get('unknown', 0)}")
             return exitcodes.OK
@@ -89,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
                           "changes": [{k: clean_text(v) for k, v in row.items()}
                                       for row in changes.to_dict("records")]}, indent=1, ensure_ascii=False))
     else:
-        print(f"{terminal_text(newer.tenant_name)}: {older.label()} -> {newer.label()}")
+        print(f"{terminal_line(newer.tenant_name)}: {older.label()} -> {newer.label()}")
         print("  " + ", ".join(f"{k}: {v}" for k, v in diff.counts().items()))
         for c in changes.to_dict("records"):
-            print(f"  [{c['change']:20}] {c['severity']:8} {c['check_id']} {terminal_text(c['subject'])} — "
-                  f"{terminal_text(c['evidence'])[:160]}")
+            print(f"  [{c['change']:20}] {c['severity']:8} {c['check_id']} {terminal_line(c['subject'])} — "
+                  f"{terminal_line(c['evidence'], 160)}")
     return exitcodes.FINDINGS if len(diff.new_serious()) else exitcodes.OK
