@@ -7,6 +7,7 @@ network, and anyone can build a snapshot from their own export.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
@@ -133,8 +134,23 @@ class SnapshotWriter:
         self.source = source
         self.collected_at = collected_at or datetime.now(UTC)
         self.sections: dict[str, SectionRecord] = {}
+        self._remove_previous_sections()
         # A stale manifest from an earlier run must not describe this one.
         self._write_manifest(complete=False)
+
+    def _remove_previous_sections(self) -> None:
+        """Delete the section files an earlier run into this directory listed in its manifest (an interrupted run,
+        a re-run with fewer --sections): personal data the new manifest does not describe must not linger. Only
+        files named in that manifest and shaped like a section file are removed, never anything else."""
+        try:
+            old = json.loads((self.directory / MANIFEST).read_text(encoding="utf-8"))
+            listed = [rec.get("file") for rec in old.get("sections", {}).values() if isinstance(rec, dict)]
+        except (OSError, ValueError, AttributeError):
+            return
+        for name in listed:
+            if isinstance(name, str) and name == section_filename(name.removesuffix(".json")) and name != MANIFEST:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.directory / name).unlink()
 
     def add(self, name: str, data: Any, *, count: int | None = None, request: str = "",
             failed_subjects: Mapping[str, str] | None = None, detail: str = "") -> SectionRecord:

@@ -37,12 +37,12 @@ def sim() -> Iterator[MicrosoftSimulator]:
         yield s
 
 
-def _collect(sim: MicrosoftSimulator, out: Path) -> subprocess.Popen[str]:
+def _collect(sim: MicrosoftSimulator, out: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, SECRET_VAR: sim.client_secret, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "idaudit", "collect", "microsoft", "--tenant-id", sim.tenant_id,
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
-           "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1"]
+           "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -177,3 +177,24 @@ def test_interrupted_audit_releases_the_tenant_lock_and_writes_no_report(sim: Mi
     xlsx = list((tmp_path / "out").rglob("*.xlsx"))
     assert len(xlsx) == 1, "the re-run wrote no workbook"
     assert openpyxl.load_workbook(xlsx[0], read_only=True).sheetnames  # a whole workbook that opens
+
+
+def test_rerun_with_fewer_sections_leaves_no_stale_section_from_the_interrupted_run(sim: MicrosoftSimulator,
+                                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "snap"
+    proc = _collect(sim, out)
+    _wait_mid_collection(proc, out)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == exitcodes.INTERRUPTED
+    before = {p.name for p in out.iterdir()} - {"manifest.json"}
+    assert len(before) >= 2  # the interrupted run left section files with personal data
+
+    rerun = _collect(sim, out, "--sections", "domains")
+    _, err = rerun.communicate(timeout=60)
+    assert rerun.returncode in (exitcodes.OK, exitcodes.INCOMPLETE), err
+    fresh = load_snapshot(out)
+    assert fresh.manifest.complete is True
+    listed = {r.file for r in fresh.manifest.sections.values() if r.file} | {"manifest.json"}
+    assert {p.name for p in out.iterdir()} == listed  # the interrupted run's users.json etc. are gone
+    assert "users" not in fresh.manifest.sections and fresh.raw.get("users") is None
