@@ -198,3 +198,28 @@ def test_rerun_with_fewer_sections_leaves_no_stale_section_from_the_interrupted_
     listed = {r.file for r in fresh.manifest.sections.values() if r.file} | {"manifest.json"}
     assert {p.name for p in out.iterdir()} == listed  # the interrupted run's users.json etc. are gone
     assert "users" not in fresh.manifest.sections and fresh.raw.get("users") is None
+
+
+def test_interrupted_google_collection_exits_130_and_is_incomplete(tmp_path: Path) -> None:
+    """The Google connector runs worker threads (not asyncio): SIGTERM must end it the same way."""
+    from connectors.simulator.google import GoogleSimulator
+
+    with GoogleSimulator(build_organisation(users=40, seed=4), latency=0.05, throttle=False) as gsim:
+        out = tmp_path / "gsnap"
+        env = {**os.environ, "IDAUDIT_TEST_GOOGLE_KEY": json.dumps(gsim.service_account_info),
+               "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "idaudit", "collect", "google", "--service-account-env", "IDAUDIT_TEST_GOOGLE_KEY",
+             "--admin-subject", gsim.admin_subject, "--api-endpoint", gsim.api_endpoint, "--token-uri",
+             gsim.token_uri, "--workers", "1", "--out", str(out), "--no-progress"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_mid_collection(proc, out)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == exitcodes.INTERRUPTED, (proc.returncode, stderr)
+    assert "Traceback" not in stderr, stderr
+    assert [line for line in stderr.splitlines() if line.strip()] == ["idaudit: interrupted"], stderr
+    snap = load_snapshot(out)
+    assert snap.manifest.complete is False
+    assert not [p for p in out.iterdir() if not p.name.endswith(".json")]
+    _assert_audit_is_not_complete(out)

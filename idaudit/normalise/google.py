@@ -47,6 +47,8 @@ def _why(snap: Snapshot, name: str) -> str:
     spec = section_spec("google", name)
     fix = f" Fix: {spec.fix}." if spec and spec.fix else ""
     if rec is None:
+        if not snap.manifest.complete:  # the scope may be granted: the run stopped before reaching the section
+            return f"section '{name}' was not collected (the collection was interrupted: run it again).{fix}"
         return f"section '{name}' was not collected.{fix}"
     return f"section '{name}' {rec.status.value}: {rec.detail}{fix}".strip()
 
