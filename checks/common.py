@@ -184,6 +184,12 @@ def user_labels(data: AuditData) -> dict[str, str]:
     return dict(zip(users["user_id"], label, strict=True))
 
 
+def label_users(user_ids: pd.Series, labels: dict[str, str]) -> pd.Series:
+    """Readable names for a column of user ids; an id without a name (or no users table at all) stays the id."""
+    named = user_ids.map(labels) if labels else pd.Series(pd.NA, index=user_ids.index, dtype="object")
+    return named.astype("object").fillna(user_ids).astype(str)
+
+
 def enabled_mask(users: pd.DataFrame) -> pd.Series:
     """Accounts that can sign in. An unknown enabled flag counts as enabled: assuming 'disabled' would hide it."""
     return users["enabled"].fillna(True).astype(bool)

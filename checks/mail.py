@@ -19,6 +19,7 @@ from checks.common import (
     UNKNOWN,
     google_ou_setting,
     inside_domains,
+    label_users,
     nothing_found_row,
     section_gap,
     setting_or_none,
@@ -104,7 +105,7 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
         keys = ["user_id", "rule_id"]
         how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
         res = verdicts(placed, keys, grouped_parts(placed, keys, how), " — rule is disabled")
-        who = res["user_id"].map(labels).fillna(res["user_id"]).astype(str)
+        who = label_users(res["user_id"], labels)
         found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
                               "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
                               "evidence": "rule '" + res["name"] + "' " + res["evidence"],
@@ -167,7 +168,7 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
             [base + ": " + markers + " — if that folder is RSS Feeds, Conversation History or hidden, the rule hides "
              "mail", base + ": " + markers, base + ": " + markers + " — rule is disabled"],
             base + ": looks like ordinary filing (no suspicious words, name or folder)")
-        who = hiding["user_id"].map(labels).fillna(hiding["user_id"]).astype(str)
+        who = label_users(hiding["user_id"], labels)
         found = pd.DataFrame({"subject_id": hiding["user_id"] + ":" + hiding["rule_id"],
                               "subject": who + ": rule '" + name + "'", "status": status, "evidence": evidence,
                               "confidence": np.where((status == FAIL) | (status == UNKNOWN), HIGH, MEDIUM),
@@ -210,7 +211,7 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
         part = placed["mechanism"].map(MAILBOX_MECHANISMS).astype(str) + " " + placed["shown"] + copy + off
         res = verdicts(placed, ["user_id"], part, "")
         found = pd.DataFrame({"subject_id": res["user_id"],
-                              "subject": res["user_id"].map(labels).fillna(res["user_id"]).astype(str),
+                              "subject": label_users(res["user_id"], labels),
                               "status": res["status"], "evidence": res["evidence"],
                               "confidence": res["confidence"], "owner_id": res["user_id"]})
     extra = _tenant_rows(data, "forwarding", MAILBOX_SECTIONS.get(data.provider, ()), "mailbox forwarding",

@@ -259,3 +259,18 @@ def test_unnamed_folder_of_an_ordinary_rule_is_not_a_row_of_its_own() -> None:
                    "IDA-MAIL-002")
     assert list(findings["subject_id"]) == ["tenant"]
     assert NOT_GRANTED in findings["evidence"].iloc[0]
+
+
+def test_label_users_keeps_ids_when_no_user_table_names_them() -> None:
+    """Without a users table the ids stay the labels, with no pandas warning (filling an all-NaN float map with strings will raise in pandas 4)."""
+    import warnings
+
+    import pandas as pd
+
+    from checks.common import label_users
+
+    ids = pd.Series(["u1", "u2"], dtype="str")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(label_users(ids, {})) == ["u1", "u2"]
+        assert list(label_users(ids, {"u2": "nurse@clinic.org"})) == ["u1", "nurse@clinic.org"]
