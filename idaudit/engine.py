@@ -279,6 +279,9 @@ def cover_missing_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) 
     3. A tenant-level pass ('nothing found', a count) cannot stand on a partial table that does not name what it
        is missing: it becomes unknown. When the table names its missing subjects, 2. lists each of them (or they
        are outside the check's population), so the pass is about the rest.
+    4. A per-item check (one row per rule, grant, user) on such an unnamed partial table has no tenant row to turn
+       into unknown; it gets one '(whole check)' unknown row, so the items it did see cannot read as the whole
+       answer.
     """
     gaps = subject_gaps(meta, data)
     if not gaps.reasons and not gaps.unnamed:
@@ -304,6 +307,10 @@ def cover_missing_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) 
     added = [{"subject_id": sid, "subject": labels.get(sid, sid), "status": Status.UNKNOWN.value, "evidence": why,
               "confidence": Confidence.HIGH.value, "owner_id": sid}
              for sid, why in gaps.to_list.items() if sid not in seen]
+    if gaps.unnamed and not out["subject_id"].isin(TENANT_LEVEL_SUBJECTS).any():
+        added.append({"subject_id": "*", "subject": "(whole check)", "status": Status.UNKNOWN.value,
+                      "evidence": "only the items listed were checked; " + "; ".join(gaps.unnamed),
+                      "confidence": Confidence.HIGH.value, "owner_id": ""})
     if added:
         out = pd.concat([out, result_frame(added)], ignore_index=True)
     return out

@@ -128,6 +128,19 @@ def test_tenant_level_pass_needs_named_gaps() -> None:
     assert _rows(f, "bob")["status"].tolist() == ["unknown"]  # ... because bob is listed
 
 
+def test_per_item_rows_on_an_unnamed_partial_table_get_a_whole_check_unknown() -> None:
+    """Two rules were read, an unknown number were not: the two verdicts stand, the check as a whole is unknown."""
+    data = _tenant().partial("forwarding").build()  # incomplete, with no list of whose rules are missing
+    f = _run(data, "IDA-MAIL-901")
+    assert _rows(f, "ann:r1")["status"].tolist() == ["pass"]
+    assert _rows(f, "bob:r2")["status"].tolist() == ["fail"]
+    whole = _rows(f, "*")
+    assert whole["status"].tolist() == ["unknown"]
+    assert whole["evidence"].iloc[0].startswith("only the items listed were checked; 'forwarding' is incomplete")
+    named = _tenant().partial("forwarding", cy=WHY).build()  # names its gap: cy's row says it, no '*' row
+    assert _rows(_run(named, "IDA-MAIL-901"), "*").empty
+
+
 @pytest.mark.parametrize("check_id", ["IDA-MAIL-901", "IDA-AUTH-901"])
 def test_full_and_missing_availability_unchanged(check_id: str) -> None:
     full = _run(_tenant().build(), check_id)
