@@ -38,6 +38,9 @@ GRAPH_READ_PERMISSIONS: tuple[str, ...] = (
     "RoleManagement.Read.Directory", "GroupMember.Read.All", "MailboxSettings.Read", "Directory.Read.All",
     "Application.Read.All",
 )
+# Optional permissions idaudit uses when granted (connectors.microsoft.options.OPTIONAL_PERMISSIONS); the simulated
+# auditor app holds them (and the tenant's own app list says so) unless a test withholds them.
+OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
 
 PARTNER_LAB = "quest-diagnostics-partner.com"
 BILLING_VENDOR = "medbill-solutions.com"
@@ -115,7 +118,7 @@ def _apps(rng: random.Random, tenant_id: str, as_of: datetime) -> dict[str, App]
     apps = [
         App(id=stable_uuid(rng), object_id=stable_uuid(rng), name="idaudit (read-only audit)",
             publisher="Riverside Surgery Center", verified_publisher="", owner="own_org", owner_org_id=tenant_id,
-            application_permissions=(*(("graph", p) for p in GRAPH_READ_PERMISSIONS),
+            application_permissions=(*(("graph", p) for p in (*GRAPH_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS)),
                                      ("exchange", "Exchange.ManageAsApp")), created_at=made(20), planted=("auditor",)),
         App(id="de8bc8b5-d9f9-48b1-a8ad-b748da725064", object_id=stable_uuid(rng), name="Graph Explorer",
             publisher="Microsoft", verified_publisher="", owner="first_party", owner_org_id=MICROSOFT_FIRST_PARTY_ORG,

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from connectors.simulator.builder import GRAPH_READ_PERMISSIONS
+from connectors.simulator.builder import GRAPH_READ_PERMISSIONS, OPTIONAL_READ_PERMISSIONS
 from connectors.simulator.server import WireRequest, WireResponse
 from connectors.simulator.tls import ClientCertificate
 
@@ -35,9 +35,6 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 EXCHANGE_AUDIENCE = "https://outlook.office365.com"
 AUDIENCES = (GRAPH_AUDIENCE, EXCHANGE_AUDIENCE)
 EXCHANGE_ROLE = "Exchange.ManageAsApp"
-# Optional permissions idaudit uses when granted (connectors.microsoft.options.OPTIONAL_PERMISSIONS); the simulated
-# app holds them unless a test withholds them.
-OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
 ALL_READ_PERMISSIONS: tuple[str, ...] = (*GRAPH_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS, EXCHANGE_ROLE)
 _OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

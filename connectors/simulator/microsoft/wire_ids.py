@@ -21,6 +21,7 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
     "Mail.Read": "810c84a8-4a9e-49e6-bf7d-12d183f40d01",
     "Mail.ReadWrite": "e2a3a72e-5f79-4c64-b1b1-878b674786c9",
+    "Mail.ReadBasic.All": "693c5e45-0940-467d-9b8a-1022fb9d42ef",
     "Mail.Send": "b633e1c5-b582-4048-a93e-9f11b44c7e96",
     "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
