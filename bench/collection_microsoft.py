@@ -110,6 +110,7 @@ def run(ctx: Context) -> dict[str, Any]:
                 "batch_requests": srv["batch_requests"], "batch_inner": srv["batch_inner"],
                 "statuses": srv["statuses"], "429s": sum(srv["throttled"].values()),
                 "429s_by_route": srv["throttled"], "max_concurrency_seen": srv["max_concurrency"],
+                "simulator_latency_overruns": srv["latency_overruns"],
                 "all_sections_ok": all_ok, "sections_not_ok": {k: v for k, v in r["sections"].items() if v != "ok"},
                 "failed_subjects": r["failed_subjects"], "per_user_ms": round(r["wall_s"] / users * 1000, 3),
                 "peak_rss_mb": r["peak_rss_mb"]},
