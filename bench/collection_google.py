@@ -2,11 +2,10 @@
 
 A 20,000-user Workspace tenant (build_organisation, seed 8) is served by the Google simulator with its
 documented quotas as token buckets (Directory 2,400 queries/min, Policy 60/min, Reports 2,400/min, Gmail 250
-units/s per user)
-and a fixed latency per HTTP round trip (arrival to answer, the simulator's own work inside it; answers that
-come later anyway are counted as simulator_latency_overruns); a batch is one round trip. Everything is time-scaled (windows, latency,
-the connector's back-off) so the run takes minutes. The simulator runs in its own process so that its CPU
-does not share a GIL with the connector.
+units/s per user) and a fixed latency per HTTP round trip (arrival to answer, the simulator's own work inside it;
+answers that come later anyway are counted as simulator_latency_overruns); a batch is one round trip. Everything
+is time-scaled (windows, latency, the connector's back-off) so the run takes minutes. The simulator runs in its
+own process so that its CPU does not share a GIL with the connector.
 
 The quick run keeps the shape with 2,000 users: the Directory quota is scaled by the same factor (240/min) so that
 tokens.list still has to wait for quota windows, as it does at 20,000 users.
