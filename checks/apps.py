@@ -21,7 +21,6 @@ from checks.common import (
     setting_or_none,
     tenant_row,
     truthy,
-    user_labels,
 )
 from idaudit.engine import CheckSettings, check, result_frame
 from idaudit.model import Provider, Severity, SubjectKind
@@ -127,7 +126,7 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
 def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
     risky = _risky(grants[grants["grant_kind"] == "delegated"])
-    labels = user_labels(data)
+    labels = data.user_labels()
     rows: list[dict[str, str]] = []
     for app_id, group in risky.groupby("app_id", sort=True):
         owner = str(group["app_owner"].iloc[0])
@@ -240,7 +239,7 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
 def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
     risky = _risky(grants)
-    labels = user_labels(data)
+    labels = data.user_labels()
     rows: list[dict[str, str]] = []
     for app_id, group in risky.groupby("app_id", sort=True):
         detail = f"{_app_label(group)} (client {app_id}) holds {_scope_text(group)}; {_who(group, labels)}"

@@ -174,16 +174,6 @@ def classify_recipients(recipients: pd.Series, domains: pd.Series, inside: froze
 
 # ---------------------------------------------------------------------------------------------------- people --
 
-def user_labels(data: AuditData) -> dict[str, str]:
-    """user id -> the name a reader recognises (principal, else display name, else the id)."""
-    users = data.tables.get("users")
-    if users is None or users.empty:
-        return {}
-    label = users["principal"].where(users["principal"] != "", users["display_name"])
-    label = label.where(label != "", users["user_id"])
-    return dict(zip(users["user_id"], label, strict=True))
-
-
 def label_users(user_ids: pd.Series, labels: dict[str, str]) -> pd.Series:
     """Readable names for a column of user ids; an id without a name (or no users table at all) stays the id."""
     named = user_ids.map(labels) if labels else pd.Series(pd.NA, index=user_ids.index, dtype="object")

@@ -25,7 +25,6 @@ from checks.common import (
     setting_or_none,
     tenant_row,
     truthy,
-    user_labels,
 )
 from checks.mailflow import grouped_parts, hiding_markers, place, verdicts
 from idaudit.engine import CheckSettings, check, result_frame
@@ -96,7 +95,7 @@ def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: s
 )
 def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     inside = inside_domains(data, settings)
-    labels = user_labels(data)
+    labels = data.user_labels()
     fwd = data.table("forwarding")
     rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
     found = _empty()
@@ -137,7 +136,7 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     owner_role="IT manager + compliance",
 )
 def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    labels = user_labels(data)
+    labels = data.user_labels()
     rules = data.table("mail_rules")
     hides = rules["hides_mail"].fillna(False).astype(bool)
     unnamed = rules["folder_unresolved"].astype(str).str.strip() != ""
@@ -198,7 +197,7 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
 )
 def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     inside = inside_domains(data, settings)
-    labels = user_labels(data)
+    labels = data.user_labels()
     fwd = data.table("forwarding")
     boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
     found = _empty()

@@ -260,16 +260,6 @@ def subject_gaps(meta: CheckMeta, data: AuditData) -> SubjectGaps:
     return SubjectGaps(reasons, to_list, tuple(unnamed))
 
 
-def _subject_labels(data: AuditData) -> dict[str, str]:
-    """user id -> principal name (else display name, else the id), for the rows the engine adds."""
-    users = data.tables.get("users")
-    if users is None or users.empty:
-        return {}
-    label = users["principal"].where(users["principal"] != "", users["display_name"])
-    label = label.where(label != "", users["user_id"])
-    return dict(zip(users["user_id"].astype(str), label.astype(str), strict=True))
-
-
 def cover_missing_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) -> pd.DataFrame:
     """The one place that keeps a subject a partial table could not collect from looking clean.
 
@@ -303,7 +293,7 @@ def cover_missing_subjects(meta: CheckMeta, data: AuditData, out: pd.DataFrame) 
             + "; ".join(gaps.unnamed)
     out.loc[hit_subject | hit_owner | hit_tenant, "status"] = Status.UNKNOWN.value
     seen = set(out["subject_id"]) | set(out["owner_id"])
-    labels = _subject_labels(data)
+    labels = data.user_labels()
     added = [{"subject_id": sid, "subject": labels.get(sid, sid), "status": Status.UNKNOWN.value, "evidence": why,
               "confidence": Confidence.HIGH.value, "owner_id": sid}
              for sid, why in gaps.to_list.items() if sid not in seen]

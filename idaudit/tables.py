@@ -187,6 +187,16 @@ class AuditData:
             raise DataUnavailable(st.reason if st else f"table '{name}' was not produced for this provider")
         return self.tables[name]
 
+    def user_labels(self) -> dict[str, str]:
+        """user id -> the name a reader recognises (principal, else display name, else the id): findings name
+        people, not GUIDs. Empty when no users table was collected."""
+        users = self.tables.get("users")
+        if users is None or users.empty:
+            return {}
+        label = users["principal"].where(users["principal"] != "", users["display_name"])
+        label = label.where(label != "", users["user_id"])
+        return dict(zip(users["user_id"].astype(str), label.astype(str), strict=True))
+
     def available(self, name: str) -> bool:
         st = self.status.get(name)
         return st is not None and st.availability is not Availability.MISSING
