@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.parser as email_parser
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,12 +22,7 @@ from googleapiclient.http import BatchHttpRequest
 from connectors.google.client import GoogleClient, PartBatch
 from connectors.google.collect import collect_google
 from connectors.google.options import SCOPE_GMAIL_SETTINGS, GoogleOptions
-from connectors.google.pacing import (
-    QUICK_SWITCH_INTERVAL,
-    ConnectionSlots,
-    QuotaWindow,
-    quick_thread_switching,
-)
+from connectors.google.pacing import ConnectionSlots, QuotaWindow
 from connectors.simulator import build_organisation
 from connectors.simulator.google import DEFAULT_QUOTAS, GoogleSimulator, render_google_snapshot
 from connectors.simulator.org import Organisation
@@ -323,58 +317,3 @@ def test_a_redirect_keeps_its_slot_instead_of_waiting_for_a_second_one() -> None
     finally:
         server.shutdown()
         server.server_close()
-
-
-class _IntervalRecorder:
-    """A progress sink that notes the GIL switch interval while each section runs, and can fail on demand."""
-
-    def __init__(self, fail_on: str = "") -> None:
-        self.seen: dict[str, float] = {}
-        self.fail_on = fail_on
-
-    def section_started(self, name: str, total: int | None = None) -> None:
-        self.seen[name] = sys.getswitchinterval()
-        if name == self.fail_on:
-            raise RuntimeError(f"progress sink broke on {name}")
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def section_finished(self, name: str, status: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def test_per_user_reads_run_with_quick_thread_switching_and_the_setting_is_restored(
-        served: tuple[GoogleSimulator, list[str]], tmp_path: Path) -> None:
-    sim, _order = served
-    before = sys.getswitchinterval()
-    assert before > QUICK_SWITCH_INTERVAL  # the default 5 ms: otherwise the test could not tell
-    recorder = _IntervalRecorder()
-    client = GoogleClient(_opts(sim))
-    collect_google(client.options, tmp_path / "ok", progress=recorder, client=client)
-    assert recorder.seen["users"] == before  # tenant-wide lists run untouched
-    assert recorder.seen["tokens"] == pytest.approx(QUICK_SWITCH_INTERVAL)
-    assert recorder.seen["gmail"] == pytest.approx(QUICK_SWITCH_INTERVAL)
-    assert sys.getswitchinterval() == before
-    # an error inside the per-user reads still restores it
-    with pytest.raises(RuntimeError, match="broke on tokens"):
-        collect_google(client.options, tmp_path / "broken", progress=_IntervalRecorder("tokens"), client=client)
-    assert sys.getswitchinterval() == before
-
-
-def test_quick_thread_switching_nests_and_never_lengthens_the_interval() -> None:
-    before = sys.getswitchinterval()
-    try:
-        with quick_thread_switching(0.001):
-            with quick_thread_switching(0.002):  # a concurrent collection: shares the first one's setting
-                assert sys.getswitchinterval() == pytest.approx(0.001)
-            assert sys.getswitchinterval() == pytest.approx(0.001)  # the inner exit did not restore early
-        assert sys.getswitchinterval() == before
-        sys.setswitchinterval(0.0001)  # someone already chose a shorter interval: keep theirs
-        with quick_thread_switching():
-            assert sys.getswitchinterval() == pytest.approx(0.0001, rel=0.05)  # stored in whole µs
-    finally:
-        sys.setswitchinterval(before)

@@ -32,7 +32,6 @@ from connectors.google.options import (
     GoogleOptions,
     options_from_tenant,
 )
-from connectors.google.pacing import quick_thread_switching
 from connectors.interface import CollectionProgress
 from connectors.progress import make_progress
 from idaudit.errors import CollectionError
@@ -386,8 +385,7 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
                     run.progress.section_finished(name, why.status.value)
         elif per_user:
             assert users is not None
-            with quick_thread_switching():  # threads read their answers promptly while holding a slot
-                _collect_per_user(run, users, per_user)
+            _collect_per_user(run, users, per_user)
         writer.finish(complete=True)
         return Path(out_dir)
     finally:

@@ -16,7 +16,6 @@ time (tokens.list and the Gmail reads) share `workers` connections instead of ad
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections import deque
@@ -112,34 +111,3 @@ class _SlottedHttp(httplib2.Http):
                 return super().request(*args, **kwargs)
             finally:
                 self._depth -= 1
-
-
-# Python hands the GIL between threads every `sys.getswitchinterval()` seconds (5 ms by default). While the
-# Gmail threads parse batch answers, a thread whose answer has just arrived waits up to that long to read it,
-# and it holds a connection slot the whole time, so every round trip in a run of ~25,000 pays it. Measured on
-# the 20,000-user benchmark (docs/benchmarks.md): 5 ms -> 1.32x the floor, 1 ms -> 1.29x, 0.5 ms -> 1.25x,
-# 0.2 ms -> 1.25x (more switching, no gain). The setting is process-wide, so it is raised only while a
-# collection runs and restored when the last concurrent one ends.
-QUICK_SWITCH_INTERVAL = 0.0005
-_switch_lock = threading.Lock()
-_switch_users = 0
-_switch_saved = 0.0
-
-
-@contextmanager
-def quick_thread_switching(interval: float = QUICK_SWITCH_INTERVAL) -> Iterator[None]:
-    """Shorten the GIL switch interval for the duration of the block (never lengthen it); nested and
-    concurrent uses share one saved value, restored when the last one leaves, also on an exception."""
-    global _switch_users, _switch_saved
-    with _switch_lock:
-        if _switch_users == 0:
-            _switch_saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(interval, _switch_saved))
-        _switch_users += 1
-    try:
-        yield
-    finally:
-        with _switch_lock:
-            _switch_users -= 1
-            if _switch_users == 0:
-                sys.setswitchinterval(_switch_saved)
