@@ -124,8 +124,8 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     'suspicious'. The victim never sees the bank's 'did you change your payment details?' mail while the
     attacker redirects payments or keeps reading patient mail. A move to RSS Feeds, RSS Subscriptions, Conversation
     History or a hidden folder fails even without suspicious words. Microsoft Graph names a rule's folder only by an
-    opaque id: idaudit names it with the optional Mail.ReadBasic.All permission; without it, a rule that moves mail
-    to an unnamed folder and otherwise looks like an attacker's is `unknown`, never `pass`.""",
+    opaque id: idaudit names it with the optional Mail.ReadBasic.All permission; without it, every enabled rule
+    that moves mail to a folder idaudit could not name is `unknown` (the folder may be RSS Feeds), never `pass`.""",
     remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password, revoke
     sessions and look for forwarding rules and consented apps on the same account. Outlook on the web > Settings
     > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,DeleteMessage,MoveToFolder,MarkAsRead,
@@ -140,15 +140,13 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rules = data.table("mail_rules")
     hides = rules["hides_mail"].fillna(False).astype(bool)
     unnamed = rules["folder_unresolved"].astype(str).str.strip() != ""
-    # A move to a folder idaudit could not name may be a move to RSS Feeds: such a rule is examined too, and is
-    # `unknown` (never pass) when it otherwise looks like an attacker's.
-    examined = rules[hides | unnamed]
+    # A move to a folder idaudit could not name may be a move to RSS Feeds, which hides mail whatever the rule's
+    # words ('from: the bank -> RSS Feeds'): every such rule is a row, `unknown` while enabled, never a pass.
+    hiding = rules[hides | unnamed]
     found = _empty()
-    markers = hiding_markers(examined) if not examined.empty else pd.Series(dtype="str")
-    hiding_rule = examined["hides_mail"].fillna(False).astype(bool)
+    markers = hiding_markers(hiding) if not hiding.empty else pd.Series(dtype="str")
+    hiding_rule = hiding["hides_mail"].fillna(False).astype(bool)
     marked = markers != ""
-    keep = hiding_rule | marked
-    hiding, markers, marked, hiding_rule = examined[keep], markers[keep], marked[keep], hiding_rule[keep]
     if not hiding.empty:
         enabled = hiding["enabled"].fillna(True).astype(bool)
         name, cond = hiding["rule_name"], hiding["conditions"]
@@ -161,11 +159,13 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         when = pd.Series(np.where(cond.str.strip() != "", " when " + cond, ""), index=hiding.index, dtype="str")
         base = "rule '" + name + "' " + action + when
         undecided = ~hiding_rule  # only the unnamed folder could make it hide mail
-        status = np.select([marked & enabled & undecided, marked & enabled, marked], [UNKNOWN, FAIL, PASS], PASS)
+        if_hidden = " — if that folder is RSS Feeds, Conversation History or hidden, the rule hides mail"
+        conditions = [marked & enabled & undecided, marked & enabled, marked, undecided & enabled, undecided]
+        status = np.select(conditions, [UNKNOWN, FAIL, PASS, UNKNOWN, PASS], PASS)
         evidence = np.select(
-            [marked & enabled & undecided, marked & enabled, marked],
-            [base + ": " + markers + " — if that folder is RSS Feeds, Conversation History or hidden, the rule hides "
-             "mail", base + ": " + markers, base + ": " + markers + " — rule is disabled"],
+            conditions,
+            [base + ": " + markers + if_hidden, base + ": " + markers, base + ": " + markers + " — rule is disabled",
+             base + ": no suspicious words or name" + if_hidden, base + " — rule is disabled"],
             base + ": looks like ordinary filing (no suspicious words, name or folder)")
         who = label_users(hiding["user_id"], labels)
         found = pd.DataFrame({"subject_id": hiding["user_id"] + ":" + hiding["rule_id"],
@@ -173,9 +173,6 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
                               "confidence": np.where((status == FAIL) | (status == UNKNOWN), HIGH, MEDIUM),
                               "owner_id": hiding["user_id"]})
     note = f"no rule deletes, hides or marks incoming mail read ({len(rules)} rules examined)"
-    if unnamed.any():
-        note += (f"; {int(unnamed.sum())} rule(s) move mail to a folder that could not be named and look like "
-                 f"ordinary filing ({rules.loc[unnamed, 'folder_unresolved'].iloc[0]})")
     extra = _tenant_rows(data, "mail_rules", RULE_SECTIONS.get(data.provider, ()), "inbox rules / filters",
                          not hiding.empty, note)
     return _combine(found, extra)

@@ -240,9 +240,12 @@ FOLDER_CASES = [
     Case("IDA-MAIL-002", "pass", lambda: _folder_rule(".", "bodyOrSubjectContains: invoice", unresolved=NOT_GRANTED,
                                                       enabled=False).build(),
          "u1:r1", "rule is disabled", confidence="medium", name="disabled-suspicious-unnamed-folder"),
-    Case("IDA-MAIL-002", "pass", lambda: _folder_rule("Projects", "subjectContains: project",
-                                                      unresolved=NOT_GRANTED).build(),
-         "tenant", "1 rule(s) move mail to a folder that could not be named", name="ordinary-filing-unnamed-folder"),
+    Case("IDA-MAIL-002", "unknown", lambda: _folder_rule("Projects", "subjectContains: project",
+                                                         unresolved=NOT_GRANTED).build(),
+         "u1:r1", "if that folder is RSS Feeds", confidence="high", name="ordinary-words-unnamed-folder"),
+    Case("IDA-MAIL-002", "pass", lambda: _folder_rule("Projects", "subjectContains: project", unresolved=NOT_GRANTED,
+                                                      enabled=False).build(),
+         "u1:r1", "rule is disabled", confidence="medium", name="disabled-rule-unnamed-folder"),
     Case("IDA-MAIL-002", "pass", lambda: _folder_rule("Projects", "subjectContains: project", target="Projects",
                                                       hidden=False).build(),
          "tenant", "no rule deletes", name="named-visible-folder"),
@@ -254,10 +257,14 @@ def test_rule_folder_case(case: Case) -> None:
     case.verify()
 
 
-def test_unnamed_folder_of_an_ordinary_rule_is_not_a_row_of_its_own() -> None:
+def test_unnamed_folder_of_an_ordinary_rule_is_never_a_tenant_pass() -> None:
+    """'from: the bank -> RSS Feeds' has no suspicious word: without the folder's name the rule itself is unknown,
+    and no 'no rule hides mail' pass is written about the tenant."""
     findings = run(_folder_rule("Projects", "subjectContains: project", unresolved=NOT_GRANTED).build(),
                    "IDA-MAIL-002")
-    assert list(findings["subject_id"]) == ["tenant"]
+    assert list(findings["subject_id"]) == ["u1:r1"]
+    assert list(findings["status"]) == ["unknown"]
+    assert "grant Mail.ReadBasic.All" in findings["evidence"].iloc[0]
     assert NOT_GRANTED in findings["evidence"].iloc[0]
 
 

@@ -11,7 +11,7 @@ the id (exports from Get-InboxRule carry names), the mailbox's archive folder (m
 the `inboxRuleFolders` section (beta mailFolder: displayName, wellKnownName, isHidden; needs the optional
 Mail.ReadBasic.All). A move to RSS Feeds / RSS Subscriptions / Conversation History / Archive / Deleted Items /
 Junk Email or to a hidden folder hides mail. A folder that could not be named keeps the reason in
-`folder_unresolved` (the rule check reports such a rule `unknown` when it otherwise looks like an attacker's).
+`folder_unresolved` (the rule check reports such a rule, while enabled, `unknown`: it may be RSS Feeds).
 """
 
 from __future__ import annotations
