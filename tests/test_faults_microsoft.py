@@ -59,7 +59,7 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "mailboxSettings": ("mail_rules",),
     "oauth2PermissionGrants": ("oauth_grants",),
     "servicePrincipals": ("oauth_grants",),
-    "inboxRuleFolders": ("mail_rules",),  # not collected by the connector yet: not in the matrix
+    "inboxRuleFolders": ("mail_rules",),
     "appRoleAssignments": ("oauth_grants",),
     "domains": ("domains",),
     "exchange.mailboxes": ("forwarding",),
@@ -86,14 +86,17 @@ CONSERVATIVE = {
     "roleDefinitions": "a role whose definition is unknown counts as privileged",
     "mailboxSettings": "mailbox purpose and archive folder only label rules; the rules are all there",
 }
+# A section whose loss takes another with it: the connector reads the members only of groups it could read.
+ALSO_LOST = {"groups": "groupMembers"}
 # How a check's evidence names a section when it does not use the section's own name.
-NAMED_AS = {"signInActivity": "sign-in"}
+NAMED_AS = {"signInActivity": "sign-in", "groups": "groupMembers"}
 
 
 def dependent_checks(section: str) -> tuple[str, ...]:
     """Microsoft checks that read a table or a tenant setting built from `section` (from check metadata)."""
     if section in FALLBACK_SOURCES or section in CONSERVATIVE:
         return ()
+    section = ALSO_LOST.get(section, section)
     tables = set(SECTION_TABLES.get(section, FALLBACK_TABLES.get(section, ())))
     keys = set(SECTION_SETTINGS.get(section, ()))
     out = []
@@ -148,6 +151,8 @@ OUTER = {
     "authorizationPolicy": r"policies/authorizationPolicy",
     "authenticationMethodsPolicy": r"policies/authenticationMethodsPolicy",
     "domains": r"/v1\.0/domains",
+    "organization": r"/v1\.0/organization",
+    "subscribedSkus": r"/v1\.0/subscribedSkus",
 }
 INNER = {
     "authenticationMethods": r"/authentication/methods",
@@ -155,6 +160,9 @@ INNER = {
     "inboxRules": r"/messageRules",
     "mailboxSettings": r"/mailboxSettings",
     "appRoleAssignments": r"/appRoleAssignedTo",
+    "groups": r"/groups/[^/?]+$",
+    "groupMembers": r"/transitiveMembers",
+    "inboxRuleFolders": r"/mailFolders/[^/?]+\?\$select",
 }
 PERMISSION = {  # the permission the Coverage sheet / detail must name
     "users": "User.Read.All", "signInActivity": "AuditLog.Read.All", "userRegistrationDetails": "AuditLog.Read.All",
@@ -165,6 +173,8 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "oauth2PermissionGrants": "Directory.Read.All", "servicePrincipals": "Application.Read.All",
     "appRoleAssignments": "Application.Read.All", "securityDefaults": "Policy.Read.All",
     "authorizationPolicy": "Policy.Read.All", "authenticationMethodsPolicy": "Policy.Read.AuthenticationMethod",
+    "organization": "Organization.Read.All", "subscribedSkus": "Organization.Read.All",
+    "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
 }
 EXCHANGE = ("exchange.mailboxes", "exchange.remoteDomains", "exchange.outboundSpamPolicies",
             "exchange.outboundSpamRules", "exchange.transportRules")
@@ -243,6 +253,10 @@ def _build_cases() -> tuple[MsCase, ...]:
                        f"HTTP {status} in the detail", detail=str(status)))
         c.append(_case("domains", f"{status} once", rec, _outer("domains", "status", status=status),
                        "a one-off server error is retried"))
+    c.append(_case("organization", "503 every time", err,
+                   _outer("organization", "status", status=503, retry_after=0, times=None),
+                   "retries exhausted; HTTP 503 in the detail; no check reads it (the tenant's name only)",
+                   detail="503"))
     # --- $batch: the outer POST and the inner requests --------------------------------------------------------
     c.append(_case("mailboxSettings", "outer $batch 429 with Retry-After", rec,
                    Inject("status", r"/\$batch", method="POST", status=429, retry_after=1, times=2, target="outer"),
@@ -250,7 +264,7 @@ def _build_cases() -> tuple[MsCase, ...]:
     c.append(_case("perUserMfaState", "outer $batch 503 every time", err,
                    Inject("status", r"/beta/\$batch", method="POST", status=503, retry_after=0, times=None,
                           target="outer"), "every user failed: section error, not an empty list", detail="503"))
-    for s in ("inboxRules", "authenticationMethods", "appRoleAssignments"):
+    for s in ("inboxRules", "authenticationMethods", "appRoleAssignments", "groupMembers", "inboxRuleFolders"):
         c.append(_case(s, "inner 429 with Retry-After", rec, _inner(s, "status", status=429, retry_after=1, times=4),
                        "inner 429s are retried after their own Retry-After (Graph answers the $batch 200)"))
     c.append(_case("mailboxSettings", "inner 429 without Retry-After", rec,
@@ -568,7 +582,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
                    "403 missing permission", "missing licence", "inner 429", "inner 500", "inner 403",
                    "token expired"):
         assert wanted in faults, wanted
-    assert 50 <= len(CASES) <= 90
+    assert 50 <= len(CASES) <= 100
     assert len({c.id for c in CASES}) == len(CASES)
 
 
