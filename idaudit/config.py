@@ -24,7 +24,10 @@ _WAIVER_KEYS = {"check", "subject", "owner", "reason", "expires"}
 _TENANT_KEYS = {"name", "provider", "tenant_id", "client_id", "client_secret_env", "client_secret_file",
                 "certificate_file", "certificate_password_env", "authority", "graph_endpoint",
                 "exchange_endpoint", "service_account_file", "service_account_env", "admin_subject",
-                "customer_id", "api_endpoint", "token_uri", "ca_bundle", "output_dir"}
+                "customer_id", "api_endpoint", "token_uri", "ca_bundle", "output_dir", "directory_quota"}
+# Google: Directory API calls per minute the project may make (2,400 by default; Google grants more on request).
+# The connector paces tokens.list to it; a number above the real quota earns 429s and can leave users unknown.
+_DIRECTORY_QUOTA_MAX = 1_000_000
 _TOP_KEYS = {"audit", "waivers", "tenants", "history", "notify", "output"}
 # Sections owned by later layers (history, notify, output) are validated there; kept raw here.
 
@@ -147,6 +150,15 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> Config:
         provider = t.get("provider")
         if provider not in ("microsoft", "google"):
             raise ConfigError(path, f"{where}.provider", "must be 'microsoft' or 'google'")
+        if "directory_quota" in t:
+            quota = t["directory_quota"]
+            if provider != "google":
+                raise ConfigError(path, f"{where}.directory_quota", "applies to Google tenants only")
+            if isinstance(quota, bool) or not isinstance(quota, int) or not 1 <= quota <= _DIRECTORY_QUOTA_MAX:
+                raise ConfigError(path, f"{where}.directory_quota",
+                                  f"must be a whole number of calls per minute, 1 to {_DIRECTORY_QUOTA_MAX:,} "
+                                  "(Google's default is 2400)")
+            t = {**t, "directory_quota": str(quota)}
         for k, v in t.items():
             if not isinstance(v, str):
                 raise ConfigError(path, f"{where}.{k}", "must be a string")

@@ -59,6 +59,10 @@ client_secret_env = "RIVERSIDE_SECRET"
     ("[[tenants]]\nname='a'\nprovider='microsoft'\n[[tenants]]\nname='a'\nprovider='google'\n", "tenants[1].name"),
     ("[[tenants]]\nname='a'\nprovider='aws'\n", "tenants[0].provider"),
     ("[[tenants]]\nname='a'\nprovider='microsoft'\nclient_secret='hunter2'\n", "tenants[0].client_secret"),
+    ("[[tenants]]\nname='a'\nprovider='google'\ndirectory_quota='2400'\n", "tenants[0].directory_quota"),
+    ("[[tenants]]\nname='a'\nprovider='google'\ndirectory_quota=0\n", "tenants[0].directory_quota"),
+    ("[[tenants]]\nname='a'\nprovider='google'\ndirectory_quota=true\n", "tenants[0].directory_quota"),
+    ("[[tenants]]\nname='a'\nprovider='microsoft'\ndirectory_quota=2400\n", "tenants[0].directory_quota"),
     ("bogus = 1\n", "bogus"),
     ("[audit\n", "-"),
 ])
@@ -69,3 +73,33 @@ def test_errors_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:
     assert err.value.key == key
     assert str(p) in str(err.value)
     assert "hunter2" not in str(err.value)
+
+
+def test_google_directory_quota_reaches_the_connector(tmp_path: Path) -> None:
+    """A project Google granted more Directory quota paces tokens.list to it; unset, the documented 2,400."""
+    import json
+    import os
+
+    from connectors.google.options import options_from_tenant
+    from connectors.simulator.google.auth import new_service_account
+
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps(new_service_account("cfg-test").key_file("http://127.0.0.1:9/token")))
+    os.chmod(key, 0o600)
+    cfg = load_config(_cfg(tmp_path, f"""
+[[tenants]]
+name = "raised"
+provider = "google"
+service_account_file = "{key}"
+admin_subject = "admin@example.org"
+directory_quota = 6000
+
+[[tenants]]
+name = "default"
+provider = "google"
+service_account_file = "{key}"
+admin_subject = "admin@example.org"
+"""))
+    raised, default = (options_from_tenant(t.options) for t in cfg.tenants)
+    assert raised.directory_quota == 6000
+    assert default.directory_quota == 2400

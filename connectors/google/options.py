@@ -165,6 +165,8 @@ def options_from_tenant(opts: Mapping[str, str], **overrides: Any) -> GoogleOpti
     if not subject:
         raise CollectionError(f"tenant {opts.get('name', '?')!r}: admin_subject (a super admin's address) is "
                               "required")
+    if opts.get("directory_quota"):  # validated as a whole number by idaudit.config
+        overrides = {"directory_quota": int(opts["directory_quota"]), **overrides}
     return GoogleOptions(service_account_info=info, admin_subject=subject,
                          customer_id=opts.get("customer_id") or "my_customer",
                          api_endpoint=opts.get("api_endpoint", ""), token_uri=opts.get("token_uri", ""),
