@@ -24,6 +24,7 @@ from connectors.microsoft.http import (
     pacing_limits,
     request_path,
 )
+from connectors.microsoft.slots import PrioritySlots
 
 BATCH_LIMIT = 20
 INNER_RETRIES = 6
@@ -51,7 +52,7 @@ class GraphClient:
         self.transport = transport
         self.endpoint = endpoint.rstrip("/")
         self.limits: dict[str, RateLimit] = pacing_limits(time_scale)
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._slots = PrioritySlots(concurrency)  # pages and single reads go before queued $batch posts
         self._scale = time_scale
         self.stats = transport.stats
 
@@ -62,7 +63,7 @@ class GraphClient:
                   pace: str | None = None) -> Any:
         """GET one resource and return its JSON; any non-2xx answer raises ApiError."""
         url = path_or_url if path_or_url.startswith("https://") else self.url(path_or_url, version, params)
-        async with (self.limits[pace].slot() if pace else contextlib.nullcontext()), self._semaphore:
+        async with (self.limits[pace].slot() if pace else contextlib.nullcontext()), self._slots.slot(urgent=True):
             status, _headers, body = await self.transport.send("GET", url)
         if status >= 400:
             raise error_from_body(status, body, request_path(url))
@@ -123,7 +124,7 @@ class GraphClient:
             body = {"requests": [{"id": i, "method": "GET", "url": "/" + paths[k].lstrip("/")}
                                  for i, k in pending.items()]}
             try:
-                async with self._semaphore:
+                async with self._slots.slot():
                     status, _h, answer = await self.transport.send("POST", batch_url, body=body)
                 if status >= 400:
                     raise error_from_body(status, answer, f"/{version}/$batch")
