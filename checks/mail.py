@@ -160,7 +160,8 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         base = "rule '" + name + "' " + action + when
         undecided = ~hiding_rule  # only the unnamed folder could make it hide mail
         if_hidden = " — if that folder is RSS Feeds, Conversation History or hidden, the rule hides mail"
-        conditions = [marked & enabled & undecided, marked & enabled, marked, undecided & enabled, undecided]
+        # unmarked and into an unnamed folder: that folder alone decides, whatever else the rule does (mark read)
+        conditions = [marked & enabled & undecided, marked & enabled, marked, no_name & enabled, no_name]
         status = np.select(conditions, [UNKNOWN, FAIL, PASS, UNKNOWN, PASS], PASS)
         evidence = np.select(
             conditions,
