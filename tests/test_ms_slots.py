@@ -43,49 +43,36 @@ def test_an_urgent_waiter_overtakes_queued_bulk_ones_and_the_bound_holds() -> No
     assert peak == 2
 
 
-def test_a_cancelled_waiter_leaves_no_hole_and_takes_no_slot() -> None:
-    async def scenario() -> list[str]:
-        slots = PrioritySlots(1)
-        order: list[str] = []
-        peak = [0]
-        gate = asyncio.Event()
-        first = asyncio.create_task(_hold(slots, "first", order, peak, urgent=False, release=gate))
-        await asyncio.sleep(0)
-        doomed = asyncio.create_task(_hold(slots, "doomed", order, peak, urgent=True, release=gate))
-        after = asyncio.create_task(_hold(slots, "after", order, peak, urgent=False, release=gate))
-        await asyncio.sleep(0)
-        doomed.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await doomed
+async def _cancel_second_of_three(*, cancel_after_handoff: bool) -> tuple[list[str], int]:
+    """One slot: 'first' holds it, 'second' (urgent) and 'third' wait; 'second' is cancelled either while still
+    queued or just after 'first' handed it the slot but before it ran. 'third' must get the slot either way."""
+    slots = PrioritySlots(1)
+    order: list[str] = []
+    peak = [0]
+    gate = asyncio.Event()
+    first = asyncio.create_task(_hold(slots, "first", order, peak, urgent=False, release=gate))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(_hold(slots, "second", order, peak, urgent=True, release=gate))
+    third = asyncio.create_task(_hold(slots, "third", order, peak, urgent=False, release=gate))
+    await asyncio.sleep(0)
+    if cancel_after_handoff:
         gate.set()
-        await asyncio.wait_for(asyncio.gather(first, after), 5)  # a lost slot would hang here
-        assert slots.in_flight == 0 and peak[0] == 1
-        return order
+        await asyncio.sleep(0)  # 'first' leaves and hands its slot to 'second', which has not run yet
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(first, third), 5)  # a lost slot would hang here
+    assert slots.in_flight == 0
+    return order, peak[0]
 
-    assert asyncio.run(scenario()) == ["first", "after"]
+
+def test_a_cancelled_waiter_leaves_no_hole_and_takes_no_slot() -> None:
+    assert asyncio.run(_cancel_second_of_three(cancel_after_handoff=False)) == (["first", "third"], 1)
 
 
 def test_a_waiter_cancelled_just_as_it_is_handed_the_slot_passes_it_on() -> None:
-    async def scenario() -> list[str]:
-        slots = PrioritySlots(1)
-        order: list[str] = []
-        peak = [0]
-        gate = asyncio.Event()
-        first = asyncio.create_task(_hold(slots, "first", order, peak, urgent=False, release=gate))
-        await asyncio.sleep(0)
-        unlucky = asyncio.create_task(_hold(slots, "unlucky", order, peak, urgent=False, release=gate))
-        last = asyncio.create_task(_hold(slots, "last", order, peak, urgent=False, release=gate))
-        await asyncio.sleep(0)
-        gate.set()
-        await asyncio.sleep(0)  # 'first' leaves and hands its slot to 'unlucky', which has not run yet
-        unlucky.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await unlucky
-        await asyncio.wait_for(asyncio.gather(first, last), 5)  # a lost slot would hang here
-        assert slots.in_flight == 0
-        return order
-
-    assert asyncio.run(scenario()) == ["first", "last"]
+    assert asyncio.run(_cancel_second_of_three(cancel_after_handoff=True)) == (["first", "third"], 1)
 
 
 def test_at_least_one_slot() -> None:
