@@ -312,6 +312,25 @@ def test_failed_subjects_never_pass(seeds: dict[str, Seed], provider: str, data:
                 f"{check_id} passes {subject_id} although '{section}' was not collected for it")
 
 
+def test_failed_subject_whose_data_is_still_in_the_file_passes_nothing(seeds: dict[str, Seed]) -> None:
+    """The example hypothesis found: mailboxSettings listed a user as failed but the file still held the user's
+    archive folder id, which named a rule's folder 'Archive' and let the rule pass as ordinary filing."""
+    seed = seeds["microsoft"]
+    owners = {str(r.get("id")): uid for uid, rules in seed.data["inboxRules"].items() if isinstance(rules, list)
+              for r in rules if isinstance(r, dict)}
+    archived = [uid for uid, box in seed.data["mailboxSettings"].items()
+                if isinstance(box, dict) and box.get("archiveFolder") and uid in owners.values()]
+    assert archived, "the seed tenant has no rule owner with an archive folder: the test would test nothing"
+    manifest = copy.deepcopy(seed.manifest)
+    manifest["sections"]["mailboxSettings"]["failed_subjects"] = {archived[0]: "error: timeout (example)"}
+    with seed.materialise(manifest) as d:
+        result = run(d)
+    assert isinstance(result, AuditRun)
+    reference = seed.forbidden_passes("mailboxSettings")
+    mine = {p for p in passes(result) if p[1].split(":", 1)[0] == archived[0]}
+    assert mine <= reference, sorted(mine - reference)
+
+
 @FUZZ
 @given(provider=st.sampled_from(PROVIDERS), data=st.data())
 def test_dropped_or_retyped_field_never_crashes(seeds: dict[str, Seed], provider: str,

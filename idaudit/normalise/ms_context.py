@@ -41,9 +41,17 @@ class Tables:
         return section_reason(self.snap, name)
 
     def per_user(self, name: str) -> dict[str, Any] | None:
-        """A per-user / per-key section as {id: value}; None when unusable or malformed."""
+        """A per-user / per-key section as {id: value}; None when unusable or malformed.
+
+        A subject the manifest lists as failed is left out even if the file still holds a value for it (a merged
+        or hand-edited snapshot): data the collection itself disowned must not turn into evidence, e.g. an
+        archive folder id that lets a rule read as ordinary filing."""
         raw = self.data(name)
-        return raw if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            return None
+        rec = self.snap.section(name)
+        failed = rec.failed_subjects if rec is not None else {}
+        return {k: v for k, v in raw.items() if k not in failed} if failed else raw
 
     # ---- output -----------------------------------------------------------------------------------------------
     def put(self, name: str, rows: list[dict[str, Any]] | pd.DataFrame, status: TableStatus) -> None:
