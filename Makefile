@@ -23,8 +23,9 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check idaudit connectors checks reports tests bench
+	$(VENV)/bin/ruff check idaudit connectors checks reports simulator tests bench tools
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -23,21 +23,21 @@ def provider() -> str:
     """Microsoft when its normaliser is present (the larger snapshot), else Google."""
     import importlib.util
 
-    return "microsoft" if importlib.util.find_spec("idaudit.normalise.microsoft") else "google"
+    return "microsoft" if importlib.util.find_spec("idaudit.core.normalise.microsoft") else "google"
 
 
 def job_render(users: int, out: str, provider: str) -> dict[str, Any]:
-    from connectors.simulator import build_organisation
+    from simulator import build_organisation
 
     with timer() as t_org:
         org = build_organisation(users=users, seed=8)
     with timer() as t_render:
         if provider == "microsoft":
-            from connectors.simulator import render_microsoft_snapshot
+            from simulator import render_microsoft_snapshot
 
             render_microsoft_snapshot(org, out, licences={"p1": True, "p2": True})
         else:
-            from connectors.simulator.google import render_google_snapshot
+            from simulator.google import render_google_snapshot
 
             render_google_snapshot(org, out)
     return {"build_s": round(t_org["s"], 2), "render_s": round(t_render["s"], 2)}
@@ -49,12 +49,13 @@ def job_audit(path: str) -> dict[str, Any]:
     import json
     from pathlib import Path
 
-    from idaudit.engine import CheckSettings, load_builtin_checks, run_checks
-    from idaudit.normalise import normalise
-    from idaudit.snapshot import load_snapshot
+    from checks import builtin_checks
+    from idaudit.core.engine import CheckSettings, run_checks
+    from idaudit.core.normalise import normalise
+    from idaudit.core.snapshot import load_snapshot
 
-    registry = load_builtin_checks()
-    for name in ("idaudit.normalise.microsoft", "idaudit.normalise.google"):  # imported before timing
+    registry = builtin_checks()
+    for name in ("idaudit.core.normalise.microsoft", "idaudit.core.normalise.google"):  # imported before timing
         if importlib.util.find_spec(name):
             importlib.import_module(name)
 
@@ -79,11 +80,12 @@ def job_audit(path: str) -> dict[str, Any]:
 
 def job_profile_checks(path: str) -> dict[str, Any]:
     """Seconds per check (for the docs when the budget is missed)."""
-    from idaudit.engine import CheckSettings, load_builtin_checks, run_checks
-    from idaudit.normalise import normalise
-    from idaudit.snapshot import load_snapshot
+    from checks import builtin_checks
+    from idaudit.core.engine import CheckSettings, run_checks
+    from idaudit.core.normalise import normalise
+    from idaudit.core.snapshot import load_snapshot
 
-    registry = load_builtin_checks()
+    registry = builtin_checks()
     data = normalise(load_snapshot(path))
     per: dict[str, float] = {}
     for rc in registry.all():

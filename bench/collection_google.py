@@ -34,8 +34,8 @@ FULL_USERS = 20_000
 
 
 def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str, tuple[int, float]]) -> None:
-    from connectors.simulator import build_organisation
-    from connectors.simulator.google import GoogleSimulator
+    from simulator import build_organisation
+    from simulator.google import GoogleSimulator
 
     sim = GoogleSimulator(build_organisation(users=users, seed=8), latency=latency, time_scale=scale,
                           quotas=quotas)
@@ -55,7 +55,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     from connectors.google.client import GoogleClient
     from connectors.google.collect import collect_google
     from connectors.google.options import GoogleOptions
-    from connectors.simulator.google import DEFAULT_QUOTAS
+    from simulator.google import DEFAULT_QUOTAS
 
     share = users / FULL_USERS
     quotas = dict(DEFAULT_QUOTAS)
@@ -80,7 +80,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     stats = mine.recv()
     server.join(timeout=10)
 
-    from idaudit.snapshot import load_snapshot
+    from idaudit.core.snapshot import load_snapshot
 
     manifest = load_snapshot(out).manifest
     sections = {n: r.status.value for n, r in manifest.sections.items()}

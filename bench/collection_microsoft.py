@@ -2,7 +2,7 @@
 
 A 20,000-user tenant (build_organisation(20_000, seed 8, every_account_licensed_with_mailbox=True): every account
 licensed with a mailbox, the generator's share of rules, grants and admins; Entra ID P1 + P2, Exchange Online) served by the
-Microsoft simulator in its own process with the documented throttle classes (connectors/simulator/microsoft/
+Microsoft simulator in its own process with the documented throttle classes (simulator/microsoft/
 graph_throttle.py) and a fixed latency per round trip, everything time-scaled; idaudit's real connector
 (collect_microsoft: msal + msgraph-sdk adapter) collects every section into a snapshot.
 
@@ -67,7 +67,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
 
     from connectors.microsoft.collect import collect_microsoft
     from connectors.microsoft.options import MicrosoftOptions
-    from idaudit.snapshot import load_snapshot
+    from idaudit.core.snapshot import load_snapshot
 
     sp = SimProcess(users, LATENCY_S, scale)
     with sp as info:

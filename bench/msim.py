@@ -13,8 +13,8 @@ from typing import Any
 
 
 def _serve(conn: Any, users: int, latency: float, scale: float) -> None:
-    from connectors.simulator import MicrosoftSimulator, build_organisation
-    from connectors.simulator.microsoft.snapshot import referenced_groups
+    from simulator import MicrosoftSimulator, build_organisation
+    from simulator.microsoft.snapshot import referenced_groups
 
     org = build_organisation(users=users, seed=8, every_account_licensed_with_mailbox=True)  # issue 8: all licensed with mailboxes
     sim = MicrosoftSimulator(org, latency=latency, time_scale=scale, throttle=True)

@@ -5,7 +5,7 @@ The pages are what Graph sends for a complete user read: `/users?$select=…,sig
 same objects the simulator serves), as bytes, 500 objects a page.
 
 * ours: json.loads of every page, the items concatenated as the connector stores them, then
-  idaudit.normalise (users, mfa_registration, mfa_methods tables — the real normaliser, all its work counted);
+  idaudit.core.normalise (users, mfa_registration, mfa_methods tables — the real normaliser, all its work counted);
 * SDK: what `await client.users.get()` does with the same bytes — kiota's JsonParseNodeFactory root node and
   `get_object_value(UserCollectionResponse)` / `UserRegistrationDetailsCollectionResponse` — and nothing more
   (no table is built on that side, so the comparison favours the SDK).
@@ -39,8 +39,8 @@ def graph_pages(items: list[dict[str, Any]], path: str, context: str, size: int)
 
 
 def tenant_pages(users: int, seed: int = 8) -> tuple[list[bytes], list[bytes], Any]:
-    from connectors.simulator import build_organisation
-    from connectors.simulator.microsoft.models import MicrosoftTenant, select
+    from simulator import build_organisation
+    from simulator.microsoft.models import MicrosoftTenant, select
 
     org = build_organisation(users=users, seed=seed)
     tenant = MicrosoftTenant(org, {"p1": True, "p2": True})
@@ -55,8 +55,8 @@ def ours(user_pages: list[bytes], reg_pages: list[bytes], org: Any) -> dict[str,
     """Raw pages -> json -> snapshot in memory -> the Microsoft normaliser's tables."""
     from datetime import UTC, datetime
 
-    from idaudit.normalise import normalise
-    from idaudit.snapshot import Manifest, SectionRecord, SectionStatus, snapshot_from_memory
+    from idaudit.core.normalise import normalise
+    from idaudit.core.snapshot import Manifest, SectionRecord, SectionStatus, snapshot_from_memory
 
     users: list[Any] = []
     for page in user_pages:

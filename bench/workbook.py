@@ -68,8 +68,8 @@ def _run_with(findings: Any) -> Any:
 
     import pandas as pd
 
-    from idaudit.engine import AuditRun
-    from idaudit.tables import AuditData
+    from idaudit.core.engine import AuditRun
+    from idaudit.core.tables import AuditData
 
     data = AuditData(provider="microsoft", tenant_id="bench", tenant_name="bench",
                      collected_at=pd.Timestamp("2026-11-28T06:00:00Z"), tables={}, status={})

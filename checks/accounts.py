@@ -11,6 +11,7 @@ import pandas as pd
 
 from checks import references as R
 from checks.authentication import _labels, _privileged_users
+from checks.catalogue import check
 from checks.common import (
     FAIL,
     HIGH,
@@ -28,9 +29,9 @@ from checks.common import (
     tenant_row,
     tri_state,
 )
-from idaudit.engine import CheckSettings, check, result_frame
-from idaudit.model import Provider, Severity, SubjectKind
-from idaudit.tables import AuditData
+from idaudit.core.engine import CheckSettings, result_frame
+from idaudit.core.model import Provider, Severity, SubjectKind
+from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "accounts"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from checks import references as R
+from checks.catalogue import check
 from checks.common import (
     FAIL,
     HIGH,
@@ -22,9 +23,9 @@ from checks.common import (
     tenant_row,
     truthy,
 )
-from idaudit.engine import CheckSettings, check, result_frame
-from idaudit.model import Provider, Severity, SubjectKind
-from idaudit.tables import AuditData
+from idaudit.core.engine import CheckSettings, result_frame
+from idaudit.core.model import Provider, Severity, SubjectKind
+from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "apps"

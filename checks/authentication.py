@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from checks import references as R
+from checks.catalogue import check
 from checks.common import (
     FAIL,
     HIGH,
@@ -27,13 +28,13 @@ from checks.common import (
     tri_state,
     truthy,
 )
-from idaudit.engine import CheckSettings, check, result_frame
-from idaudit.model import Provider, Severity, SubjectKind
-from idaudit.tables import AuditData
+from idaudit.core.engine import CheckSettings, result_frame
+from idaudit.core.model import Provider, Severity, SubjectKind
+from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "authentication"
-STRENGTHS = ("none", "weak", "standard", "phishing_resistant")  # idaudit.methods vocabulary
+STRENGTHS = ("none", "weak", "standard", "phishing_resistant")  # idaudit.core.methods vocabulary
 
 
 NO_MEMBERS = "no enabled member accounts in the directory"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from idaudit.engine import CheckSettings
-from idaudit.errors import DataUnavailable
-from idaudit.model import Confidence, Framework, Reference, Status
-from idaudit.tables import AuditData, Availability
+from idaudit.core.engine import CheckSettings
+from idaudit.core.errors import DataUnavailable
+from idaudit.core.model import Confidence, Framework, Reference, Status
+from idaudit.core.tables import AuditData, Availability
 
 PASS = Status.PASS.value
 FAIL = Status.FAIL.value
@@ -351,7 +351,7 @@ def nothing_found_row(data: AuditData, tables: Iterable[str], text: str) -> dict
     """The single row of a check that found nothing to report.
 
     A partial table that names its missing subjects gets one `unknown` row per missing subject from the engine
-    (idaudit.engine.cover_missing_subjects), so the pass is about the rest; a partial table that cannot say what
+    (idaudit.core.engine.cover_missing_subjects), so the pass is about the rest; a partial table that cannot say what
     is missing (e.g. Google's six-month token report) turns the "nothing found" into `unknown` — absence of
     evidence in incomplete data is not a pass. The engine enforces the same rule for any tenant-level pass, so a
     check that writes its own pass row cannot get this wrong.

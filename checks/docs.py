@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checks import references
+from checks import builtin_checks, references
 from checks.common import RISKY_SCOPES, SUSPICIOUS_RULE_WORDS, TENANT_WIDE_APP_SCOPES
-from idaudit.atomic import write_text_atomic
-from idaudit.engine import CheckRegistry, CheckSettings, load_builtin_checks
-from idaudit.model import CheckMeta, Framework
-from idaudit.settings import TENANT_SETTINGS
+from idaudit.core.atomic import write_text_atomic
+from idaudit.core.engine import CheckRegistry, CheckSettings
+from idaudit.core.model import CheckMeta, Framework
+from idaudit.core.settings import TENANT_SETTINGS
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 FAMILIES = (("authentication", "Authentication"), ("accounts", "Accounts"), ("mail", "Mail"), ("apps", "Apps"))
@@ -87,7 +87,7 @@ def _check_section(meta: CheckMeta) -> list[str]:
 
 
 def render(registry: CheckRegistry | None = None) -> str:
-    reg = registry or load_builtin_checks()
+    reg = registry or builtin_checks()
     metas = [rc.meta for rc in reg.all()]
     out = [
         "# idaudit checks",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from checks import references as R
+from checks.catalogue import check
 from checks.common import (
     FAIL,
     HIGH,
@@ -27,9 +28,9 @@ from checks.common import (
     truthy,
 )
 from checks.mailflow import grouped_parts, hiding_markers, place, verdicts
-from idaudit.engine import CheckSettings, check, result_frame
-from idaudit.model import Provider, Severity, SubjectKind
-from idaudit.tables import AuditData
+from idaudit.core.engine import CheckSettings, result_frame
+from idaudit.core.model import Provider, Severity, SubjectKind
+from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "mail"
@@ -65,7 +66,7 @@ def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: s
                  examined: str) -> list[dict[str, str]]:
     """One tenant unknown row when the source section is unusable, or one pass row when nothing was found.
 
-    Users a partial table could not collect are the engine's job (idaudit.engine.cover_missing_subjects): it
+    Users a partial table could not collect are the engine's job (idaudit.core.engine.cover_missing_subjects): it
     adds their unknown rows and turns a pass on an item they own into unknown.
     """
     gap = section_gap(data, *sections)

@@ -13,7 +13,7 @@ Every id here was looked up (2026-11-28) in the published source or, where noted
 
 from __future__ import annotations
 
-from idaudit.model import Framework, Reference
+from idaudit.core.model import Framework, Reference
 
 H, C, CIS, S, A = Framework.HIPAA, Framework.HPH_CPG, Framework.CIS, Framework.SCUBA, Framework.ATTACK
 

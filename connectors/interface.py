@@ -1,8 +1,8 @@
 """Extension points shared by every connector: what a collector is, and how it reports progress.
 
-A collector turns a provider's API into a snapshot directory (idaudit.snapshot). A failure of one section is a
+A collector turns a provider's API into a snapshot directory (idaudit.core.snapshot). A failure of one section is a
 value (its status in the manifest); only a failure that stops collection altogether (sign-in) is an exception,
-idaudit.errors.CollectionError. Progress is reported through a small protocol so the same collector can drive a
+idaudit.core.errors.CollectionError. Progress is reported through a small protocol so the same collector can drive a
 terminal bar, a notebook widget, or nothing at all (cron).
 """
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from idaudit.version import __version__
+from idaudit.core.version import __version__
 
 if TYPE_CHECKING:
     from idaudit.api import (
@@ -46,7 +46,7 @@ _LAZY = frozenset(__all__) - {"__version__"}
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from idaudit import api
+        from idaudit import api  # lazy: start-up time
 
         value = getattr(api, name)
         globals()[name] = value  # later look-ups skip this hook

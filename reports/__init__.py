@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idaudit.engine import AuditRun
+from idaudit.core.engine import AuditRun
 
 if TYPE_CHECKING:
     from reports.diff import RunDiff
@@ -23,7 +23,7 @@ FORMATS = ("xlsx", "html", "csv", "json")
 def _diff_against(run: AuditRun, previous: StoredRun | AuditRun | None) -> RunDiff | None:
     if previous is None:
         return None
-    from reports.diff import diff_findings
+    from reports.diff import diff_findings  # lazy: start-up time
 
     if isinstance(previous, AuditRun):
         label = f"run of {previous.data.collected_at.strftime('%Y-%m-%d %H:%M')} UTC"
@@ -49,7 +49,7 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if pseudonymize_key is not None:
-        from reports.pseudonym import pseudonymize_run
+        from reports.pseudonym import pseudonymize_run  # lazy: start-up time
 
         if previous is not None:
             previous = pseudonymize_previous(previous, run, pseudonymize_key)
@@ -59,26 +59,26 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
     for fmt in dict.fromkeys(wanted):
         target = out / f"{basename}.{fmt}"
         if fmt == "xlsx":
-            from reports.workbook import write_workbook
+            from reports.workbook import write_workbook  # lazy: start-up time
 
             paths.append(write_workbook(run, target, diff=diff, trend=_trend(run, history_runs or ())))
         elif fmt == "html":
-            from reports.html import write_html
+            from reports.html import write_html  # lazy: start-up time
 
             paths.append(write_html(run, target, diff))
         elif fmt == "csv":
-            from reports.export import write_csv
+            from reports.export import write_csv  # lazy: start-up time
 
             paths.append(write_csv(run, target))
         elif fmt == "json":
-            from reports.export import write_json
+            from reports.export import write_json  # lazy: start-up time
 
             paths.append(write_json(run, target))
     return paths
 
 
 def _trend(run: AuditRun, records: Sequence[RunRecord]) -> list[TrendPoint]:
-    from reports.posture import counts_by_status, posture_score
+    from reports.posture import counts_by_status, posture_score  # lazy: start-up time
     from reports.sheets_summary import TrendPoint
 
     points = [TrendPoint(r.collected_at.replace(tzinfo=None), r.posture_score, r.counts.get("fail", 0),
@@ -93,11 +93,11 @@ def _trend(run: AuditRun, records: Sequence[RunRecord]) -> list[TrendPoint]:
 def pseudonymize_previous(previous: StoredRun | AuditRun, run: AuditRun, key: bytes) -> StoredRun | AuditRun:
     from dataclasses import replace
 
-    from reports.pseudonym import pseudonymize_run
+    from reports.pseudonym import pseudonymize_run  # lazy: start-up time
 
     if isinstance(previous, AuditRun):
         return pseudonymize_run(previous, key)
-    from reports.pseudonym import Pseudonymizer
+    from reports.pseudonym import Pseudonymizer  # lazy: start-up time
 
     # The stored run has no users table of its own: the current run's users supply the names to replace (a user
     # deleted since then still has their id and mail addresses replaced).

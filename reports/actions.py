@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from idaudit.engine import AuditRun
-from idaudit.model import Framework, Severity, Status
+from idaudit.core.engine import AuditRun
+from idaudit.core.model import Framework, Severity, Status
 from reports.posture import Gap, collection_gaps
 from reports.subjects import user_resolver, users_of_apps
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from idaudit.model import Severity
+from idaudit.core.model import Severity
 
 KEY = ["check_id", "subject_id"]
 

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from idaudit.atomic import atomic_path
-from idaudit.engine import FINDING_COLUMNS, AuditRun
-from idaudit.version import __version__
+from idaudit.core.atomic import atomic_path
+from idaudit.core.engine import FINDING_COLUMNS, AuditRun
+from idaudit.core.version import __version__
 from reports.posture import counts_by_status, posture_score
 from reports.textsafe import clean_text, csv_text
 

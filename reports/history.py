@@ -22,9 +22,9 @@ from types import TracebackType
 
 import pandas as pd
 
-from idaudit.engine import AuditRun
-from idaudit.errors import IdauditError
-from idaudit.version import __version__
+from idaudit.core.engine import AuditRun
+from idaudit.core.errors import IdauditError
+from idaudit.core.version import __version__
 from reports.posture import counts_by_status, posture_score
 
 SCHEMA_VERSION = 1

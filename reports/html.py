@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from idaudit.atomic import write_text_atomic
-from idaudit.engine import AuditRun
-from idaudit.version import __version__
+from idaudit.core.atomic import write_text_atomic
+from idaudit.core.engine import AuditRun
+from idaudit.core.version import __version__
 from reports.actions import action_plan
 from reports.diff import RunDiff, callouts
 from reports.posture import (

@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idaudit.atomic import atomic_path
+from idaudit.core.atomic import atomic_path
 from reports.sheetio import Column, SheetWriter, Styled, new_workbook, status_cell
 
 if TYPE_CHECKING:
-    from idaudit.audit import TenantOutcome
+    from idaudit.core.outcomes import TenantOutcome
 
 _VERDICT = {0: "clean", 3: "NEW high/critical findings", 4: "incomplete", 5: "error"}
 

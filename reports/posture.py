@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from idaudit.engine import AuditRun
-from idaudit.model import CheckMeta, Severity, Status
-from idaudit.sections import section_spec, sections_for
+from idaudit.core.engine import AuditRun
+from idaudit.core.model import CheckMeta, Severity, Status
+from idaudit.core.sections import section_spec, sections_for
 
 SEVERITY_WEIGHT: Mapping[str, int] = {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0}
 SCORE_DEFINITION = (

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from idaudit.atomic import write_bytes_atomic
-from idaudit.engine import AuditRun
-from idaudit.errors import IdauditError
-from idaudit.tables import AuditData
+from idaudit.core.atomic import write_bytes_atomic
+from idaudit.core.engine import AuditRun
+from idaudit.core.errors import IdauditError
+from idaudit.core.tables import AuditData
 
 KEY_BYTES = 32
 _WORD = re.compile(r"\w+")

@@ -8,9 +8,9 @@ import pandas as pd
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from idaudit.engine import AuditRun
-from idaudit.model import Status
-from idaudit.sections import section_spec, sections_for
+from idaudit.core.engine import AuditRun
+from idaudit.core.model import Status
+from idaudit.core.sections import section_spec, sections_for
 from reports.actions import action_plan
 from reports.diff import RunDiff
 from reports.posture import STATUS_ORDER, check_outcomes

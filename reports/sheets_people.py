@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 from openpyxl.workbook import Workbook
 
-from idaudit.engine import AuditRun
-from idaudit.model import Status
-from idaudit.tables import AuditData
+from idaudit.core.engine import AuditRun
+from idaudit.core.model import Status
+from idaudit.core.tables import AuditData
 from reports.sheetio import Column, SheetWriter, Styled, prepare_column, status_cell
 from reports.subjects import user_resolver
 
@@ -32,7 +32,7 @@ RISKY_SCOPES = frozenset(s.casefold() for s in (
 
 
 def _records(df: pd.DataFrame) -> Iterator[Any]:
-    """Rows as named tuples (typed Any: the columns are the schema's, see idaudit.tables)."""
+    """Rows as named tuples (typed Any: the columns are the schema's, see idaudit.core.tables)."""
     return iter(df.itertuples(index=False))
 
 

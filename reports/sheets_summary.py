@@ -10,9 +10,9 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.workbook import Workbook
 
-from idaudit.engine import AuditRun
-from idaudit.sections import sections_for
-from idaudit.version import __version__
+from idaudit.core.engine import AuditRun
+from idaudit.core.sections import sections_for
+from idaudit.core.version import __version__
 from reports.diff import RunDiff, callouts
 from reports.posture import (
     SCORE_DEFINITION,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from idaudit.tables import AuditData
+from idaudit.core.tables import AuditData
 
 
 def user_resolver(data: AuditData) -> Callable[[str], str | None]:

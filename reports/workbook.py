@@ -15,8 +15,8 @@ from pathlib import Path
 
 from openpyxl.workbook import Workbook
 
-from idaudit.atomic import atomic_path
-from idaudit.engine import AuditRun
+from idaudit.core.atomic import atomic_path
+from idaudit.core.engine import AuditRun
 from reports.diff import RunDiff
 from reports.posture import posture_score
 from reports.sheetio import new_workbook

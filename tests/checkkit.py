@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 
 import checks  # noqa: F401  (registers the catalogue)
-from idaudit.engine import REGISTRY, CheckSettings, run_checks
-from idaudit.sections import sections_for
-from idaudit.snapshot import Manifest, SectionRecord, SectionStatus
-from idaudit.tables import SCHEMAS, AuditData, TableStatus, make_table
+from checks import CATALOGUE as REGISTRY
+from idaudit.core.engine import CheckSettings, run_checks
+from idaudit.core.sections import sections_for
+from idaudit.core.snapshot import Manifest, SectionRecord, SectionStatus
+from idaudit.core.tables import SCHEMAS, AuditData, TableStatus, make_table
 
 COLLECTED = "2026-11-28T12:00:00Z"
 
@@ -60,7 +61,7 @@ class Tenant:
 
     def mfa(self, user_id: str, *methods: str, strongest: str | None = None, registered: bool | None = None,
             source: str = "userRegistrationDetails") -> Tenant:
-        from idaudit.methods import strongest as best
+        from idaudit.core.methods import strongest as best
 
         return self.add("mfa_registration", user_id=user_id,
                         registered=bool(methods) if registered is None else registered,

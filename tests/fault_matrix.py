@@ -40,7 +40,7 @@ class FaultCase:
     """One row of the matrix: inject `fault` into `section` of `provider`, expect `expected`."""
 
     provider: str            # "microsoft" | "google"
-    section: str             # snapshot section name (idaudit/sections.py)
+    section: str             # snapshot section name (idaudit/core/sections.py)
     fault: str               # short label, e.g. "429 with Retry-After", "connection reset mid-body"
     expected: Outcome
     dependent_checks: tuple[str, ...] = ()   # check ids that must be unknown (never pass) when data is lost
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{DOC_PATH} is stale: run python -m tests.fault_matrix", file=sys.stderr)
             return 1
         return 0
-    from idaudit.atomic import write_text_atomic
+    from idaudit.core.atomic import write_text_atomic
 
     write_text_atomic(DOC_PATH, text)
     print(f"wrote {DOC_PATH}")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from idaudit.snapshot import SectionStatus, Snapshot, SnapshotWriter, load_snapshot
+from idaudit.core.snapshot import SectionStatus, Snapshot, SnapshotWriter, load_snapshot
 
 TENANT = "9d6f5c1e-0000-4000-8000-00000000a001"
 MICROSOFT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"

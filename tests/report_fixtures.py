@@ -11,10 +11,18 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from idaudit.engine import AuditRun, CheckRegistry, CheckSettings, Waiver, check, result_frame, run_checks
-from idaudit.model import Framework, Reference, Severity, SubjectKind
-from idaudit.snapshot import Manifest, SectionRecord, SectionStatus
-from idaudit.tables import AuditData, TableStatus, make_table
+from idaudit.core.engine import (
+    AuditRun,
+    CheckRegistry,
+    CheckSettings,
+    Waiver,
+    check,
+    result_frame,
+    run_checks,
+)
+from idaudit.core.model import Framework, Reference, Severity, SubjectKind
+from idaudit.core.snapshot import Manifest, SectionRecord, SectionStatus
+from idaudit.core.tables import AuditData, TableStatus, make_table
 
 HIPAA = Reference(Framework.HIPAA, "164.312(d)", "Person or entity authentication")
 HIPAA_TX = Reference(Framework.HIPAA, "164.312(e)(1)", "Transmission security")

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from connectors.simulator.microsoft.simulator import MicrosoftSimulator
+from simulator.microsoft.simulator import MicrosoftSimulator
 
 GRAPH = "https://graph.microsoft.com/.default"
 EXCHANGE = "https://outlook.office365.com/.default"

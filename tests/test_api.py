@@ -1,6 +1,6 @@
 """The library API on hand-built provider-neutral tables: the typical questions, the findings views, the display.
 
-The tables are built with idaudit.tables.make_table (real code, no mocks) and the checks are real checks registered
+The tables are built with idaudit.core.tables.make_table (real code, no mocks) and the checks are real checks registered
 in a private registry, so these tests do not depend on any provider's normaliser.
 """
 
@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 import idaudit
-from idaudit.answers import is_mail_reading_scope
-from idaudit.config import Config
-from idaudit.engine import CheckRegistry, CheckSettings, check, result_frame
-from idaudit.model import Framework, Reference, Severity, SubjectKind
-from idaudit.snapshot import Manifest, SectionRecord, SectionStatus
-from idaudit.tables import AuditData, TableStatus, make_table
+from idaudit.api.answers import is_mail_reading_scope
+from idaudit.core.config import Config
+from idaudit.core.engine import CheckRegistry, CheckSettings, check, result_frame
+from idaudit.core.model import Framework, Reference, Severity, SubjectKind
+from idaudit.core.snapshot import Manifest, SectionRecord, SectionStatus
+from idaudit.core.tables import AuditData, TableStatus, make_table
 
 REFS = (Reference(Framework.HIPAA, "164.312(d)", "Person or entity authentication"),)
 EVIL = "<script>alert('x')</script>"

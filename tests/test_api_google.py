@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import idaudit
-from idaudit.demo import demo_config_text
+from idaudit.orchestration.demo import demo_config_text
 
-simulator = pytest.importorskip("connectors.simulator")
-google_sim = pytest.importorskip("connectors.simulator.google")
+simulator = pytest.importorskip("simulator")
+google_sim = pytest.importorskip("simulator.google")
 
 USERS, SEED = 60, 7
 
@@ -104,5 +104,5 @@ def test_collect_google_through_the_simulator_gives_the_same_answers(org, config
 
 
 def test_collect_google_needs_exactly_one_key(tmp_path: Path) -> None:
-    with pytest.raises(idaudit.errors.CollectionError, match="exactly one"):
+    with pytest.raises(idaudit.core.errors.CollectionError, match="exactly one"):
         idaudit.collect_google(tmp_path, admin_subject="admin@example.org")

@@ -50,7 +50,7 @@ def test_using_the_api_offline_does_not_load_connector_libraries() -> None:
 
 
 def test_auditing_a_snapshot_loads_no_connector_library(tmp_path: Path) -> None:
-    simulator = pytest.importorskip("connectors.simulator")
+    simulator = pytest.importorskip("simulator")
     snap = simulator.render_microsoft_snapshot(simulator.build_organisation(users=20, seed=3), tmp_path / "snap")
     loaded = _loaded_after(f"import idaudit\na = idaudit.load({str(snap)!r})\n"
                            "a.no_mfa(); a.external_forwarding(); a.apps_reading_mail(); a._repr_html_()")

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 import idaudit
-from idaudit.errors import CollectionError
-from idaudit.snapshot import load_snapshot
+from idaudit.core.errors import CollectionError
+from idaudit.core.snapshot import load_snapshot
 
-simulator = pytest.importorskip("connectors.simulator")
+simulator = pytest.importorskip("simulator")
 try:
     simulator.MicrosoftSimulator  # noqa: B018 - lazy attribute
 except (AttributeError, ImportError):  # pragma: no cover
-    pytest.skip("connectors.simulator.MicrosoftSimulator not available", allow_module_level=True)
+    pytest.skip("simulator.MicrosoftSimulator not available", allow_module_level=True)
 
 SCALE = 0.01  # the simulator's throttling clocks and the connector's pacing run 100x faster, in step
 
@@ -138,7 +138,7 @@ def test_sections_not_collected_are_errors_or_warnings_never_empty_answers(sim: 
 
 def test_config_waives_the_break_glass_exclusion_and_rerun_changes_it(collected: Path, org: Any,
                                                                       tmp_path: Path) -> None:
-    from idaudit.demo import BREAK_GLASS_WAIVED_CHECKS, demo_config_text
+    from idaudit.orchestration.demo import BREAK_GLASS_WAIVED_CHECKS, demo_config_text
 
     config = tmp_path / "idaudit.toml"
     config.write_text(demo_config_text(org, "microsoft"), encoding="utf-8")

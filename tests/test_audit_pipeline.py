@@ -1,6 +1,6 @@
 """The scheduled audit over the real pipeline: simulator-rendered snapshots, real normaliser, real checks.
 
-The collector renders the synthetic surgery centre straight to a snapshot (connectors.simulator, no sockets).
+The collector renders the synthetic surgery centre straight to a snapshot (simulator, no sockets).
 Week 1 is collected with the planted external forwarding filter removed from the raw Gmail data; week 2 is the
 unmodified tenant, so the forwarding filter appears as a new finding — the call-out the vCISO must not miss.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from idaudit import exitcodes
-from idaudit.audit import run_audit
-from idaudit.config import TenantConfig, load_config
+from idaudit.core import exitcodes
+from idaudit.core.config import TenantConfig, load_config
+from idaudit.orchestration.audit import run_audit
 
 
 @pytest.fixture(scope="module")
 def org():  # type: ignore[no-untyped-def]
-    simulator = pytest.importorskip("connectors.simulator")
+    simulator = pytest.importorskip("simulator")
     return simulator.build_organisation(users=60, seed=11)
 
 
@@ -39,7 +39,7 @@ def _drop_forwarding_filters(snapshot: Path) -> int:
 
 
 def test_weekly_audit_of_simulated_google_tenant(org, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from connectors.simulator.google import render_google_snapshot
+    from simulator.google import render_google_snapshot
 
     weeks: list[str] = []
 
@@ -83,9 +83,9 @@ def test_weekly_audit_of_simulated_google_tenant(org, tmp_path: Path) -> None:  
 def test_idaudit_audit_command(org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                capsys: pytest.CaptureFixture[str]) -> None:
     """`idaudit audit` end to end; only the collector seam is swapped for the simulator's renderer."""
-    import idaudit.audit as audit_mod
-    from connectors.simulator.google import render_google_snapshot
+    import idaudit.orchestration.audit as audit_mod
     from idaudit.cli import main
+    from simulator.google import render_google_snapshot
 
     monkeypatch.setattr(audit_mod, "_default_collector", lambda tenant, out: render_google_snapshot(org, out))
     cfg = tmp_path / "idaudit.toml"
@@ -103,8 +103,8 @@ def test_idaudit_audit_command(org, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_weekly_audit_of_simulated_microsoft_tenant(org, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Same path for Microsoft; skipped (not faked) until the Microsoft normaliser is in the tree."""
-    pytest.importorskip("idaudit.normalise.microsoft")
-    from connectors.simulator import render_microsoft_snapshot
+    pytest.importorskip("idaudit.core.normalise.microsoft")
+    from simulator import render_microsoft_snapshot
 
     cfg = tmp_path / "idaudit.toml"
     cfg.write_text('[output]\nformats = ["xlsx"]\n[[tenants]]\nname = "Riverside MS"\nprovider = "microsoft"\n',
@@ -126,10 +126,10 @@ def test_pseudonymised_reports_of_simulated_tenant_hold_no_real_names(org, tmp_p
     """Every user name and address of a realistic tenant is absent from every pseudonymised format."""
     import zipfile
 
-    from connectors.simulator.google import render_google_snapshot
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
     from reports import write_reports
     from reports.pseudonym import load_or_create_key
+    from simulator.google import render_google_snapshot
 
     snap = render_google_snapshot(org, tmp_path / "snap")
     run = audit_snapshot(snap)

@@ -18,13 +18,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from idaudit import exitcodes
-from idaudit.audit import audit_settings, run_audit, tenant_lock
 from idaudit.cli import main
-from idaudit.config import Config, TenantConfig, load_config
-from idaudit.engine import AuditRun
-from idaudit.errors import CollectionError, ConfigError
-from idaudit.snapshot import SnapshotWriter, load_snapshot
+from idaudit.core import exitcodes
+from idaudit.core.config import Config, TenantConfig, load_config
+from idaudit.core.engine import AuditRun
+from idaudit.core.errors import CollectionError, ConfigError
+from idaudit.core.snapshot import SnapshotWriter, load_snapshot
+from idaudit.orchestration.audit import audit_settings, run_audit, tenant_lock
 from reports.history import History
 from tests.report_fixtures import Week, build_run
 
@@ -201,7 +201,7 @@ def test_overlapping_run_of_same_tenant_refused(tmp_path: Path) -> None:
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
-        from idaudit.audit import tenant_lock
+        from idaudit.orchestration.audit import tenant_lock
         with tenant_lock(Path({str(lock_dir)!r}), "Lakeside Surgery"):
             print("LOCKED", flush=True)
             time.sleep(60)
@@ -265,7 +265,7 @@ def test_sigterm_during_collection_exits_130_and_leaves_no_run(tmp_path: Path) -
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        import idaudit.audit as audit
+        import idaudit.orchestration.audit as audit
         from idaudit.cli import main
         def slow(tenant, out):
             out.mkdir(parents=True, exist_ok=True)

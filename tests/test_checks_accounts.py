@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from idaudit.engine import CheckSettings
+from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, run, status
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -121,7 +121,8 @@ def test_stale_check_skips_guests_and_resource_mailboxes() -> None:
 def test_stale_account_waived_for_departed_staff_stays_visible() -> None:
     from datetime import date
 
-    from idaudit.engine import REGISTRY, Waiver, run_checks
+    from checks import CATALOGUE as REGISTRY
+    from idaudit.core.engine import Waiver, run_checks
 
     data = _t().user("u1", "ann@clinic.org", last_sign_in="2026-01-01T00:00:00Z").build()
     w = Waiver("IDA-ACCT-001", "ann@clinic.org", "HR", "on maternity leave", date(2027, 3, 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from idaudit.engine import CheckSettings
+from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, run, status
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

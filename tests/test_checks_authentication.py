@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from idaudit.engine import CheckSettings
+from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, run, status
 
 

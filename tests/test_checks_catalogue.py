@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from checks import CATALOGUE as REGISTRY
+from checks import builtin_checks as load_builtin_checks
 from checks.docs import DOC_PATH, render
-from idaudit.engine import REGISTRY, load_builtin_checks, validate_meta
-from idaudit.model import Framework
-from idaudit.settings import TENANT_SETTINGS
+from idaudit.core.engine import validate_meta
+from idaudit.core.model import Framework
+from idaudit.core.settings import TENANT_SETTINGS
 from tests import test_checks_accounts, test_checks_apps, test_checks_authentication, test_checks_mail
 
 REG = load_builtin_checks()

@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from idaudit.engine import REGISTRY, CheckSettings, run_checks
-from idaudit.tables import SCHEMAS, AuditData, TableStatus, make_table
+from checks import CATALOGUE as REGISTRY
+from idaudit.core.engine import CheckSettings, run_checks
+from idaudit.core.tables import SCHEMAS, AuditData, TableStatus, make_table
 from tests.checkkit import Tenant
 
 VALID = {"pass", "fail", "unknown", "not_applicable", "waived"}
@@ -82,10 +83,10 @@ def test_busy_tenant_mostly_passes() -> None:
 
 @pytest.fixture(scope="module")
 def google_run(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    simulator = pytest.importorskip("connectors.simulator")
-    google_sim = pytest.importorskip("connectors.simulator.google")
-    from idaudit.normalise import normalise
-    from idaudit.snapshot import load_snapshot
+    simulator = pytest.importorskip("simulator")
+    google_sim = pytest.importorskip("simulator.google")
+    from idaudit.core.normalise import normalise
+    from idaudit.core.snapshot import load_snapshot
 
     org = simulator.build_organisation(users=150, seed=7)
     snap: Path = google_sim.render_google_snapshot(org, tmp_path_factory.mktemp("g") / "snapshot")
@@ -110,11 +111,11 @@ def test_google_snapshot_through_normaliser_and_checks(google_run: pd.DataFrame)
 
 
 def test_microsoft_snapshot_through_normaliser_and_checks(tmp_path: Path) -> None:
-    simulator = pytest.importorskip("connectors.simulator")
-    ms_sim = pytest.importorskip("connectors.simulator.microsoft.snapshot")
-    pytest.importorskip("idaudit.normalise.microsoft", reason="Microsoft normaliser not in this checkout yet")
-    from idaudit.normalise import normalise
-    from idaudit.snapshot import load_snapshot
+    simulator = pytest.importorskip("simulator")
+    ms_sim = pytest.importorskip("simulator.microsoft.snapshot")
+    pytest.importorskip("idaudit.core.normalise.microsoft", reason="Microsoft normaliser not in this checkout yet")
+    from idaudit.core.normalise import normalise
+    from idaudit.core.snapshot import load_snapshot
 
     org = simulator.build_organisation(users=150, seed=7)
     data = normalise(load_snapshot(ms_sim.render_microsoft_snapshot(org, tmp_path / "snapshot")))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from checks.common import INSIDE, OUTSIDE, UNDECIDED, classify_domain, recipient_domain
-from idaudit.engine import CheckSettings
+from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, run, status
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

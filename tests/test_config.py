@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from idaudit.config import load_config
-from idaudit.errors import ConfigError
+from idaudit.core.config import load_config
+from idaudit.core.errors import ConfigError
 
 
 def _cfg(tmp_path: Path, text: str) -> Path:
@@ -81,7 +81,7 @@ def test_google_directory_quota_reaches_the_connector(tmp_path: Path) -> None:
     import os
 
     from connectors.google.options import options_from_tenant
-    from connectors.simulator.google.auth import new_service_account
+    from simulator.google.auth import new_service_account
 
     key = tmp_path / "key.json"
     key.write_text(json.dumps(new_service_account("cfg-test").key_file("http://127.0.0.1:9/token")))

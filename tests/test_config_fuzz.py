@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idaudit.audit import audit_settings
-from idaudit.config import Config, load_config, parse_config
-from idaudit.errors import ConfigError
-from idaudit.notify import parse_notify
-from idaudit.pipeline import audit_snapshot
+from idaudit.core.config import Config, load_config, parse_config
+from idaudit.core.errors import ConfigError
+from idaudit.orchestration.audit import audit_settings
+from idaudit.orchestration.notify import parse_notify
+from idaudit.orchestration.pipeline import audit_snapshot
 
 EXAMPLES = int(os.environ.get("IDAUDIT_FUZZ_EXAMPLES", "10"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -235,8 +235,8 @@ def test_bad_toml_names_the_file_and_the_line(tmp_path_factory: pytest.TempPathF
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, date]:
     """A rendered Microsoft snapshot and one failing (check, subject) in it, with the evaluation date."""
-    simulator = pytest.importorskip("connectors.simulator")
-    ms_render = pytest.importorskip("connectors.simulator.microsoft.snapshot")
+    simulator = pytest.importorskip("simulator")
+    ms_render = pytest.importorskip("simulator.microsoft.snapshot")
     snap = Path(ms_render.render_microsoft_snapshot(simulator.build_organisation(users=10, seed=3),
                                                     tmp_path_factory.mktemp("cfg") / "snap"))
     run = audit_snapshot(snap)

@@ -1,4 +1,4 @@
-"""Table-driven tests of the Microsoft MFA-enforcement evaluator (idaudit.enforcement).
+"""Table-driven tests of the Microsoft MFA-enforcement evaluator (idaudit.core.enforcement).
 
 Policies are raw Graph v1.0 conditionalAccessPolicy objects (every condition key present, as Graph returns them);
 each case changes one thing and states the verdict, the strength and a phrase the reason must contain.
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from idaudit.enforcement import Enforcement, GroupDirectory, MicrosoftEvaluator, TenantFacts, UserFacts
+from idaudit.core.enforcement import Enforcement, GroupDirectory, MicrosoftEvaluator, TenantFacts, UserFacts
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
 SEC_ADMIN = "194ae4cb-b126-40b2-bd5b-6091b380977d"

@@ -7,9 +7,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from idaudit.engine import CheckRegistry, CheckSettings, Waiver, check, result_frame, run_checks
-from idaudit.model import Framework, Reference, Severity, SubjectKind
-from idaudit.tables import AuditData, TableStatus, make_table
+from idaudit.core.engine import CheckRegistry, CheckSettings, Waiver, check, result_frame, run_checks
+from idaudit.core.model import Framework, Reference, Severity, SubjectKind
+from idaudit.core.tables import AuditData, TableStatus, make_table
 
 REFS = (Reference(Framework.HIPAA, "164.312(d)", "Person or entity authentication"),)
 

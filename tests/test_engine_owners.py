@@ -12,9 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from idaudit.engine import FINDING_COLUMNS, CheckRegistry, CheckSettings, check, result_frame, run_checks
-from idaudit.model import Framework, Reference, Severity, SubjectKind
-from idaudit.tables import AuditData
+from idaudit.core.engine import FINDING_COLUMNS, CheckRegistry, CheckSettings, check, result_frame, run_checks
+from idaudit.core.model import Framework, Reference, Severity, SubjectKind
+from idaudit.core.tables import AuditData
 from tests.checkkit import Tenant
 from tests.checkkit import run as run_builtin
 

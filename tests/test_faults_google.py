@@ -22,6 +22,7 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 
+from checks import builtin_checks as load_builtin_checks
 from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
     REQUIRED_SCOPES,
@@ -32,11 +33,10 @@ from connectors.google.options import (
     SCOPE_USERS,
     GoogleOptions,
 )
-from connectors.simulator import build_organisation
-from connectors.simulator.google import GoogleSimulator, render_google_snapshot
-from idaudit.engine import load_builtin_checks
-from idaudit.model import Provider
-from idaudit.snapshot import SectionStatus, Snapshot, load_snapshot
+from idaudit.core.model import Provider
+from idaudit.core.snapshot import SectionStatus, Snapshot, load_snapshot
+from simulator import build_organisation
+from simulator.google import GoogleSimulator, render_google_snapshot
 from tests.fault_matrix import FaultCase, Outcome
 
 TIMEOUT = 1.5          # the connector's per-request timeout in the timeout cases (GoogleOptions.timeout)
@@ -85,7 +85,7 @@ def dependent_checks(section: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Inject:
-    """One FaultPlan rule (connectors/simulator/faults.py); `{victim}` in `path` is one user's address (quoted)."""
+    """One FaultPlan rule (simulator/faults.py); `{victim}` in `path` is one user's address (quoted)."""
 
     kind: str
     path: str
@@ -343,7 +343,7 @@ def rendered(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 @pytest.fixture(scope="module")
 def clean_passes(rendered: Snapshot) -> set[tuple[str, str]]:
     """(check, subject) pairs that pass on the fault-free tenant: the truth a faulted run may not exceed."""
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     f = audit_snapshot(rendered).findings
     ok = f[f["status"] == "pass"]
@@ -423,7 +423,7 @@ def test_fault(gc: GCase, sim: GoogleSimulator, rendered: Snapshot, clean_passes
 
 def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[tuple[str, str]],
                          tmp_path: Path) -> None:
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     case = gc.case
     run = audit_snapshot(snap)
@@ -511,7 +511,7 @@ def _assert_coverage(run: Any, gc: GCase, uid: str, tmp_path: Path) -> None:
 def test_section_tables_match_the_normaliser(rendered: Snapshot) -> None:
     """SECTION_TABLES is exactly the inverse of the `sections` each available table records in a fault-free run
     (mfa_methods and conditional_access do not exist for Google and are always missing)."""
-    from idaudit.normalise import normalise
+    from idaudit.core.normalise import normalise
 
     data = normalise(rendered)
     derived: dict[str, set[str]] = {}
@@ -544,7 +544,7 @@ def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes
                                                  victim: dict[str, Any], tmp_path: Path) -> None:
     """Negative control: a connector that turned a refused Gmail filters read into "nobody has a filter" (the silent
     pass this matrix exists to prevent) must fail the very assertions the matrix runs."""
-    from idaudit.snapshot import SnapshotWriter
+    from idaudit.core.snapshot import SnapshotWriter
 
     m = rendered.manifest
     w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)
@@ -576,7 +576,7 @@ def test_gmail_disabled_for_a_user_is_no_mailbox_not_a_failure(sim: GoogleSimula
         assert snap.raw[section][uid] is None
         assert {k: v for k, v in snap.raw[section].items() if k != uid} == \
             {k: v for k, v in rendered.raw[section].items() if k != uid}
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     f = audit_snapshot(snap).findings
     mail = f[f["check_id"].astype(str).str.startswith("IDA-MAIL")]
@@ -588,7 +588,7 @@ def test_gmail_disabled_for_a_user_is_no_mailbox_not_a_failure(sim: GoogleSimula
 def test_token_endpoint_down_stops_the_run_without_a_snapshot(sim: GoogleSimulator, tmp_path: Path) -> None:
     """A token endpoint that keeps failing is a sign-in failure: a clear CollectionError and no manifest that could
     pass for an empty tenant (google-auth retries the 5xx itself; idaudit then stops)."""
-    from idaudit.errors import CollectionError
+    from idaudit.core.errors import CollectionError
 
     sim.faults.add(kind="status", path=r"^/token", method="POST", status=500, times=None)
     with pytest.raises(CollectionError, match="cannot sign in"):

@@ -22,15 +22,15 @@ from typing import Any
 import openpyxl
 import pytest
 
+from checks import builtin_checks as load_builtin_checks
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER
-from idaudit.engine import load_builtin_checks
-from idaudit.model import Provider
-from idaudit.snapshot import SectionStatus, Snapshot, load_snapshot
+from idaudit.core.model import Provider
+from idaudit.core.snapshot import SectionStatus, Snapshot, load_snapshot
 from tests.conftest_ms import SCALE, options_for
 from tests.fault_matrix import FaultCase, Outcome
 
-simulator = pytest.importorskip("connectors.simulator")
+simulator = pytest.importorskip("simulator")
 
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 DENIED = ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
@@ -65,7 +65,7 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "exchange.mailboxes": ("forwarding",),
     "exchange.transportRules": ("forwarding",),
 }
-# Section -> tenant_settings keys read from it (idaudit/normalise/ms_settings.py), checked by the faulted runs.
+# Section -> tenant_settings keys read from it (idaudit/core/normalise/ms_settings.py), checked by the faulted runs.
 SECTION_SETTINGS: dict[str, tuple[str, ...]] = {
     "securityDefaults": ("security_defaults_enabled",),
     "authorizationPolicy": ("user_consent", "guest_invites_from", "guest_user_role"),
@@ -111,7 +111,7 @@ def dependent_checks(section: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Inject:
-    """One FaultPlan rule (see connectors/simulator/faults.py); `{victim}` in `path` is one mailbox user's id."""
+    """One FaultPlan rule (see simulator/faults.py); `{victim}` in `path` is one mailbox user's id."""
 
     kind: str
     path: str
@@ -407,7 +407,7 @@ def rendered(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 @pytest.fixture(scope="module")
 def clean_passes(rendered: Snapshot) -> set[tuple[str, str]]:
     """(check, subject) pairs that pass on the fault-free tenant: the truth a faulted run may not exceed."""
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     f = audit_snapshot(rendered).findings
     ok = f[f["status"] == "pass"]
@@ -482,7 +482,7 @@ def test_fault(mc: MsCase, sim: Any, rendered: Snapshot, clean_passes: set[tuple
 
 def _assert_held_unknown(snap: Snapshot, mc: MsCase, victim: str, clean_passes: set[tuple[str, str]],
                          tmp_path: Path) -> None:
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     case = mc.case
     run = audit_snapshot(snap)
@@ -556,7 +556,7 @@ def _assert_coverage(run: Any, mc: MsCase, victim: str, tmp_path: Path) -> None:
 
 def test_section_tables_match_the_normaliser(rendered: Snapshot) -> None:
     """SECTION_TABLES is exactly the inverse of the `sections` each table records in a fault-free run."""
-    from idaudit.normalise import normalise
+    from idaudit.core.normalise import normalise
 
     data = normalise(rendered)
     derived: dict[str, set[str]] = {}
@@ -590,7 +590,7 @@ def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes
                                                  victim: str, tmp_path: Path) -> None:
     """Negative control: a connector that turned the inbox-rules 403 into "nobody has a rule" (the silent pass
     this matrix exists to prevent) must fail the very assertions the matrix runs."""
-    from idaudit.snapshot import SnapshotWriter
+    from idaudit.core.snapshot import SnapshotWriter
 
     m = rendered.manifest
     w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)

@@ -24,14 +24,14 @@ from connectors.google.options import (
     SCOPE_USERS,
     GoogleOptions,
 )
-from connectors.simulator import build_organisation
-from connectors.simulator.google import GoogleSimulator, render_google_snapshot
-from connectors.simulator.google.auth import new_service_account
-from connectors.simulator.org import Organisation
-from idaudit.errors import CollectionError
-from idaudit.model import Provider
-from idaudit.pipeline import audit_snapshot
-from idaudit.snapshot import load_snapshot
+from idaudit.core.errors import CollectionError
+from idaudit.core.model import Provider
+from idaudit.core.snapshot import load_snapshot
+from idaudit.orchestration.pipeline import audit_snapshot
+from simulator import build_organisation
+from simulator.google import GoogleSimulator, render_google_snapshot
+from simulator.google.auth import new_service_account
+from simulator.org import Organisation
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
 
 
 def test_demo_collection_goes_through_the_connector(org: Organisation, tmp_path: Path) -> None:
-    from connectors.google.demo import run_google_demo_collection
+    from idaudit.orchestration.demo_google import run_google_demo_collection
 
     out = run_google_demo_collection(org, tmp_path / "demo")
     snap = load_snapshot(out)

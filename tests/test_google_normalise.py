@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.simulator import build_organisation
-from connectors.simulator.google import render_google_snapshot
-from connectors.simulator.google.models import build_google_tenant
-from connectors.simulator.org import Organisation, Person
-from idaudit.normalise import normalise
-from idaudit.snapshot import load_snapshot
-from idaudit.tables import SCHEMAS, AuditData, Availability
+from idaudit.core.normalise import normalise
+from idaudit.core.snapshot import load_snapshot
+from idaudit.core.tables import SCHEMAS, AuditData, Availability
+from simulator import build_organisation
+from simulator.google import render_google_snapshot
+from simulator.google.models import build_google_tenant
+from simulator.org import Organisation, Person
 
 
 @pytest.fixture(scope="module")

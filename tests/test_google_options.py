@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from connectors.google.options import GoogleOptions, options_from_tenant
-from connectors.simulator.google.auth import new_service_account
-from idaudit.errors import CollectionError
+from idaudit.core.errors import CollectionError
+from simulator.google.auth import new_service_account
 
 KEY = new_service_account("options-test").key_file("http://127.0.0.1:9/token")
 

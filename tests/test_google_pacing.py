@@ -23,10 +23,10 @@ from connectors.google.client import GoogleClient, PartBatch
 from connectors.google.collect import collect_google
 from connectors.google.options import SCOPE_GMAIL_SETTINGS, GoogleOptions
 from connectors.google.pacing import ConnectionSlots, QuotaWindow
-from connectors.simulator import build_organisation
-from connectors.simulator.google import DEFAULT_QUOTAS, GoogleSimulator, render_google_snapshot
-from connectors.simulator.org import Organisation
-from idaudit.errors import CollectionError
+from idaudit.core.errors import CollectionError
+from simulator import build_organisation
+from simulator.google import DEFAULT_QUOTAS, GoogleSimulator, render_google_snapshot
+from simulator.org import Organisation
 
 SCALE = 0.005  # the simulator's windows and the client's quota window, alike: 60 s -> 0.3 s
 DIRECTORY_QUOTA = 20  # calls per (scaled) minute: a 60-user tenant needs about 65, so at least three windows

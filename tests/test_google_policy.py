@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from idaudit.normalise.google_policy import (
+from idaudit.core.normalise.google_policy import (
     DEVICE_TRUST,
     ENFORCEMENT,
     FACTORS,

@@ -21,9 +21,9 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.google.options import SCOPE_GMAIL_SETTINGS, SCOPE_REPORTS, SCOPE_USERS
-from connectors.simulator import build_organisation
-from connectors.simulator.google import GoogleSimulator
-from connectors.simulator.google.auth import JWT_BEARER, NOT_DELEGATED, new_service_account, sign_assertion
+from simulator import build_organisation
+from simulator.google import GoogleSimulator
+from simulator.google.auth import JWT_BEARER, NOT_DELEGATED, new_service_account, sign_assertion
 
 
 @pytest.fixture(scope="module")

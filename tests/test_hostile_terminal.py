@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.simulator import build_organisation
-from connectors.simulator.microsoft.snapshot import render_microsoft_snapshot
-from idaudit import exitcodes
 from idaudit.cli import main
+from idaudit.core import exitcodes
 from reports.history import History
+from simulator import build_organisation
+from simulator.microsoft.snapshot import render_microsoft_snapshot
 from tests.report_fixtures import Week, build_run
 
 ESC = "\x1b"

@@ -20,11 +20,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from connectors.simulator import build_organisation
-from connectors.simulator.microsoft import MicrosoftSimulator
-from idaudit import exitcodes
-from idaudit.pipeline import audit_snapshot
-from idaudit.snapshot import load_snapshot
+from idaudit.core import exitcodes
+from idaudit.core.snapshot import load_snapshot
+from idaudit.orchestration.pipeline import audit_snapshot
+from simulator import build_organisation
+from simulator.microsoft import MicrosoftSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_VAR = "IDAUDIT_TEST_INTERRUPT_SECRET"
@@ -202,7 +202,7 @@ def test_rerun_with_fewer_sections_leaves_no_stale_section_from_the_interrupted_
 
 def test_interrupted_google_collection_exits_130_and_is_incomplete(tmp_path: Path) -> None:
     """The Google connector runs worker threads (not asyncio): SIGTERM must end it the same way."""
-    from connectors.simulator.google import GoogleSimulator
+    from simulator.google import GoogleSimulator
 
     with GoogleSimulator(build_organisation(users=40, seed=4), latency=0.05, throttle=False) as gsim:
         out = tmp_path / "gsnap"

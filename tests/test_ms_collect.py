@@ -1,5 +1,5 @@
 """The Microsoft connector end to end: the real msal and the real msgraph-sdk adapter over loopback TLS against
-the simulator (connectors/simulator). No mocks: sign-in, paging, $batch, throttling and faults are the simulator's.
+the simulator (simulator). No mocks: sign-in, paging, $batch, throttling and faults are the simulator's.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from connectors.microsoft.collect import collect_microsoft, run_coroutine
-from idaudit.errors import CollectionError
-from idaudit.snapshot import SectionStatus, load_snapshot
+from idaudit.core.errors import CollectionError
+from idaudit.core.snapshot import SectionStatus, load_snapshot
 from tests.conftest_ms import SCALE, options_for
 
-simulator = pytest.importorskip("connectors.simulator")
+simulator = pytest.importorskip("simulator")
 try:
     simulator.MicrosoftSimulator  # noqa: B018 - lazy attribute: present once the simulator lands
 except (AttributeError, ImportError):  # pragma: no cover
-    pytest.skip("connectors.simulator.MicrosoftSimulator not available yet", allow_module_level=True)
+    pytest.skip("simulator.MicrosoftSimulator not available yet", allow_module_level=True)
 
 @pytest.fixture(scope="module")
 def org() -> Any:
@@ -227,8 +227,8 @@ def test_cli_collect_microsoft_against_the_simulator(sim: Any, tmp_path: Path, m
 
 
 def test_collect_tenant_from_config(sim: Any, tmp_path: Path) -> None:
-    from connectors import collect_tenant
-    from idaudit.config import TenantConfig
+    from idaudit.orchestration.collecting import collect_tenant
+    from idaudit.core.config import TenantConfig
 
     secret_file = tmp_path / "secret"
     secret_file.write_text(sim.client_secret + "\n")
@@ -276,7 +276,7 @@ def test_collect_works_inside_a_running_event_loop(sim: Any, tmp_path: Path) -> 
 
 
 def test_demo_collection_goes_through_the_connector(org: Any, tmp_path: Path) -> None:
-    from connectors.microsoft.demo import run_microsoft_demo_collection
+    from idaudit.orchestration.demo_microsoft import run_microsoft_demo_collection
 
     snap = load_snapshot(run_microsoft_demo_collection(org, tmp_path / "demo"))
     assert snap.manifest.source == "microsoft-graph" and snap.manifest.complete

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from connectors.microsoft.collect import collect_microsoft, run_coroutine
-from idaudit.snapshot import SectionStatus, load_snapshot
+from idaudit.core.snapshot import SectionStatus, load_snapshot
 from tests.conftest_ms import SCALE, options_for
 
-simulator = pytest.importorskip("connectors.simulator")
+simulator = pytest.importorskip("simulator")
 try:
     simulator.MicrosoftSimulator  # noqa: B018 - lazy attribute: present once the simulator lands
 except (AttributeError, ImportError):  # pragma: no cover
-    pytest.skip("connectors.simulator.MicrosoftSimulator not available yet", allow_module_level=True)
+    pytest.skip("simulator.MicrosoftSimulator not available yet", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +145,10 @@ def test_missing_permission_gives_forbidden_sections_naming_the_permission(org: 
         assert "MailboxSettings.Read" in rec.detail
     assert snap.section("domains").usable and snap.section("users").usable
     try:
-        import idaudit.normalise.microsoft  # noqa: F401
+        import idaudit.core.normalise.microsoft  # noqa: F401
     except ImportError:
         pytest.skip("the Microsoft normaliser is not present yet: the `unknown` checks part needs it")
-    from idaudit.pipeline import audit_snapshot
+    from idaudit.orchestration.pipeline import audit_snapshot
 
     findings = audit_snapshot(snap).findings
     blind = findings[(findings["status"] == "unknown")

@@ -15,10 +15,10 @@ import pytest
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.collectors import MicrosoftCollection
 from connectors.progress import TqdmProgress
-from idaudit.snapshot import SectionStatus, load_snapshot
+from idaudit.core.snapshot import SectionStatus, load_snapshot
 from tests.conftest_ms import SCALE, options_for
 
-simulator = pytest.importorskip("connectors.simulator")
+simulator = pytest.importorskip("simulator")
 
 PER_USER = ("perUserMfaState", "inboxRules", "mailboxSettings", "inboxRuleFolders")
 

@@ -15,16 +15,16 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import checks  # noqa: F401  (registers the check catalogue)
+from checks import builtin_checks
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.rule_folders import archive_folders, rule_folder_ids
-from connectors.simulator import build_organisation, render_microsoft_snapshot
-from connectors.simulator.microsoft.identity import ALL_READ_PERMISSIONS
-from connectors.simulator.microsoft.simulator import MicrosoftSimulator
-from connectors.simulator.org import InboxRule, Organisation, RuleActions, RuleConditions
-from idaudit.engine import CheckSettings, run_checks
-from idaudit.normalise import normalise
-from idaudit.snapshot import SectionStatus, load_snapshot
+from idaudit.core.engine import CheckSettings, run_checks
+from idaudit.core.normalise import normalise
+from idaudit.core.snapshot import SectionStatus, load_snapshot
+from simulator import build_organisation, render_microsoft_snapshot
+from simulator.microsoft.identity import ALL_READ_PERMISSIONS
+from simulator.microsoft.simulator import MicrosoftSimulator
+from simulator.org import InboxRule, Organisation, RuleActions, RuleConditions
 from tests.conftest_ms import SCALE, options_for
 from tests.sim_ms_helpers import get, session, token
 
@@ -61,7 +61,7 @@ def granted(org: Organisation, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def _rule_rows(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     data = normalise(load_snapshot(path))
-    run = run_checks(data, CheckSettings(), only=["IDA-MAIL-002"])
+    run = run_checks(data, CheckSettings(), only=["IDA-MAIL-002"], registry=builtin_checks())
     return data.table("mail_rules"), run.findings
 
 

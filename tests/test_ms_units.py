@@ -24,10 +24,10 @@ from connectors.microsoft.options import (
 )
 from connectors.microsoft.recorder import failure_detail
 from idaudit.cli import build_parser
-from idaudit.config import TenantConfig
-from idaudit.errors import CollectionError
-from idaudit.sections import MICROSOFT_SECTIONS
-from idaudit.snapshot import SectionStatus
+from idaudit.core.config import TenantConfig
+from idaudit.core.errors import CollectionError
+from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.snapshot import SectionStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from idaudit.normalise import normalise
-from idaudit.snapshot import SectionStatus
-from idaudit.tables import SCHEMAS, AuditData, Availability
+from idaudit.core.normalise import normalise
+from idaudit.core.snapshot import SectionStatus
+from idaudit.core.tables import SCHEMAS, AuditData, Availability
 from tests.ms_raw import (
     ADA,
     BEN,
@@ -222,8 +222,8 @@ def test_section_absent_from_manifest(tmp_path: Path) -> None:
 
 def test_availability_reasons(tmp_path: Path) -> None:
     """The helper every table uses: reason names the section, its status, the detail and the fix."""
-    from idaudit.normalise.availability import built, failed_subjects, section_reason
-    from idaudit.snapshot import Manifest, snapshot_from_memory
+    from idaudit.core.normalise.availability import built, failed_subjects, section_reason
+    from idaudit.core.snapshot import Manifest, snapshot_from_memory
 
     s = snap(tmp_path / "s", fail={"userRegistrationDetails": (UNLICENSED, "403 requires P1")},
              failed_subjects={"inboxRules": {BEN: "error: timeout"}})

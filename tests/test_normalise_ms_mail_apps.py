@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from idaudit.normalise import normalise
-from idaudit.snapshot import SectionStatus
-from idaudit.tables import AuditData, Availability
+from idaudit.core.normalise import normalise
+from idaudit.core.snapshot import SectionStatus
+from idaudit.core.tables import AuditData, Availability
 from tests.ms_raw import ADA, APP_SP, BEN, CARA, SHARED, raw_tenant
 from tests.ms_raw import write_snapshot as snap
 

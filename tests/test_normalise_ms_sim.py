@@ -1,7 +1,7 @@
 """Microsoft normaliser over the simulator's rendered snapshot: the organisation's planted problems land in the
 neutral tables (and, without Entra ID P1, the gaps land as unknown / missing, never as "no").
 
-The snapshot is rendered by connectors.simulator (the same objects its Graph and Exchange routes serve) and
+The snapshot is rendered by simulator (the same objects its Graph and Exchange routes serve) and
 written to disk; the normaliser itself never imports a connector.
 """
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from idaudit.normalise import normalise
-from idaudit.snapshot import load_snapshot
-from idaudit.tables import AuditData, Availability
+from idaudit.core.normalise import normalise
+from idaudit.core.snapshot import load_snapshot
+from idaudit.core.tables import AuditData, Availability
 
-simulator = pytest.importorskip("connectors.simulator")
-ms_snapshot = pytest.importorskip("connectors.simulator.microsoft.snapshot")
+simulator = pytest.importorskip("simulator")
+ms_snapshot = pytest.importorskip("simulator.microsoft.snapshot")
 
 
 @pytest.fixture(scope="module")

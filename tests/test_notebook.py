@@ -90,7 +90,7 @@ def test_no_cell_errors_and_every_code_cell_ran(executed: tuple[Any, Path]) -> N
 
 
 def test_notebook_shows_the_compromised_nurses_forwarding_rule(executed: tuple[Any, Path]) -> None:
-    from connectors.simulator import build_organisation
+    from simulator import build_organisation
 
     nb, _ = executed
     org = build_organisation(users=USERS, seed=SEED)
@@ -131,7 +131,7 @@ def test_counts_match_the_api_outside_the_notebook(executed: tuple[Any, Path]) -
 
 def test_same_seed_rendered_directly_gives_the_same_answers(executed: tuple[Any, Path], tmp_path: Path) -> None:
     """The notebook collected through the simulator; the same seed rendered without sockets must agree."""
-    from connectors.simulator import build_organisation, render_microsoft_snapshot
+    from simulator import build_organisation, render_microsoft_snapshot
 
     nb, _ = executed
     shown = _notebook_answers(nb)

@@ -30,11 +30,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from idaudit import exitcodes
-from idaudit.audit import AuditOutcome, TenantOutcome
-from idaudit.config import load_config
-from idaudit.errors import ConfigError
-from idaudit.notify import (
+from idaudit.core import exitcodes
+from idaudit.core.config import load_config
+from idaudit.core.errors import ConfigError
+from idaudit.orchestration.audit import AuditOutcome, TenantOutcome
+from idaudit.orchestration.notify import (
     EmailSettings,
     NotifyError,
     NotifySettings,
@@ -361,7 +361,7 @@ def test_scheduled_audit_notifies_both_channels(smtp: tuple[int, Mailbox, Path],
     """End to end: run_audit with [notify] e-mail + webhook; both real servers receive the summary."""
     from datetime import UTC, datetime
 
-    from idaudit.audit import run_audit
+    from idaudit.orchestration.audit import run_audit
     from tests.test_audit_scheduled import FakeWeek
 
     port, box, ca = smtp
@@ -403,7 +403,7 @@ def test_notification_failure_makes_exit_code_error(webhook: tuple[str, Posts], 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime
 
-    from idaudit.audit import run_audit
+    from idaudit.orchestration.audit import run_audit
     from tests.test_audit_scheduled import FakeWeek
 
     url, posts = webhook

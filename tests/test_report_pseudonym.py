@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from idaudit.errors import IdauditError
+from idaudit.core.errors import IdauditError
 from reports import write_reports
 from reports.pseudonym import Pseudonymizer, load_or_create_key
 from tests.report_fixtures import Week, build_data, build_run
@@ -100,7 +100,7 @@ def test_pseudonymizer_text_replaces_names_and_addresses() -> None:
 def test_name_matching_respects_word_boundaries_and_odd_names() -> None:
     import pandas as pd
 
-    from idaudit.tables import make_table
+    from idaudit.core.tables import make_table
 
     users = make_table("users", [
         {"user_id": "id-1", "principal": "ann.lee@x.example", "display_name": "Ann Lee", "mail": ""},

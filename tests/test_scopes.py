@@ -19,10 +19,10 @@ from connectors.microsoft.options import (
     OPTIONAL_PERMISSIONS,
     REQUIRED_PERMISSIONS,
 )
-from connectors.simulator import build_organisation
-from connectors.simulator.google import GoogleSimulator
-from connectors.simulator.microsoft import MicrosoftSimulator
-from idaudit.snapshot import load_snapshot
+from idaudit.core.snapshot import load_snapshot
+from simulator import build_organisation
+from simulator.google import GoogleSimulator
+from simulator.microsoft import MicrosoftSimulator
 from tests.conftest_ms import options_for
 
 # Google offers no read-only variant of these; each is documented as used for reads only (docs/google.md).

@@ -18,10 +18,10 @@ import pytest
 
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.options import MicrosoftOptions
-from connectors.simulator import MicrosoftSimulator, build_organisation
-from idaudit.pipeline import audit_snapshot
+from idaudit.orchestration.pipeline import audit_snapshot
 from reports import write_reports
 from reports.history import History
+from simulator import MicrosoftSimulator, build_organisation
 
 SIM_TOKEN_HEADER = base64.urlsafe_b64encode(
     json.dumps({"typ": "JWT", "alg": "HS256", "kid": "idaudit-sim"}, separators=(",", ":")).encode()

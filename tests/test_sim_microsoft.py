@@ -15,9 +15,9 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from connectors.simulator import build_organisation
-from connectors.simulator.microsoft.simulator import MicrosoftSimulator
-from connectors.simulator.org import Organisation
+from simulator import build_organisation
+from simulator.microsoft.simulator import MicrosoftSimulator
+from simulator.org import Organisation
 from tests.sim_ms_helpers import EXCHANGE, GRAPH, batch, get, get_all, invoke, session, token
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)

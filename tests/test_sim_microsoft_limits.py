@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from connectors.simulator import build_organisation
-from connectors.simulator.faults import FaultPlan
-from connectors.simulator.microsoft.graph_throttle import directory_capacity
-from connectors.simulator.microsoft.simulator import MicrosoftSimulator
-from connectors.simulator.org import Organisation
-from connectors.simulator.throttle import ConcurrencyLimit, Limit, TokenBucket, retry_after_seconds
+from simulator import build_organisation
+from simulator.faults import FaultPlan
+from simulator.microsoft.graph_throttle import directory_capacity
+from simulator.microsoft.simulator import MicrosoftSimulator
+from simulator.org import Organisation
+from simulator.throttle import ConcurrencyLimit, Limit, TokenBucket, retry_after_seconds
 from tests.sim_ms_helpers import get, session, token
 
 
@@ -120,7 +120,7 @@ def test_outlook_mailbox_concurrency(org: Organisation) -> None:
             gate.wait()
             results.append(get(sim, s, t, f"/v1.0/users/{user}/mailboxSettings").status_code)
 
-        from connectors.simulator.microsoft import graph_throttle
+        from simulator.microsoft import graph_throttle
 
         original = graph_throttle.GraphThrottle.release
         hold = threading.Event()

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.simulator import build_organisation, render_microsoft_snapshot
-from connectors.simulator.microsoft.simulator import MicrosoftSimulator
-from connectors.simulator.microsoft.snapshot import SP_SELECT, USER_SELECT
-from connectors.simulator.org import Organisation
-from idaudit.sections import MICROSOFT_SECTIONS
-from idaudit.snapshot import SectionStatus, load_snapshot
+from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.snapshot import SectionStatus, load_snapshot
+from simulator import build_organisation, render_microsoft_snapshot
+from simulator.microsoft.simulator import MicrosoftSimulator
+from simulator.microsoft.snapshot import SP_SELECT, USER_SELECT
+from simulator.org import Organisation
 from tests.sim_ms_helpers import EXCHANGE, get, get_all, invoke, per_user, session, token
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -150,7 +150,7 @@ def test_rendered_snapshot_files_are_owner_only(org: Organisation, tmp_path: Pat
 
 
 def test_tenant_flags_reach_the_rendered_policies(tmp_path: Path) -> None:
-    from connectors.simulator import TenantPolicy
+    from simulator import TenantPolicy
 
     org = build_organisation(60, seed=2, as_of=AS_OF, policy=TenantPolicy(
         security_defaults=True, user_consent="off", sms_enabled=False, outbound_spam_autoforward="Off",
@@ -173,7 +173,7 @@ def test_tenant_flags_reach_the_rendered_policies(tmp_path: Path) -> None:
 
 
 def test_simulator_and_renderer_follow_the_organisations_licence_flags(tmp_path: Path) -> None:
-    from connectors.simulator import TenantPolicy
+    from simulator import TenantPolicy
 
     org = build_organisation(60, seed=2, as_of=AS_OF, policy=TenantPolicy(p1=True, p2=False))
     snap = load_snapshot(render_microsoft_snapshot(org, tmp_path / "snap"))

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.simulator import TenantPolicy, build_organisation
-from connectors.simulator.catalogue import ROLE_BY_NAME
-from idaudit.methods import METHOD_STRENGTH
+from idaudit.core.methods import METHOD_STRENGTH
+from simulator import TenantPolicy, build_organisation
+from simulator.catalogue import ROLE_BY_NAME
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from idaudit.errors import SnapshotError
-from idaudit.snapshot import MANIFEST, SectionStatus, SnapshotWriter, load_snapshot
+from idaudit.core.errors import SnapshotError
+from idaudit.core.snapshot import MANIFEST, SectionStatus, SnapshotWriter, load_snapshot
 
 
 def _write(tmp_path: Path) -> Path:

@@ -34,16 +34,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idaudit.engine import AuditRun, load_builtin_checks
-from idaudit.errors import IdauditError, SnapshotError
-from idaudit.pipeline import audit_snapshot
-from idaudit.sections import section_spec
-from idaudit.snapshot import MANIFEST
-from idaudit.tables import Availability
+from checks import builtin_checks as load_builtin_checks
+from idaudit.core.engine import AuditRun
+from idaudit.core.errors import IdauditError, SnapshotError
+from idaudit.core.sections import section_spec
+from idaudit.core.snapshot import MANIFEST
+from idaudit.core.tables import Availability
+from idaudit.orchestration.pipeline import audit_snapshot
 
-simulator = pytest.importorskip("connectors.simulator")
-ms_render = pytest.importorskip("connectors.simulator.microsoft.snapshot")
-google_render = pytest.importorskip("connectors.simulator.google")
+simulator = pytest.importorskip("simulator")
+ms_render = pytest.importorskip("simulator.microsoft.snapshot")
+google_render = pytest.importorskip("simulator.google")
 
 EXAMPLES = int(os.environ.get("IDAUDIT_FUZZ_EXAMPLES", "20"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, database=None,
@@ -517,8 +518,8 @@ def test_regression_microsoft_role_definitions_not_a_list(ms: Seed) -> None:
 def test_cli_check_on_a_hostile_snapshot_is_one_line_and_exit_5(ms: Seed, capsys: pytest.CaptureFixture[str]) -> None:
     """What the user sees: `idaudit check` on a snapshot whose users.json is nested 100,000 deep (a RecursionError
     trace before the fix) prints one line naming the file and exits with the documented error code."""
-    from idaudit import exitcodes
     from idaudit.cli import main
+    from idaudit.core import exitcodes
 
     with ms.materialise(ms.manifest, raw_files={"users.json": b"[" * 100_000 + b"]" * 100_000}) as d:
         code = main(["check", str(d)])

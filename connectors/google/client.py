@@ -39,7 +39,7 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 from connectors.google.auth import CredentialFactory, describe_refresh_error, refresh_error_kind
 from connectors.google.options import GoogleOptions
 from connectors.google.pacing import ConnectionSlots, QuotaWindow
-from idaudit.snapshot import SectionStatus
+from idaudit.core.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
 

@@ -34,12 +34,12 @@ from connectors.google.options import (
 )
 from connectors.interface import CollectionProgress
 from connectors.progress import make_progress
-from idaudit.errors import CollectionError
-from idaudit.sections import GOOGLE_SECTIONS, section_spec
-from idaudit.snapshot import SectionStatus, SnapshotWriter
+from idaudit.core.errors import CollectionError
+from idaudit.core.sections import GOOGLE_SECTIONS, section_spec
+from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 
 if TYPE_CHECKING:
-    from idaudit.config import TenantConfig
+    from idaudit.core.config import TenantConfig
 
 log = logging.getLogger(__name__)
 

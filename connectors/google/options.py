@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from idaudit.errors import CollectionError
+from idaudit.core.errors import CollectionError
+from idaudit.core.sections import GOOGLE_USER_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,8 @@ REQUIRED_SCOPES: dict[str, str] = {
                    "granted",
 }
 
-# Partial response for users.list: only the fields the audit reads (smaller pages, less personal data stored).
-USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name/fullName,isAdmin,isDelegatedAdmin,isEnrolledIn2Sv,"
-               "isEnforcedIn2Sv,lastLoginTime,creationTime,suspended,suspensionReason,archived,orgUnitPath,"
-               "isMailboxSetup,customerId,isGuestUser,aliases)")
+# Partial response for users.list: part of the snapshot format, so it lives with the sections catalogue.
+USER_FIELDS = GOOGLE_USER_FIELDS
 
 DEFAULT_API_ENDPOINT = ""  # empty: each API's own Google host from the bundled discovery document
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
@@ -154,7 +153,7 @@ class GoogleOptions:
 
 
 def options_from_tenant(opts: Mapping[str, str], **overrides: Any) -> GoogleOptions:
-    """Build options from a `[[tenants]]` table (idaudit.config.TenantConfig.options)."""
+    """Build options from a `[[tenants]]` table (idaudit.core.config.TenantConfig.options)."""
     if opts.get("service_account_file"):
         info = load_service_account_file(opts["service_account_file"])
     elif opts.get("service_account_env"):
@@ -165,7 +164,7 @@ def options_from_tenant(opts: Mapping[str, str], **overrides: Any) -> GoogleOpti
     if not subject:
         raise CollectionError(f"tenant {opts.get('name', '?')!r}: admin_subject (a super admin's address) is "
                               "required")
-    if opts.get("directory_quota"):  # validated as a whole number by idaudit.config
+    if opts.get("directory_quota"):  # validated as a whole number by idaudit.core.config
         overrides = {"directory_quota": int(opts["directory_quota"]), **overrides}
     return GoogleOptions(service_account_info=info, admin_subject=subject,
                          customer_id=opts.get("customer_id") or "my_customer",

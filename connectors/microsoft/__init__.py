@@ -13,7 +13,7 @@ __all__ = ["REQUIRED_PERMISSIONS", "MicrosoftOptions", "collect_microsoft"]
 
 def __getattr__(name: str) -> object:
     if name == "collect_microsoft":
-        from connectors.microsoft.collect import collect_microsoft
+        from connectors.microsoft.collect import collect_microsoft  # lazy: start-up time
 
         return collect_microsoft
     raise AttributeError(name)

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from kiota_abstractions.authentication import AccessTokenProvider, AllowedHostsValidator
 
 from connectors.microsoft.options import MicrosoftOptions, load_certificate
-from idaudit.atomic import write_text_atomic
-from idaudit.errors import CollectionError
+from idaudit.core.atomic import write_text_atomic
+from idaudit.core.errors import CollectionError
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from connectors.microsoft.http import AdapterTransport, ApiError, build_http_cli
 from connectors.microsoft.options import GLOBAL_AUTHORITY_HOST, MicrosoftOptions
 from connectors.microsoft.recorder import SectionRecorder
 from connectors.progress import make_progress
-from idaudit.config import TenantConfig
-from idaudit.errors import CollectionError
-from idaudit.sections import MICROSOFT_SECTIONS
-from idaudit.snapshot import SnapshotWriter
+from idaudit.core.config import TenantConfig
+from idaudit.core.errors import CollectionError
+from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.snapshot import SnapshotWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,11 +39,11 @@ def collect_microsoft(options: MicrosoftOptions, out_dir: str | os.PathLike[str]
     """Collect the tenant described by `options` into `out_dir` and return the snapshot path.
 
     `progress`: True for a terminal bar (silent when stderr is not a TTY), False/None for silence, or any
-    CollectionProgress (a notebook prints one line per section). `sections` limits collection to those section names (idaudit/sections.py); None collects everything.
+    CollectionProgress (a notebook prints one line per section). `sections` limits collection to those section names (idaudit/core/sections.py); None collects everything.
     Raises CollectionError when sign-in fails; the message carries the AADSTS code, never the secret.
     """
     wanted = _check_sections(sections)
-    from connectors.microsoft.auth import MsalSignIn
+    from connectors.microsoft.auth import MsalSignIn  # lazy: start-up time
     from connectors.microsoft.redact import redacted_logging
 
     with redacted_logging([options.client_secret or "", options.certificate_password or ""]):
@@ -88,7 +88,7 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
 
 async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progress: bool | CollectionProgress | None,
                    wanted: set[str] | None) -> Path:
-    from connectors.microsoft.auth import MsalAccessTokenProvider
+    from connectors.microsoft.auth import MsalAccessTokenProvider  # lazy: start-up time
     from connectors.microsoft.graph import GraphClient
 
     stats: dict[str, int] = {}
@@ -217,7 +217,7 @@ def options_from_config(tenant: TenantConfig, **overrides: Any) -> MicrosoftOpti
 def collect_from_config(tenant: TenantConfig, out_dir: str | os.PathLike[str], *,
                         progress: bool | CollectionProgress | None = True,
                         sections: Collection[str] | None = None) -> Path:
-    """Collect a tenant named in the config (see idaudit.config.TenantConfig)."""
+    """Collect a tenant named in the config (see idaudit.core.config.TenantConfig)."""
     return collect_microsoft(options_from_config(tenant), out_dir, progress=progress, sections=sections)
 
 

@@ -1,4 +1,4 @@
-"""What to read from Microsoft Graph and Exchange, section by section (names from idaudit/sections.py).
+"""What to read from Microsoft Graph and Exchange, section by section (names from idaudit/core/sections.py).
 
 Each section is one small method: fetch through the shared layer (graph.py / exchange.py), then record data or a
 status. Sections depend on each other only through cached fetches (per-user sections need the user list, group
@@ -17,7 +17,7 @@ from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
 from connectors.microsoft.recorder import SectionRecorder, subject_reason
 from connectors.microsoft.rule_folders import archive_folders, collect_rule_folders
-from idaudit.snapshot import SectionStatus
+from idaudit.core.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
 

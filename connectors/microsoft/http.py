@@ -33,7 +33,7 @@ from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 from msgraph_core.middleware import GraphTelemetryHandler
 
 from connectors.microsoft.auth import MsalAccessTokenProvider
-from idaudit.snapshot import SectionStatus
+from idaudit.core.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
 

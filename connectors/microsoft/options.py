@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from idaudit.errors import CollectionError
+from idaudit.core.errors import CollectionError
 
 # Application permissions (Microsoft Graph unless noted) and why each is needed. Read-only, all of them.
 REQUIRED_PERMISSIONS: dict[str, str] = {

@@ -1,7 +1,7 @@
 """Turns each section's outcome into a manifest entry: data, or a status with a reason a reader can act on.
 
 "403 Authorization_RequestDenied" alone tells an IT manager nothing; the detail therefore ends with the fix from
-idaudit/sections.py ("grant AuditLog.Read.All (application)", "requires Microsoft Entra ID P1").
+idaudit/core/sections.py ("grant AuditLog.Read.All (application)", "requires Microsoft Entra ID P1").
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from connectors.interface import CollectionProgress
 from connectors.microsoft.http import ApiError
-from idaudit.sections import section_spec
-from idaudit.snapshot import SectionStatus, SnapshotWriter
+from idaudit.core.sections import section_spec
+from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 
 log = logging.getLogger(__name__)
 

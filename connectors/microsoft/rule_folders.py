@@ -21,7 +21,7 @@ from urllib.parse import quote
 from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
 from connectors.microsoft.recorder import SectionRecorder, subject_reason
-from idaudit.snapshot import SectionStatus
+from idaudit.core.snapshot import SectionStatus
 
 SECTION = "inboxRuleFolders"
 FOLDER_SELECT = "id,displayName,parentFolderId,isHidden,wellKnownName"

@@ -1,6 +1,6 @@
 """Command line: `idaudit <command>`. Each command lives in its own module with `register(subparsers)`.
 
-Only this layer turns exceptions into exit codes (see idaudit.exitcodes).
+Only this layer turns exceptions into exit codes (see idaudit.core.exitcodes).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from idaudit import exitcodes
-from idaudit.errors import IdauditError
-from idaudit.version import __version__
+from idaudit.core import exitcodes
+from idaudit.core.errors import IdauditError
+from idaudit.core.version import __version__
 
 # Modules under idaudit.cli that add a sub-command; a missing module (feature not installed) is skipped.
 COMMAND_MODULES = ("demo", "check", "checks_cmd", "collect", "audit", "diff", "schedule", "simulate")
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except IdauditError as exc:
-        from idaudit.cli.common import terminal_line
+        from idaudit.cli.common import terminal_line  # lazy: start-up time
 
         print(f"idaudit: error: {terminal_line(exc, 1000)}", file=sys.stderr)
         return exitcodes.ERROR
@@ -80,7 +80,7 @@ class _SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         import copy
 
-        from reports.textsafe import clean_text, truncate
+        from reports.textsafe import clean_text, truncate  # lazy: start-up time
 
         safe = copy.copy(record)
         # the message is cut (a 10,000-character rule name helps nobody); a traceback below it is kept whole

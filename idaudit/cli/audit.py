@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 from idaudit.cli.common import terminal_line
-from idaudit.config import load_config
+from idaudit.core.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from idaudit.audit import audit_settings, run_audit
+    from idaudit.orchestration.audit import audit_settings, run_audit  # lazy: start-up time
 
 
     config = load_config(args.config)
@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = audit_settings(config, out_root=args.out, history_path=args.history, formats=formats)
     key = None
     if args.pseudonymize:
-        from reports.pseudonym import load_or_create_key
+        from reports.pseudonym import load_or_create_key  # lazy: start-up time
 
         key = load_or_create_key(args.key_file)
     outcome = run_audit(config, tenant=args.tenant, settings=settings, notify=not args.no_notify,

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from idaudit.cli.common import exit_code_for, print_run_summary
-from idaudit.config import load_config
-from idaudit.pipeline import audit_snapshot
+from idaudit.core.config import load_config
+from idaudit.orchestration.pipeline import audit_snapshot
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,10 +34,10 @@ def run(args: argparse.Namespace) -> int:
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     key = None
     if args.pseudonymize:
-        from reports.pseudonym import load_or_create_key
+        from reports.pseudonym import load_or_create_key  # lazy: start-up time
 
         key = load_or_create_key(args.key_file)
-    from reports import write_reports
+    from reports import write_reports  # lazy: start-up time
 
     paths = write_reports(result, args.out, formats, pseudonymize_key=key)
     print_run_summary(result, paths)

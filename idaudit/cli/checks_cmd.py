@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from idaudit import exitcodes
-from idaudit.engine import catalogue, load_builtin_checks
+from checks import builtin_checks
+from idaudit.core import exitcodes
+from idaudit.core.engine import catalogue
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_list(args: argparse.Namespace) -> int:
-    registry = load_builtin_checks()
+    registry = builtin_checks()
     for meta in catalogue(registry):
         providers = ",".join(sorted(p.value for p in meta.providers))
         if args.provider and args.provider not in providers:

@@ -2,19 +2,18 @@
 
 Secrets never go on the command line (they would show in `ps` and shell history): a client secret comes from an
 environment variable (--client-secret-env) or a file (--client-secret-file). The Google connector adds its own
-sub-command through `connectors/google/cli.py: add_collect_parser(subparsers)` when it is installed.
+sub-command from `idaudit/cli/collect_google.py`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
-from idaudit import exitcodes
-from idaudit.errors import CollectionError
+from idaudit.cli import collect_google
+from idaudit.cli.collect_output import default_out_dir, report_snapshot
+from idaudit.core.errors import CollectionError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,19 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     providers = p.add_subparsers(dest="provider", metavar="PROVIDER")
     providers.required = True
     _add_microsoft(providers)
-    try:
-        google_cli = importlib.import_module("connectors.google.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("connectors.google", "connectors.google.cli"):
-            raise
-    else:
-        google_cli.add_collect_parser(providers)
-
-
-def default_out_dir(provider: str, tenant: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    safe = "".join(c if c.isalnum() or c in "-." else "_" for c in tenant)[:60]
-    return Path("snapshots") / f"{provider}-{safe}-{stamp}"
+    collect_google.add_collect_parser(providers)
 
 
 def _add_microsoft(providers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,14 +63,14 @@ def _secret_from_args(args: argparse.Namespace) -> str | None:
             raise CollectionError(f"environment variable {args.client_secret_env} (--client-secret-env) is not set")
         return value
     if args.client_secret_file:
-        from connectors.microsoft.collect import _read_secret_file
+        from connectors.microsoft.collect import _read_secret_file  # lazy: start-up time (msal, msgraph)
 
         return _read_secret_file(args.client_secret_file, args.tenant_id)
     return None
 
 
 def run_microsoft(args: argparse.Namespace) -> int:
-    from connectors.microsoft.collect import collect_microsoft
+    from connectors.microsoft.collect import collect_microsoft  # lazy: start-up time (msal, msgraph)
     from connectors.microsoft.options import MicrosoftOptions
 
     password = None
@@ -104,19 +91,3 @@ def run_microsoft(args: argparse.Namespace) -> int:
     out = args.out or default_out_dir("microsoft", args.tenant_id)
     path = collect_microsoft(options, out, progress=not args.no_progress, sections=sections)
     return report_snapshot(path)
-
-
-def report_snapshot(path: Path) -> int:
-    """Print where the snapshot is and what could not be collected; exit 4 when something is missing."""
-    from idaudit.cli.common import terminal_line
-    from idaudit.snapshot import load_snapshot
-
-    snap = load_snapshot(path)
-    gaps = {n: r for n, r in snap.manifest.sections.items() if not r.usable}
-    partial = {n: r for n, r in snap.manifest.sections.items() if r.usable and r.failed_subjects}
-    print(f"wrote {path} ({len(snap.manifest.sections)} sections, {len(gaps)} not collected)")
-    for name, rec in sorted(gaps.items()):
-        print(f"  {name}: {rec.status.value} — {terminal_line(rec.detail, 500)}")
-    for name, rec in sorted(partial.items()):
-        print(f"  {name}: {len(rec.failed_subjects)} subject(s) could not be read")
-    return exitcodes.INCOMPLETE if gaps or partial else exitcodes.OK

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from idaudit import exitcodes
-from idaudit.engine import AuditRun
-from idaudit.model import Severity, Status
+from idaudit.core import exitcodes
+from idaudit.core.engine import AuditRun
+from idaudit.core.model import Severity, Status
 from reports.textsafe import terminal_text, truncate
 
 _SERIOUS = {Severity.CRITICAL.value, Severity.HIGH.value}

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from idaudit import exitcodes
 from idaudit.cli.common import print_run_summary
+from idaudit.core import exitcodes
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from idaudit.demo import run_demo
+    from idaudit.orchestration.demo import run_demo  # lazy: start-up time
 
     if args.users < 10 or args.users > 200_000:
         print("idaudit: error: --users must be between 10 and 200000", file=sys.stderr)

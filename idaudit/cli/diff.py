@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from idaudit import exitcodes
 from idaudit.cli.common import terminal_line
-from idaudit.errors import IdauditError
+from idaudit.core import exitcodes
+from idaudit.core.errors import IdauditError
 from reports.textsafe import clean_text
 
 
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _history_path(args: argparse.Namespace) -> Path:
     if args.history:
         return Path(args.history)
-    from idaudit.audit import audit_settings
-    from idaudit.config import load_config
+    from idaudit.core.config import load_config  # lazy: start-up time
+    from idaudit.orchestration.audit import audit_settings
 
     return audit_settings(load_config(args.config)).history_path
 
@@ -56,7 +56,7 @@ def _tenant_key(history, wanted: str | None) -> str:  # type: ignore[no-untyped-
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.diff import diff_findings
+    from reports.diff import diff_findings  # lazy: start-up time
     from reports.history import History
 
     path = _history_path(args)

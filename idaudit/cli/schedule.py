@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from idaudit import exitcodes
+from idaudit.core import exitcodes
 
 DEFAULT_CALENDAR = "Mon *-*-* 06:00:00"
 DEFAULT_CRON = "0 6 * * 1"

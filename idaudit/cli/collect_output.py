@@ -1,0 +1,29 @@
+"""Where `idaudit collect` writes, and what it tells the user afterwards: shared by every provider's sub-command."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from idaudit.cli.common import terminal_line
+from idaudit.core import exitcodes
+from idaudit.core.snapshot import load_snapshot
+
+
+def default_out_dir(provider: str, tenant: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-." else "_" for c in tenant)[:60]
+    return Path("snapshots") / f"{provider}-{safe}-{stamp}"
+
+
+def report_snapshot(path: Path) -> int:
+    """Print where the snapshot is and what could not be collected; exit 4 when something is missing."""
+    snap = load_snapshot(path)
+    gaps = {n: r for n, r in snap.manifest.sections.items() if not r.usable}
+    partial = {n: r for n, r in snap.manifest.sections.items() if r.usable and r.failed_subjects}
+    print(f"wrote {path} ({len(snap.manifest.sections)} sections, {len(gaps)} not collected)")
+    for name, rec in sorted(gaps.items()):
+        print(f"  {name}: {rec.status.value} — {terminal_line(rec.detail, 500)}")
+    for name, rec in sorted(partial.items()):
+        print(f"  {name}: {len(rec.failed_subjects)} subject(s) could not be read")
+    return exitcodes.INCOMPLETE if gaps or partial else exitcodes.OK

@@ -1,0 +1,219 @@
+"""Provider-neutral tables: what every check reads, whatever the provider.
+
+Normalisers (idaudit.core.normalise.<provider>) fill these from a raw snapshot. Each table carries an availability:
+`ok`, `partial` (some subjects missing, listed), or `missing` (with the reason, taken from the manifest). A check
+that requires a missing table reports `unknown`; subjects missing from a partial table are reported `unknown`
+by the engine, never `pass`.
+
+Column conventions: ids and names are `str`; booleans are pandas nullable `boolean` where "not known" is
+possible; times are timezone-aware UTC (`datetime64[us, UTC]`), NaT when absent.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from idaudit.core.errors import DataUnavailable
+from idaudit.core.snapshot import Manifest
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: Mapping[str, str]  # column -> pandas dtype
+    doc: str
+    key: str = "user_id"  # the subject column used for per-subject unknowns
+
+
+UTC_TS = "datetime64[us, UTC]"
+
+SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
+    TableSchema("users", {
+        "user_id": "str", "principal": "str", "display_name": "str", "mail": "str",
+        "enabled": "boolean", "user_type": "str",  # member | guest
+        "created_at": UTC_TS, "last_sign_in": UTC_TS,
+        "sign_in_known": "boolean",  # sign-in activity collected for this user (False: licence or permission gap)
+        "on_premises_synced": "boolean", "licensed": "boolean",
+        "mailbox": "str",  # user | shared | room | equipment | none | unknown
+        "org_unit": "str",
+    }, "One row per account."),
+    TableSchema("mfa_registration", {
+        "user_id": "str", "registered": "boolean",
+        "strongest": "str",  # none | weak | standard | phishing_resistant
+        "methods": "str",  # '; '-joined method names (vocabulary: idaudit.core.methods)
+        "source": "str",  # userRegistrationDetails | authenticationMethods | directory
+    }, "One row per user whose MFA registration was collected."),
+    TableSchema("mfa_methods", {
+        "user_id": "str", "method": "str", "strength": "str",
+    }, "One row per (user, registered MFA method); password is not a method here."),
+    TableSchema("mfa_enforcement", {
+        "user_id": "str",
+        "enforced": "str",  # yes | no | unknown
+        "enforced_by": "str",  # 'security defaults', 'per-user MFA', "CA policy 'Require MFA'", '2SV enforced (OU /)'
+        "strength": "str",  # mfa | phishing_resistant | weaker_alternative | ''
+        "reason": "str",  # why not enforced / why unknown, precise enough to act on
+        "phishing_resistant": "str",  # yes | no | unknown: a phishing-resistant strength is required on sign-in
+    }, "One row per enabled user: is MFA actually required on sign-in, and by what."),
+    TableSchema("role_assignments", {
+        "user_id": "str", "role_id": "str", "role_name": "str", "privileged": "boolean",
+        "assignment": "str",  # active | eligible
+        "via_group": "str",  # group display name when held through a group, else ''
+        "scope": "str",
+    }, "One row per (user, role, route)."),
+    TableSchema("mail_rules", {
+        "user_id": "str", "rule_id": "str", "rule_name": "str", "enabled": "boolean",
+        "source": "str",  # inbox_rule | gmail_filter | transport_rule
+        "actions": "str",  # '; '-joined action names
+        "conditions": "str",  # human-readable summary of the rule's conditions
+        "forwards": "boolean", "hides_mail": "boolean",
+        "hide_action": "str",  # delete | permanent_delete | move_to:<folder> | mark_read | ''
+        "target_folder": "str",  # the folder a move/copy action files mail into, by name ('' none or not named)
+        "folder_hidden": "boolean",  # that folder is hidden from mail clients (Graph isHidden); NA: not known
+        "folder_unresolved": "str",  # why the target folder could not be named ('' when named or no folder)
+    }, "Every inbox rule / filter, forwarding or not."),
+    TableSchema("forwarding", {
+        "user_id": "str",
+        "mechanism": "str",  # inbox_rule_forward | inbox_rule_forward_attachment | inbox_rule_redirect |
+        #                      mailbox_forwarding | gmail_auto_forward | gmail_filter_forward | transport_rule
+        "rule_id": "str", "rule_name": "str", "enabled": "boolean",
+        "recipient": "str", "recipient_domain": "str",
+        "keeps_copy": "boolean",
+    }, "One row per (mechanism, recipient) that sends a user's mail elsewhere."),
+    TableSchema("oauth_grants", {
+        "grant_id": "str", "app_id": "str", "app_name": "str", "publisher": "str",
+        "publisher_verified": "boolean",
+        "app_owner": "str",  # first_party | own_org | third_party
+        "grant_kind": "str",  # delegated | application
+        "consent_scope": "str",  # all_users | single_user | application
+        "user_id": "str",  # '' for all_users / application
+        "resource": "str", "scope": "str",  # one row per scope
+    }, "One row per (grant, scope).", key="app_id"),
+    TableSchema("domains", {
+        "domain": "str", "verified": "boolean", "default": "boolean",
+    }, "The tenant's domains.", key="domain"),
+    TableSchema("tenant_settings", {
+        "setting": "str", "value": "str", "source": "str",
+    }, "Key/value tenant settings (keys documented in idaudit.core.settings).", key="setting"),
+    TableSchema("conditional_access", {
+        "policy_id": "str", "name": "str", "state": "str", "requires_mfa": "boolean",
+        "blocks": "boolean", "targets_legacy_clients": "boolean", "all_users": "boolean", "all_apps": "boolean",
+        "summary": "str",
+    }, "Conditional Access policies (Microsoft), one row each.", key="policy_id"),
+)}
+
+
+class Availability(enum.StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    availability: Availability
+    reason: str = ""  # for missing / partial: which section, its status, and the fix
+    sections: tuple[str, ...] = ()
+    missing_subjects: Mapping[str, str] = field(default_factory=dict)  # subject id -> reason
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "availability", Availability(self.availability))
+
+    @staticmethod
+    def ok(*sections: str) -> TableStatus:
+        return TableStatus(Availability.OK, sections=sections)
+
+    @staticmethod
+    def missing(reason: str, *sections: str) -> TableStatus:
+        return TableStatus(Availability.MISSING, reason=reason, sections=sections)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    schema = SCHEMAS[name]
+    return pd.DataFrame({col: pd.Series(dtype=dt) for col, dt in schema.columns.items()})
+
+
+def _as_dtype(name: str) -> Any:
+    """Dtype names come from the schema table; pandas-stubs only accepts literals."""
+    return name
+
+
+def make_table(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Build a table with exactly the schema's columns and dtypes (missing columns filled as NA)."""
+    schema = SCHEMAS[name]
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
+    if df.empty:
+        return empty_table(name)
+    out = {}
+    for col, dtype in schema.columns.items():
+        series = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index)
+        if dtype == UTC_TS:
+            # Only text can be a time; anything else from a malformed export is "not known" (NaT), never a crash.
+            text_only = series.astype(object).map(lambda v: v if isinstance(v, str | datetime) else None)
+            out[col] = pd.to_datetime(text_only, utc=True, errors="coerce", format="ISO8601").astype(_as_dtype(UTC_TS))
+        elif dtype == "str":
+            out[col] = series.astype(object).where(series.notna(), "").astype(str)
+        elif dtype == "boolean":
+            # A flag that is not a JSON boolean ("yes", 1, {}) is not known (NA), never guessed true or false.
+            out[col] = series.astype(object).map(lambda v: bool(v) if isinstance(v, bool | np.bool_) else None).astype("boolean")
+        else:
+            out[col] = series.astype(_as_dtype(dtype))
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class AuditData:
+    """Everything a check may read: the normalised tables, their availability, and run context."""
+
+    provider: str
+    tenant_id: str
+    tenant_name: str
+    collected_at: pd.Timestamp
+    tables: Mapping[str, pd.DataFrame]
+    status: Mapping[str, TableStatus]
+    setting_gaps: Mapping[str, str] = field(default_factory=dict)  # tenant setting -> why unknown
+    manifest: Manifest | None = None  # the snapshot's manifest: the Coverage sheet lists every section from it
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table, or DataUnavailable when it was not collected (engine turns that into `unknown`)."""
+        st = self.status.get(name)
+        if st is None or st.availability is Availability.MISSING:
+            raise DataUnavailable(st.reason if st else f"table '{name}' was not produced for this provider")
+        return self.tables[name]
+
+    def user_labels(self) -> dict[str, str]:
+        """user id -> the name a reader recognises (principal, else display name, else the id): findings name
+        people, not GUIDs. Empty when no users table was collected."""
+        users = self.tables.get("users")
+        if users is None or users.empty:
+            return {}
+        label = users["principal"].where(users["principal"] != "", users["display_name"])
+        label = label.where(label != "", users["user_id"])
+        return dict(zip(users["user_id"].astype(str), label.astype(str), strict=True))
+
+    def available(self, name: str) -> bool:
+        st = self.status.get(name)
+        return st is not None and st.availability is not Availability.MISSING
+
+    def setting(self, key: str) -> str:
+        """A tenant setting's value; DataUnavailable (so `unknown`) when it was not collected."""
+        if key in self.setting_gaps:
+            raise DataUnavailable(self.setting_gaps[key])
+        df = self.table("tenant_settings")
+        hit = df.loc[df["setting"] == key, "value"]
+        if hit.empty:
+            raise DataUnavailable(f"tenant setting '{key}' was not collected")
+        return str(hit.iloc[0])
+
+    def settings_source(self, key: str) -> str:
+        df = self.tables.get("tenant_settings")
+        if df is None:
+            return ""
+        hit = df.loc[df["setting"] == key, "source"]
+        return "" if hit.empty else str(hit.iloc[0])

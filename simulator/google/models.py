@@ -1,0 +1,365 @@
+"""The organisation as Google Workspace sees it: Directory, Gmail settings, Policy API and Reports objects.
+
+Shapes follow the published references (Admin SDK Directory v1 User / OrgUnit / Role / RoleAssignment / Domains /
+Token, Gmail v1 AutoForwarding / ForwardingAddress / Filter / Delegate, Cloud Identity v1 Policy, Admin Reports v1
+Activity). Everything is rendered once, deterministically, from the provider-neutral organisation; the wire
+layer (responses.py) only pages, filters fields and applies errors.
+
+Google has no guest accounts, room mailboxes or PIM eligibility in the Directory: guests and rooms are left out,
+eligible-only role holdings are not rendered. A person without a mailbox gets no Gmail service (Gmail answers
+400 failedPrecondition "Mail service not enabled").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from simulator.org import InboxRule, Organisation, Person
+
+EPOCH = "1970-01-01T00:00:00.000Z"  # Directory lastLoginTime of a user who never signed in; 2SV "off"
+SETTING_PREFIX = "settings/"
+
+# Microsoft role names of the neutral organisation -> Google system admin roles (roleName, description).
+ROLE_MAP: dict[str, tuple[str, str]] = {
+    "Global Administrator": ("_SEED_ADMIN_ROLE", "Google Apps Administrator Seed Role"),
+    "User Administrator": ("_USER_MANAGEMENT_ADMIN_ROLE", "User Management Administrator"),
+    "Helpdesk Administrator": ("_HELP_DESK_ADMIN_ROLE", "Help Desk Administrator"),
+    "Exchange Administrator": ("_SERVICES_ADMIN_ROLE", "Services Administrator"),
+    "Groups Administrator": ("_GROUPS_ADMIN_ROLE", "Groups Administrator"),
+    "Global Reader": ("Read-only auditor", "Custom role: read-only access to the Admin console"),
+    "Billing Administrator": ("_RESELLER_ADMIN_ROLE", "Billing and reseller administration"),
+}
+SYSTEM_ROLES = ("_SEED_ADMIN_ROLE", "_GROUPS_ADMIN_ROLE", "_USER_MANAGEMENT_ADMIN_ROLE", "_HELP_DESK_ADMIN_ROLE",
+                "_SERVICES_ADMIN_ROLE", "_RESELLER_ADMIN_ROLE", "_GROUPS_EDITOR_ROLE")
+
+
+def _digits(*parts: object, n: int = 21) -> str:
+    h = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+    return str(int(h, 16) % (9 * 10 ** (n - 1)) + 10 ** (n - 1))
+
+
+def _token(*parts: object, n: int = 15) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:n]
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass(frozen=True)
+class OuPolicy:
+    """One Policy API policy to render: setting for an OU path, with a sort order (highest wins per OU)."""
+
+    ou: str
+    setting: str  # e.g. security.two_step_verification_enforcement
+    value: Mapping[str, Any]
+    sort_order: float
+    kind: str = "ADMIN"  # ADMIN | SYSTEM
+
+
+def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
+    """The demo's Workspace posture: 2SV enforced at the root, with OU exceptions that only a per-OU reading sees.
+
+    - root: 2SV enforced since a year ago (an ADMIN policy outranking the SYSTEM default 1970 = off), any factor
+      allowed (SMS/voice too), trusted devices may skip 2SV, 7-day grace period, auto-forwarding on (the
+      default), mail delegation on, unconfigured third-party apps allowed with all scopes.
+    - /Administration/Front Desk: 2SV enforcement turned off ("the front desk shares a PC").
+    - /Clinical/Surgery: enforcement scheduled 30 days in the future (not in effect yet).
+    - /Administration/IT: security keys / passkeys only; trusted devices not allowed.
+    - /Clinical/Sterile Processing: less secure apps allowed (old scanners).
+    """
+    enforced = iso(as_of - timedelta(days=380))
+    return (
+        OuPolicy("/", "security.two_step_verification_enforcement", {"enforcedFrom": EPOCH}, 1, "SYSTEM"),
+        OuPolicy("/", "security.two_step_verification_enforcement", {"enforcedFrom": enforced}, 12),
+        OuPolicy("/", "security.two_step_verification_enrollment", {"allowEnrollment": True}, 1, "SYSTEM"),
+        OuPolicy("/", "security.two_step_verification_enforcement_factor", {"allowedSignInFactorSet": "ALL"}, 1,
+                 "SYSTEM"),
+        OuPolicy("/", "security.two_step_verification_grace_period", {"enrollmentGracePeriod": "604800s"}, 10),
+        OuPolicy("/", "security.two_step_verification_device_trust", {"allowTrustingDevice": True}, 1, "SYSTEM"),
+        OuPolicy("/", "security.less_secure_apps", {"allowLessSecureApps": False}, 1, "SYSTEM"),
+        OuPolicy("/", "gmail.auto_forwarding", {"enableAutoForwarding": True}, 1, "SYSTEM"),
+        OuPolicy("/", "gmail.mail_delegation", {"enableMailDelegation": True}, 10),
+        OuPolicy("/", "gmail.imap_access", {"enableImapAccess": False}, 10),
+        OuPolicy("/", "gmail.pop_access", {"enablePopAccess": False}, 10),
+        OuPolicy("/", "api_controls.unconfigured_third_party_apps", {"accessLevel": "ALLOW_ALL_SCOPES"}, 1,
+                 "SYSTEM"),
+        OuPolicy("/", "api_controls.internal_apps", {"trustInternalApps": True}, 10),
+        OuPolicy("/Administration/Front Desk", "security.two_step_verification_enforcement",
+                 {"enforcedFrom": EPOCH}, 20),
+        OuPolicy("/Clinical/Surgery", "security.two_step_verification_enforcement",
+                 {"enforcedFrom": iso(as_of + timedelta(days=30))}, 21),
+        OuPolicy("/Administration/IT", "security.two_step_verification_enforcement_factor",
+                 {"allowedSignInFactorSet": "PASSKEY_ONLY"}, 22),
+        OuPolicy("/Administration/IT", "security.two_step_verification_device_trust",
+                 {"allowTrustingDevice": False}, 23),
+        OuPolicy("/Clinical/Sterile Processing", "security.less_secure_apps", {"allowLessSecureApps": True}, 24),
+    )
+
+
+@dataclass
+class GoogleTenant:
+    """Rendered Workspace state; plain JSON-ready dicts keyed the way the wire layer looks them up."""
+
+    customer_id: str
+    primary_domain: str
+    as_of: datetime
+    users: list[dict[str, Any]] = field(default_factory=list)
+    domains: list[dict[str, Any]] = field(default_factory=list)
+    orgunits: list[dict[str, Any]] = field(default_factory=list)  # root first
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    role_assignments: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # user id -> tokens
+    gmail: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # user id -> settings | None
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    activities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application -> events
+    user_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)  # id / email / alias -> user
+    lazy_activities: dict[str, Callable[[], list[dict[str, Any]]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def find_user(self, key: str) -> dict[str, Any] | None:
+        return self.user_by_key.get(key.casefold())
+
+    def activities_for(self, app: str) -> list[dict[str, Any]]:
+        with self._lock:
+            if app not in self.activities and app in self.lazy_activities:
+                self.activities[app] = self.lazy_activities[app]()
+            return self.activities.get(app, [])
+
+
+def _ou_tree(org: Organisation, people: list[Person]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    paths = {"/"}
+    for p in people:
+        parts = [x for x in p.org_unit.split("/") if x]
+        paths.update("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    ids = {path: "03ph8a2z" + _token(org.seed, "ou", path, n=7) for path in paths}
+    out = []
+    for path in sorted(paths, key=lambda x: (x.count("/") if x != "/" else 0, x)):
+        node: dict[str, Any] = {"kind": "admin#directory#orgUnit", "etag": f'"{_token("etag", path, n=27)}"',
+                                "name": org.name if path == "/" else path.rsplit("/", 1)[1],
+                                "description": "" if path == "/" else f"{path.rsplit('/', 1)[1]} staff",
+                                "orgUnitPath": path, "orgUnitId": f"id:{ids[path]}"}
+        if path != "/":
+            parent = path.rsplit("/", 1)[0] or "/"
+            node.update(parentOrgUnitPath=parent, parentOrgUnitId=f"id:{ids[parent]}", blockInheritance=False)
+        out.append(node)
+    return out, ids
+
+
+def _two_sv_in_effect(policies: tuple[OuPolicy, ...], path: str, as_of: datetime) -> bool:
+    """Simulator's own resolution (the normaliser re-derives it from the wire objects independently)."""
+    node = path
+    while True:
+        mine = [p for p in policies if p.ou == node and p.setting == "security.two_step_verification_enforcement"]
+        if mine:
+            best = max(mine, key=lambda p: p.sort_order)
+            start = datetime.fromisoformat(str(best.value["enforcedFrom"]).replace("Z", "+00:00"))
+            return start.year > 1970 and start <= as_of
+        if node == "/":
+            return False
+        node = node.rsplit("/", 1)[0] or "/"
+
+
+def _filter(rule: InboxRule) -> dict[str, Any] | None:
+    """An Outlook-style rule as a Gmail filter; disabled rules do not exist in Gmail (no enabled flag)."""
+    if not rule.enabled:
+        return None
+    c, a = rule.conditions, rule.actions
+    criteria: dict[str, Any] = {}
+    if c.from_addresses:
+        criteria["from"] = " OR ".join(c.from_addresses)
+    if c.subject_contains:
+        criteria["subject"] = " OR ".join(c.subject_contains)
+    if c.body_or_subject_contains:
+        criteria["query"] = " OR ".join(c.body_or_subject_contains)
+    action: dict[str, Any] = {}
+    add: list[str] = []
+    remove: list[str] = []
+    targets = a.forward_to + a.forward_as_attachment_to + a.redirect_to
+    if targets:
+        action["forward"] = targets[0]  # a Gmail filter forwards to one verified address
+    if a.delete or a.permanent_delete:
+        add.append("TRASH")
+    if a.move_to_folder:
+        remove.append("INBOX")
+        if a.move_to_folder != "Archive":
+            add.append("Label_" + _digits(a.move_to_folder, n=6))
+    if a.mark_as_read:
+        remove.append("UNREAD")
+    if add:
+        action["addLabelIds"] = add
+    if remove:
+        action["removeLabelIds"] = remove
+    return {"id": "ANe1Bm" + _token(rule.id, n=26), "criteria": criteria or {"query": "*"}, "action": action}
+
+
+def _gmail_settings(p: Person, org: Organisation, delegates: list[str]) -> dict[str, Any]:
+    filters = [f for f in (_filter(r) for r in sorted(p.inbox_rules, key=lambda r: r.sequence)) if f]
+    addresses = {f["action"]["forward"] for f in filters if "forward" in f.get("action", {})}
+    auto: dict[str, Any] = {"enabled": False}
+    if p.mailbox_forward:
+        auto = {"enabled": True, "emailAddress": p.mailbox_forward.address,
+                "disposition": "leaveInInbox" if p.mailbox_forward.keep_copy else "trash"}
+        addresses.add(p.mailbox_forward.address)
+    return {
+        "autoForwarding": auto,
+        "forwardingAddresses": [{"forwardingEmail": a, "verificationStatus": "accepted"} for a in sorted(addresses)],
+        "filters": filters,
+        "delegates": [{"delegateEmail": d, "verificationStatus": "accepted"} for d in delegates],
+    }
+
+
+def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | None = None) -> GoogleTenant:
+    """Render the organisation into Workspace objects (deterministic for the organisation)."""
+    as_of = org.as_of
+    customer_id = "C0" + _token(org.seed, org.tenant_id, "customer", n=7)
+    policies = policies if policies is not None else default_policies(as_of)
+    people = [p for p in org.people if p.kind not in ("guest", "room")]
+    t = GoogleTenant(customer_id=customer_id, primary_domain=org.domain, as_of=as_of)
+    t.orgunits, ou_ids = _ou_tree(org, people)
+
+    for i, d in enumerate((org.domain, *org.secondary_domains)):
+        t.domains.append({"kind": "admin#directory#domain", "etag": f'"{_token("dom", d, n=27)}"',
+                          "domainName": d, "isPrimary": i == 0, "verified": True, "domainAliases": [],
+                          "creationTime": str(int((org.created_at + timedelta(days=i)).timestamp() * 1000))})
+
+    role_ids = {name: _digits(org.seed, "role", name, n=17) for name in SYSTEM_ROLES}
+    for _ms, (rname, _desc) in ROLE_MAP.items():
+        role_ids.setdefault(rname, _digits(org.seed, "role", rname, n=17))
+    for rname, rid in role_ids.items():
+        desc = next((d for n, d in ROLE_MAP.values() if n == rname), rname.strip("_").replace("_", " ").title())
+        t.roles.append({"kind": "admin#directory#role", "etag": f'"{_token("role", rname, n=27)}"', "roleId": rid,
+                        "roleName": rname, "roleDescription": desc,
+                        "rolePrivileges": [{"privilegeName": "SUPER_ADMIN" if rname == "_SEED_ADMIN_ROLE"
+                                            else "USERS_RETRIEVE", "serviceId": "00haapch16h1ysv"}],
+                        "isSystemRole": rname in SYSTEM_ROLES, "isSuperAdminRole": rname == "_SEED_ADMIN_ROLE"})
+
+    gid = {p.id: _digits(org.seed, "user", p.id) for p in people}
+    apps = {a.id: a for a in org.apps if a.google_scopes}
+    shared = {p.id for p in people if p.kind == "shared"}
+    leaders = [p for p in people if p.kind == "staff" and p.department == "Leadership" and p.enabled]
+    enforced_ou: dict[str, bool] = {}
+    for p in people:
+        uid = gid[p.id]
+        super_admin = any(h.role == "Global Administrator" and h.assignment == "active" for h in p.roles)
+        delegated = any(h.role in ROLE_MAP and h.role != "Global Administrator" and h.assignment == "active"
+                        for h in p.roles)
+        in_effect = enforced_ou.get(p.org_unit)
+        if in_effect is None:
+            in_effect = enforced_ou[p.org_unit] = _two_sv_in_effect(policies, p.org_unit, as_of)
+        grace_end = p.created_at + timedelta(days=7)
+        enrolled = bool(p.mfa_methods)
+        user: dict[str, Any] = {
+            "kind": "admin#directory#user", "id": uid, "etag": f'"u{uid}"',
+            "primaryEmail": p.mail, "name": {"givenName": p.given_name, "familyName": p.surname,
+                                             "fullName": p.display_name},
+            "isAdmin": super_admin, "isDelegatedAdmin": delegated and not super_admin,
+            "lastLoginTime": iso(p.last_sign_in) if p.last_sign_in else EPOCH,
+            "creationTime": iso(p.created_at), "agreedToTerms": p.last_sign_in is not None,
+            "suspended": not p.enabled, "archived": False, "changePasswordAtNextLogin": False,
+            "ipWhitelisted": False, "emails": [{"address": p.mail, "primary": True}],
+            "aliases": list(p.aliases), "nonEditableAliases": [f"{p.local_part}@{org.domain.split('.')[0]}.test-google-a.com"],
+            "customerId": customer_id, "orgUnitPath": p.org_unit, "isMailboxSetup": p.has_mailbox,
+            "isEnrolledIn2Sv": enrolled, "isEnforcedIn2Sv": in_effect and (enrolled or grace_end <= as_of),
+            "includeInGlobalAddressList": True,
+            "organizations": [{"title": p.title, "department": p.department, "primary": True}],
+        }
+        if not p.enabled:
+            user["suspensionReason"] = "ADMIN"
+        t.users.append(user)
+        for key in (uid, p.mail, *p.aliases):
+            t.user_by_key[key.casefold()] = user
+        holdings = [h for h in p.roles if h.assignment == "active" and h.role in ROLE_MAP]
+        for h in holdings:
+            rid = role_ids[ROLE_MAP[h.role][0]]
+            t.role_assignments.append({"kind": "admin#directory#roleAssignment",
+                                       "etag": f'"{_token("ra", uid, rid, n=27)}"',
+                                       "roleAssignmentId": _digits("ra", uid, rid, n=17), "roleId": rid,
+                                       "assignedTo": uid, "assigneeType": "user", "scopeType": "CUSTOMER"})
+        toks = []
+        for g in p.app_grants:
+            app = apps.get(g.app_id)
+            if app is None:
+                continue
+            client = f"{_digits('client', app.id, n=12)}-{_token('c', app.id, n=32)}.apps.googleusercontent.com"
+            toks.append({"kind": "admin#directory#token", "etag": f'"{_token("t", uid, app.id, n=27)}"',
+                         "clientId": client, "displayText": app.name, "scopes": list(app.google_scopes),
+                         "userKey": uid, "anonymous": False, "nativeApp": False})
+        t.tokens[uid] = toks
+        if p.has_mailbox:
+            delegates = [d.mail for d in leaders[:2]] if p.id in shared else []
+            t.gmail[uid] = _gmail_settings(p, org, delegates)
+        else:
+            t.gmail[uid] = None
+    for grp in org.groups:
+        for h in grp.roles:
+            if h.assignment == "active" and h.role in ROLE_MAP:
+                rid = role_ids[ROLE_MAP[h.role][0]]
+                group_key = _digits(org.seed, "group", grp.id, n=17)
+                t.role_assignments.append({"kind": "admin#directory#roleAssignment",
+                                           "etag": f'"{_token("ra", grp.id, rid, n=27)}"',
+                                           "roleAssignmentId": _digits("ra", grp.id, rid, n=17), "roleId": rid,
+                                           "assignedTo": group_key, "assigneeType": "group",
+                                           "scopeType": "CUSTOMER"})
+
+    for i, pol in enumerate(policies):
+        ou_id = ou_ids.get(pol.ou)
+        if ou_id is None:
+            continue
+        t.policies.append({
+            "name": f"policies/{'A' if pol.kind == 'ADMIN' else 'S'}{_token(org.seed, 'pol', i, n=20)}",
+            "customer": f"customers/{customer_id}",
+            "policyQuery": {"query": f"entity.org_units.exists(org_unit, org_unit.org_unit_id == "
+                                     f"orgUnitId('{ou_id}'))",
+                            "orgUnit": f"orgUnits/{ou_id}", "sortOrder": pol.sort_order},
+            "setting": {"type": SETTING_PREFIX + pol.setting, "value": dict(pol.value)},
+            "type": pol.kind,
+        })
+    t.activities = {"token": _token_events(t, customer_id)}
+    # login events are only served, never stored in a snapshot: built on first request (100k users stay cheap)
+    t.lazy_activities = {"login": lambda: _login_events(t, people, gid, customer_id)}
+    return t
+
+
+def _activity(customer_id: str, app: str, when: str, actor: Mapping[str, Any], event: dict[str, Any],
+              n: int) -> dict[str, Any]:
+    return {"kind": "admin#reports#activity", "etag": f'"{_token(app, n, when, n=27)}"',
+            "id": {"time": when, "uniqueQualifier": "-" + _digits(app, n, when, n=19), "applicationName": app,
+                   "customerId": customer_id},
+            "actor": {"callerType": "USER", "email": actor["primaryEmail"], "profileId": actor["id"]},
+            "ipAddress": "203.0.113." + str(int(_digits(actor["id"], n=3)) % 250 + 1), "events": [event]}
+
+
+def _token_events(t: GoogleTenant, customer_id: str) -> list[dict[str, Any]]:
+    out = []
+    n = 0
+    for user in t.users:
+        for tok in t.tokens.get(user["id"], []):
+            n += 1
+            when = iso(t.as_of - timedelta(days=1 + int(_digits(tok["clientId"], user["id"], n=3)) % 150))
+            event = {"type": "auth", "name": "authorize", "parameters": [
+                {"name": "client_id", "value": tok["clientId"]}, {"name": "app_name", "value": tok["displayText"]},
+                {"name": "client_type", "value": "WEB"}, {"name": "scope", "multiValue": list(tok["scopes"])}]}
+            out.append(_activity(customer_id, "token", when, user, event, n))
+    out.sort(key=lambda a: a["id"]["time"], reverse=True)  # Reports lists newest first
+    return out
+
+
+def _login_events(t: GoogleTenant, people: list[Person], gid: dict[str, str], customer_id: str
+                  ) -> list[dict[str, Any]]:
+    out = []
+    for n, p in enumerate(people):
+        if p.last_sign_in is None or not p.has_mailbox:
+            continue
+        user = t.user_by_key[gid[p.id]]
+        event = {"type": "login", "name": "login_success", "parameters": [
+            {"name": "login_type", "value": "google_password"},
+            {"name": "is_second_factor", "boolValue": bool(p.mfa_methods)}]}
+        out.append(_activity(customer_id, "login", iso(p.last_sign_in), user, event, n))
+    out.sort(key=lambda a: a["id"]["time"], reverse=True)
+    return out

@@ -1,0 +1,51 @@
+"""render_google_snapshot: the snapshot a complete, successful collection of the organisation would store.
+
+Used by the demo and the benchmark when no network round trip is wanted; tests assert that a real collection
+through the simulator stores exactly these objects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from idaudit.core.sections import GOOGLE_USER_FIELDS as USER_FIELDS
+from idaudit.core.sections import section_spec
+from idaudit.core.snapshot import SnapshotWriter
+from simulator.google.models import OuPolicy, build_google_tenant
+from simulator.google.partial import apply_fields
+from simulator.org import Organisation
+
+_GMAIL = {"gmail.autoForwarding": "autoForwarding", "gmail.forwardingAddresses": "forwardingAddresses",
+          "gmail.filters": "filters", "gmail.delegates": "delegates"}
+
+
+def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,
+                    policies: tuple[OuPolicy, ...] | None = None) -> Path:
+    t = build_google_tenant(org, policies=policies)
+    users = apply_fields({"users": sorted(t.users, key=lambda u: u["primaryEmail"])}, USER_FIELDS)["users"]
+    writer = SnapshotWriter(out_dir, "google", t.customer_id, t.primary_domain, source="simulator",
+                            collected_at=collected_at or org.as_of)
+
+    def add(name: str, data: Any) -> None:
+        spec = section_spec("google", name)
+        writer.add(name, data, request=spec.request if spec else "")
+
+    add("users", users)
+    add("domains", t.domains)
+    add("orgUnits", t.orgunits)
+    add("roles", t.roles)
+    add("roleAssignments", t.role_assignments)
+    add("policies", t.policies)
+    add("reports.tokenAuthorize", t.activities.get("token", []))
+    add("tokens", {u["id"]: t.tokens.get(u["id"], []) for u in users})
+    active = [u for u in users if not u.get("suspended") and not u.get("archived")]
+    for section, key in _GMAIL.items():
+        per_user: dict[str, Any] = {}
+        for u in active:
+            settings = t.gmail.get(u["id"])
+            per_user[u["id"]] = None if settings is None else settings[key]
+        add(section, per_user)
+    writer.finish(complete=True)
+    return Path(out_dir)

@@ -1,0 +1,134 @@
+"""render_microsoft_snapshot: the snapshot a complete collection through the simulator would store, without any
+network — for `idaudit demo --direct`, the report and check tests, and the 100,000-user benchmark.
+
+It mirrors the Microsoft connector section by section (connectors/microsoft/collectors.py): the same $select,
+the same per-user keys (a user without a mailbox maps to null), the same groups (those referenced by Conditional
+Access and role assignments, then PIM-eligible groups), and the same fallbacks without P1 / P2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.snapshot import SectionStatus, SnapshotWriter
+from simulator.microsoft.models import MicrosoftTenant, select
+from simulator.org import Organisation
+
+USER_SELECT = ("id", "userPrincipalName", "mail", "displayName", "accountEnabled", "userType", "createdDateTime",
+               "onPremisesSyncEnabled", "assignedLicenses")
+SP_SELECT = ("id", "appId", "appDisplayName", "displayName", "publisherName", "verifiedPublisher",
+             "appOwnerOrganizationId", "servicePrincipalType", "accountEnabled", "appRoles")
+
+FOLDER_SELECT = ("id", "displayName", "parentFolderId", "isHidden", "wellKnownName")
+
+SIGN_IN_UNLICENSED = ("403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: Neither tenant is B2C or tenant "
+                      "doesn't have premium license")
+REPORT_UNLICENSED = ("403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: requires Microsoft Entra ID P1")
+PIM_UNLICENSED = ("400 AadPremiumLicenseRequired: The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra "
+                  "ID Governance license.")
+
+
+def _no_context(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "@odata.context"}
+
+
+def referenced_groups(tenant: MicrosoftTenant) -> list[str]:
+    """Groups an audit must resolve, in the connector's order: CA include/exclude, role holders, PIM-eligible."""
+    out: list[str] = []
+    for pol in tenant.conditional_access_policies:
+        users = pol["conditions"]["users"]
+        for gid in [*users["includeGroups"], *users["excludeGroups"]]:
+            if gid not in out:
+                out.append(gid)
+    for ra in tenant.role_assignments:
+        if ra["principal"]["@odata.type"] == "#microsoft.graph.group" and ra["principalId"] not in out:
+            out.append(ra["principalId"])
+    if tenant.p2:
+        for el in tenant.role_eligibilities:
+            if el["principalId"] in tenant.groups and el["principalId"] not in out:
+                out.append(el["principalId"])
+    return out
+
+
+def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, Any, str]]:
+    """Section name -> (status, data, detail) exactly as the connector would record them."""
+    ok = SectionStatus.OK
+    out: dict[str, tuple[SectionStatus, Any, str]] = {}
+    user_ids = [u["id"] for u in tenant.users]
+    out["organization"] = (ok, tenant.organization, "")
+    out["domains"] = (ok, tenant.domains, "")
+    out["subscribedSkus"] = (ok, tenant.subscribed_skus, "")
+    if tenant.p1:
+        users = [select(u, (*USER_SELECT, "signInActivity")) for u in tenant.users]
+        out["users"] = (ok, users, "")
+        out["signInActivity"] = (ok, {"embeddedIn": "users", "field": "signInActivity"},
+                                 "data embedded in users.json (signInActivity of each user)")
+        out["userRegistrationDetails"] = (ok, tenant.registration_details, "")
+    else:
+        out["users"] = (ok, [select(u, USER_SELECT) for u in tenant.users], "")
+        out["signInActivity"] = (SectionStatus.UNLICENSED, None, SIGN_IN_UNLICENSED)
+        out["userRegistrationDetails"] = (SectionStatus.UNLICENSED, None, REPORT_UNLICENSED)
+        out["authenticationMethods"] = (ok, {uid: tenant.authentication_methods(uid) for uid in user_ids}, "")
+    out["perUserMfaState"] = (ok, {uid: tenant.per_user_mfa(uid) for uid in user_ids}, "")
+    out["securityDefaults"] = (ok, _no_context(tenant.security_defaults), "")
+    if tenant.p1:
+        out["conditionalAccessPolicies"] = (ok, tenant.conditional_access_policies, "")
+    else:
+        out["conditionalAccessPolicies"] = (SectionStatus.UNLICENSED, None, REPORT_UNLICENSED)
+    out["authorizationPolicy"] = (ok, _no_context(tenant.authorization_policy), "")
+    out["authenticationMethodsPolicy"] = (ok, _no_context(tenant.authentication_methods_policy), "")
+    out["roleDefinitions"] = (ok, tenant.role_definitions, "")
+    out["roleAssignments"] = (ok, tenant.role_assignments, "")
+    if tenant.p2:
+        out["roleEligibilities"] = (ok, tenant.role_eligibilities, "")
+    else:
+        out["roleEligibilities"] = (SectionStatus.UNLICENSED, None, PIM_UNLICENSED)
+    gids = referenced_groups(tenant) if tenant.p1 else [
+        ra["principalId"] for ra in tenant.role_assignments if ra["principal"]["@odata.type"] == "#microsoft.graph.group"]
+    out["groups"] = (ok, [tenant.groups[g] for g in gids], "")
+    out["groupMembers"] = (ok, {g: tenant.transitive_members(g) for g in gids}, "")
+    out["inboxRules"] = (ok, {uid: tenant.inbox_rules(uid) for uid in user_ids}, "")
+    folders: dict[str, Any] = {}
+    for uid in user_ids:
+        found = tenant.rule_folders(uid)
+        if found is not None:
+            folders[uid] = {fid: None if f is None else select(f, FOLDER_SELECT) for fid, f in found.items()}
+    out["inboxRuleFolders"] = (ok, folders, "")
+    out["mailboxSettings"] = (ok, {uid: tenant.mailbox_settings(uid) for uid in user_ids}, "")
+    out["oauth2PermissionGrants"] = (ok, tenant.oauth2_permission_grants, "")
+    out["servicePrincipals"] = (ok, [select(sp, SP_SELECT) for sp in tenant.service_principals], "")
+    out["appRoleAssignments"] = (ok, tenant.app_role_assigned_to, "")
+    ex = tenant.exchange
+    out["exchange.mailboxes"] = (ok, ex.mailboxes, "")
+    out["exchange.remoteDomains"] = (ok, ex.remote_domains, "")
+    out["exchange.outboundSpamPolicies"] = (ok, ex.outbound_spam_policies, "")
+    out["exchange.outboundSpamRules"] = (ok, ex.outbound_spam_rules, "")
+    out["exchange.transportRules"] = (ok, ex.transport_rules, "")
+    return out
+
+
+def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,
+                              licences: Mapping[str, bool] | None = None) -> Path:
+    """Write the snapshot of `org` to `out_dir` (created; owner-only) and return its path."""
+    tenant = MicrosoftTenant(org, licences)
+    requests = {s.name: s.request for s in MICROSOFT_SECTIONS}
+    shapes = {s.name: s.shape for s in MICROSOFT_SECTIONS}
+    writer = SnapshotWriter(out_dir, "microsoft", org.tenant_id, org.name, source="simulator (rendered directly)",
+                            collected_at=collected_at)
+    for name, (status, data, detail) in render_sections(tenant).items():
+        if status is SectionStatus.OK:
+            if name == "signInActivity":
+                count = sum(1 for u in tenant.users if u.get("signInActivity"))
+            elif shapes.get(name) == "object":
+                count = 1
+            else:
+                count = len(data)
+            writer.add(name, data, count=count, request=requests.get(name, ""), detail=detail)
+        else:
+            writer.fail(name, status, detail, request=requests.get(name, ""))
+    writer.finish(complete=True)
+    return Path(out_dir)
