@@ -116,3 +116,8 @@ T_HIDE_RULES = Reference(A, "T1564.008", "Hide Artifacts: Email Hiding Rules")
 T_STEAL_TOKEN = Reference(A, "T1528", "Steal Application Access Token")
 T_APP_TOKEN = Reference(A, "T1550.001", "Use Alternate Authentication Material: Application Access Token")
 T_ACCOUNT_DISCOVERY = Reference(A, "T1087.004", "Account Discovery: Cloud Account")
+
+# Signs of takeover (incident response)
+HIPAA_INCIDENT = Reference(H, "164.308(a)(6)(ii)", "Security incident procedures: response and reporting")
+HIPAA_BREACH = Reference(H, "164.402", "Breach Notification Rule: definition of breach (risk assessment)")
+T_CLOUD_CREDS = Reference(A, "T1098.001", "Account Manipulation: Additional Cloud Credentials")

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from idaudit.core.errors import DataUnavailable
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, DEFAULT_TAKEOVER_WINDOW_DAYS
 from idaudit.core.model import (
     CheckMeta,
     Confidence,
@@ -29,13 +30,16 @@ from idaudit.core.model import (
     Status,
     SubjectKind,
 )
+from idaudit.core.provenance import KINDS as PROVENANCE_KINDS
+from idaudit.core.provenance import annotate
 from idaudit.core.tables import SCHEMAS, AuditData, Availability
 
-CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS)-\d{3}$")
+CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS|TKO)-\d{3}$")
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "check_id", "title", "severity", "status", "subject_kind", "subject_id", "subject", "evidence",
     "confidence", "provider", "tenant_id", "waiver_owner", "waiver_reason", "waiver_expires",
+    "how_it_got_there",
 )
 
 # What a check returns (result_frame). owner_id is used by the engine and not part of the findings.
@@ -56,6 +60,8 @@ class CheckSettings:
     trusted_domains: frozenset[str] = frozenset()
     allowed_apps: frozenset[str] = frozenset()  # app ids / client ids / names allowed to hold risky scopes
     break_glass: frozenset[str] = frozenset()  # principals (UPN / primary email) of break-glass accounts
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS  # how far back the sign-in and audit logs are read
+    takeover_window_days: int = DEFAULT_TAKEOVER_WINDOW_DAYS  # "soon after" a risky sign-in, for takeover checks
     now: datetime | None = None  # evaluation time; defaults to the snapshot's collected_at
 
     def evaluation_time(self, data: AuditData) -> pd.Timestamp:
@@ -109,7 +115,7 @@ def validate_meta(meta: CheckMeta) -> list[str]:
     """Metadata left empty is a defect (see prowler): every field a reader relies on must be filled."""
     problems = []
     if not CHECK_ID.match(meta.id):
-        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS)")
+        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS, TKO)")
     for name in ("title", "rationale", "remediation"):
         if len(getattr(meta, name).strip()) < 10:
             problems.append(f"{name} is empty or too short")
@@ -124,6 +130,8 @@ def validate_meta(meta: CheckMeta) -> list[str]:
         problems.append(f"requires unknown tables {unknown}")
     if not meta.requires:
         problems.append("requires must name the tables the check reads")
+    if meta.provenance and meta.provenance not in PROVENANCE_KINDS:
+        problems.append(f"provenance {meta.provenance!r} is not one of {sorted(PROVENANCE_KINDS)}")
     stray = [t for t in meta.lookup_tables if t not in meta.requires]
     if stray:
         problems.append(f"lookup_tables {stray} are not among the required tables")
@@ -133,7 +141,7 @@ def validate_meta(meta: CheckMeta) -> list[str]:
 def check(*, id: str, title: str, severity: Severity, rationale: str, remediation: str,
           references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
           subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
-          uses_settings: Iterable[str] = (), lookup_tables: Iterable[str] = (),
+          uses_settings: Iterable[str] = (), lookup_tables: Iterable[str] = (), provenance: str = "",
           registry: CheckRegistry) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a pure check function with its metadata (lookup_tables: see CheckMeta) in `registry`.
 
@@ -144,7 +152,8 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
                      remediation=" ".join(remediation.split()), references=tuple(references),
                      providers=frozenset(Provider(p) for p in providers), requires=tuple(requires),
                      subject_kind=subject_kind, family=family, owner_role=owner_role,
-                     uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables))
+                     uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables),
+                     provenance=provenance)
 
     def wrap(func: CheckFunc) -> CheckFunc:
         registry.register(meta, func)
@@ -220,6 +229,7 @@ def run_checks(data: AuditData, settings: CheckSettings | None = None, waivers: 
         else:
             out = _evaluate(rc, data, settings)
         out = _apply_waivers(meta.id, out, active)
+        out["how_it_got_there"] = annotate(meta.provenance, data, out) if meta.provenance else ""
         frames.append(_decorate(meta, data, out, keep_passes))
     findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FINDING_COLUMNS))
     return AuditRun(data=data, findings=findings[list(FINDING_COLUMNS)], checks=tuple(metas),
@@ -346,7 +356,8 @@ def _decorate(meta: CheckMeta, data: AuditData, out: pd.DataFrame, keep_passes: 
             out = pd.concat([out, pd.DataFrame([{
                 "subject_id": "*", "subject": f"({n} subjects)", "status": Status.PASS.value,
                 "evidence": f"{n} subjects evaluated and passed", "confidence": Confidence.HIGH.value,
-                "waiver_owner": "", "waiver_reason": "", "waiver_expires": ""}])], ignore_index=True)
+                "waiver_owner": "", "waiver_reason": "", "waiver_expires": "", "how_it_got_there": ""}])],
+                ignore_index=True)
     return out.assign(check_id=meta.id, title=meta.title, severity=meta.severity.value,
                       subject_kind=meta.subject_kind.value, provider=data.provider, tenant_id=data.tenant_id)
 

@@ -118,6 +118,38 @@ MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("exchange.transportRules", _MS, "list", "InvokeCommand Get-TransportRule",
                 "Exchange.ManageAsApp (application) + Exchange 'View-Only Configuration' role",
                 purpose="transport rules that redirect or BCC mail outside"),
+    # ---- signs of takeover: time-bounded logs (the last `lookback_days`; manifest `window`) --------------------
+    SectionSpec("directoryAudits", _MS, "list",
+                "GET /v1.0/auditLogs/directoryAudits?$filter=category eq '<UserManagement | ApplicationManagement | "
+                "RoleManagement>' and activityDateTime ge <start> and activityDateTime le <end>&$top=1000 "
+                "(one query per category)",
+                "AuditLog.Read.All (application)",
+                purpose="who changed what in Entra ID: consents, app role assignments, app credentials, security "
+                        "info registered or deleted, role members added, password resets (Free keeps 7 days, "
+                        "P1/P2 30)"),
+    SectionSpec("signIns", _MS, "per_user_object",
+                "GET /v1.0/auditLogs/signIns?$filter=createdDateTime ge <start> and createdDateTime le <end> and "
+                "status/errorCode eq 0&$top=1000 (stored as per-user aggregates only)",
+                "AuditLog.Read.All (application)", licence="Microsoft Entra ID P1",
+                purpose="per user: countries and IP addresses of successful interactive sign-ins, legacy-protocol "
+                        "and single-factor successes (aggregates, not every sign-in)"),
+    SectionSpec("riskyUsers", _MS, "list", "GET /v1.0/identityProtection/riskyUsers",
+                "IdentityRiskyUser.Read.All (application)", licence="Microsoft Entra ID P2",
+                purpose="users Identity Protection rates at risk, and whether the risk was remediated"),
+    SectionSpec("riskDetections", _MS, "list",
+                "GET /v1.0/identityProtection/riskDetections?$filter=activityDateTime ge <start>",
+                "IdentityRiskEvent.Read.All (application)", licence="Microsoft Entra ID P1 (P2 for every detection "
+                                                                    "type)",
+                purpose="risk detections of the window: new country, unfamiliar features, anonymous IP, ..."),
+    SectionSpec("exchangeAuditRecords", _MS, "list",
+                "POST /v1.0/security/auditLog/queries {recordTypeFilters: [exchangeAdmin, exchangeItem], "
+                "operationFilters: [New-InboxRule, Set-InboxRule, UpdateInboxRules, Set-Mailbox, "
+                "Add-MailboxPermission], filterStartDateTime, filterEndDateTime}; poll GET .../queries/{id} until "
+                "succeeded; GET .../queries/{id}/records",
+                "AuditLogsQuery-Exchange.Read.All (application; or AuditLogsQuery.Read.All)",
+                licence="Microsoft Purview Audit (Standard), auditing turned on",
+                purpose="who created or changed an inbox rule, set mailbox forwarding or added a mailbox "
+                        "permission, when and from which IP address"),
 )
 
 GOOGLE_SECTIONS: tuple[SectionSpec, ...] = (
