@@ -96,7 +96,7 @@ MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("oauth2PermissionGrants", _MS, "list", "GET /v1.0/oauth2PermissionGrants",
                 "Directory.Read.All (application)", purpose="delegated permissions users or admins consented to"),
     SectionSpec("servicePrincipals", _MS, "list",
-                "GET /v1.0/servicePrincipals?$select=id,appId,appDisplayName,displayName,publisherName,"
+                "GET /v1.0/servicePrincipals?$select=id,appId,appDisplayName,displayName,"
                 "verifiedPublisher,appOwnerOrganizationId,servicePrincipalType,accountEnabled,appRoles",
                 "Application.Read.All (application)", purpose="who publishes each consented app"),
     SectionSpec("appRoleAssignments", _MS, "per_key_list",
