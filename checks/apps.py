@@ -95,6 +95,8 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     value, why = setting_or_none(data, "user_consent")
     if value is None:
         return result_frame([tenant_row(UNKNOWN, f"user consent setting not collected: {why}")])
+    if data.provider == "google":
+        return result_frame([_google_app_access(value)])
     if value == "any_app":
         return result_frame([tenant_row(FAIL, "ordinary users may consent to any app, from any publisher, for any "
                                               "permission they hold (user_consent = any_app)")])
@@ -105,6 +107,20 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     if value == "off":
         return result_frame([tenant_row(PASS, "users cannot consent to apps; administrators decide")])
     return result_frame([tenant_row(UNKNOWN, f"unrecognised user consent setting {value!r}")])
+
+
+def _google_app_access(value: str) -> dict[str, str]:
+    """Google's unconfigured third-party apps setting (api_controls.unconfigured_third_party_apps)."""
+    if value == "any_app":
+        return tenant_row(FAIL, "users may give any app access to their Google account: an unconfigured "
+                                "third-party app may be granted any scope, Gmail and Drive included (unconfigured "
+                                "third-party apps: 'Allow users to access any third-party apps')")
+    if value == "sign_in_only":
+        return tenant_row(PASS, "unconfigured third-party apps may only use Sign in with Google (basic profile "
+                                "info); they cannot be granted mail or file scopes", MEDIUM)
+    if value == "off":
+        return tenant_row(PASS, "users cannot access unconfigured third-party apps; administrators decide")
+    return tenant_row(UNKNOWN, f"unrecognised third-party app access setting {value!r}")
 
 
 @check(
