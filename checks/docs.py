@@ -17,7 +17,7 @@ from checks.common import RISKY_SCOPES, TENANT_WIDE_APP_SCOPES
 from checks.hiding_words import HIDING_WORDS
 from idaudit.core.atomic import write_text_atomic
 from idaudit.core.engine import CheckRegistry, CheckSettings
-from idaudit.core.model import CheckMeta, Framework
+from idaudit.core.model import PROVIDER_LABELS, CheckMeta, Framework
 from idaudit.core.settings import TENANT_SETTINGS
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
@@ -62,6 +62,12 @@ def _references(meta: CheckMeta) -> list[str]:
     return lines
 
 
+def _steps(meta: CheckMeta) -> list[str]:
+    """Each provider's console path and command under its own label (a tenant's reports show only its own)."""
+    lines = [f"- **{PROVIDER_LABELS[p]}**: {text}" for p, text in meta.steps]
+    return [*lines, ""] if lines else []
+
+
 def _table_ref(meta: CheckMeta, table: str) -> str:
     return f"`{table}`" + (" (looked up for the subjects listed)" if table in meta.lookup_tables else "")
 
@@ -80,6 +86,7 @@ def _check_section(meta: CheckMeta) -> list[str]:
         "",
         f"**Fix.** {meta.remediation}",
         "",
+        *_steps(meta),
         "**References.**",
         "",
         *_references(meta),

@@ -84,12 +84,13 @@ def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: s
     rule (or Gmail filter) that forwards, forwards as attachment or redirects incoming mail to an outside address.
     Every referral, lab result and invoice then leaves silently, and the rule keeps working after the password is
     reset.""",
-    remediation="""Treat as a possible breach: confirm with the user, delete the rule, reset the password and revoke
-    sessions, and review what was forwarded (HIPAA breach risk assessment). Outlook on the web > Settings > Mail >
-    Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo;
-    Remove-InboxRule -Mailbox <upn> -Identity <rule>`; Graph: `DELETE
-    /users/{id}/mailFolders/inbox/messageRules/{ruleId}`. Google: `gam user <email> show filters` then
-    `gam user <email> delete filter <id>`.""",
+    remediation="""Treat as a possible breach: confirm with the user, delete the rule, reset the password and
+    revoke sessions, and review what was forwarded (HIPAA breach risk assessment).""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl
+           Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo; Remove-InboxRule -Mailbox <upn> -Identity <rule>`;
+           Graph: `DELETE /users/{id}/mailFolders/inbox/messageRules/{ruleId}`.""",
+           GG: """Gmail > Settings > See all settings > Filters and Blocked Addresses; `gam user <email> show
+           filters` then `gam user <email> delete filter <id>`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING,
                 R.SCUBA_EXO_FORWARDING, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -128,11 +129,13 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     History or a hidden folder fails even without suspicious words. Microsoft Graph names a rule's folder only by an
     opaque id: idaudit names it with the optional Mail.ReadBasic.All permission; without it, every enabled rule
     that moves mail to a folder idaudit could not name is `unknown` (the folder may be RSS Feeds), never `pass`.""",
-    remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password, revoke
-    sessions and look for forwarding rules and consented apps on the same account. Outlook on the web > Settings
-    > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,DeleteMessage,MoveToFolder,MarkAsRead,
-    SubjectOrBodyContainsWords; Remove-InboxRule -Mailbox <upn> -Identity <rule>`. Google: `gam user <email>
-    show filters`.""",
+    remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password,
+    revoke sessions and look for forwarding rules and consented apps on the same account.""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl
+           Name,DeleteMessage,MoveToFolder,MarkAsRead, SubjectOrBodyContainsWords; Remove-InboxRule -Mailbox
+           <upn> -Identity <rule>`.""",
+           GG: """Gmail > Settings > See all settings > Filters and Blocked Addresses; `gam user <email> show
+           filters`."""},
     references=(R.HIPAA_REVIEW, R.HIPAA_AUDIT, R.CPG_EMAIL, R.T_HIDE_RULES, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("mail_rules",), subject_kind=SubjectKind.RULE, family=FAMILY,
     owner_role="IT manager + compliance",
@@ -186,10 +189,13 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rationale="""Mailbox-level forwarding (Exchange ForwardingSmtpAddress, Gmail automatic forwarding) copies every
     message the mailbox receives to another address — no rule to spot in Outlook, and it survives a password
     reset. Set by an attacker or a well-meaning employee, it sends patient mail to a personal or hostile mailbox.""",
-    remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then add the
-    domain to audit.trusted_domains). Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow
-    settings > Email forwarding; PowerShell: `Set-Mailbox <upn> -ForwardingSmtpAddress $null -ForwardingAddress
-    $null -DeliverToMailboxAndForward $false`. Google: `gam user <email> forward off`.""",
+    remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then
+    add the domain to audit.trusted_domains).""",
+    steps={MS: """Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow settings > Email
+           forwarding; PowerShell: `Set-Mailbox <upn> -ForwardingSmtpAddress $null -ForwardingAddress $null
+           -DeliverToMailboxAndForward $false`.""",
+           GG: """Gmail > Settings > See all settings > Forwarding and POP/IMAP > Disable forwarding; `gam
+           user <email> forward off`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.MAILBOX, family=FAMILY,
@@ -223,12 +229,15 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     rationale="""This is the safety net under every forwarding rule: when the tenant blocks automatic external
     forwarding, an attacker's forwarding rule or mailbox forward is stopped with a bounce. When it is allowed,
     one phished mailbox can quietly copy all incoming patient mail to the attacker.""",
-    remediation="""Microsoft: Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound
-    policy (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains > Default
-    > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy Default
-    -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. Create a separate outbound
-    policy only for mailboxes with a documented need. Google: Admin console > Apps > Google Workspace > Gmail >
-    End User Access > Automatic forwarding: uncheck 'Allow users to automatically forward incoming email'.""",
+    remediation="""Block automatic forwarding to outside addresses for the whole organisation; allow it only
+    for mailboxes with a documented need.""",
+    steps={MS: """Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound policy
+           (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains >
+           Default > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy
+           Default -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. A separate
+           outbound policy covers only the mailboxes with a documented need.""",
+           GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > Automatic forwarding:
+           uncheck 'Allow users to automatically forward incoming email'."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -270,9 +279,10 @@ def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) 
     rationale="""A mail-flow (transport) rule that redirects or blind-copies messages to an outside address copies
     mail for many mailboxes at once, invisibly to every user. An attacker with Exchange admin rights adds one to
     siphon all mail mentioning patients, invoices or payroll.""",
-    remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add the
-    domain to audit.trusted_domains). Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule |
-    fl Name,State,RedirectMessageTo,BlindCopyTo,CopyTo; Remove-TransportRule -Identity <name>`.""",
+    remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add
+    the domain to audit.trusted_domains).""",
+    steps={MS: """Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule | fl
+           Name,State,RedirectMessageTo,BlindCopyTo,CopyTo; Remove-TransportRule -Identity <name>`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.T_FORWARD_RULE,
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -316,8 +326,10 @@ def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> p
     rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
     attacker in one account adds a delegate they control and keeps reading the mailbox after the password is
     changed, with nothing visible in the user's filters or forwarding settings.""",
-    remediation="""Admin console > Apps > Google Workspace > Gmail > User settings > Mail delegation: uncheck 'Let
-    users delegate access to their mailbox'. Review existing delegates: `gam all users print delegates`.""",
+    remediation="""Stop users delegating their mailbox, and review the delegates that already exist.""",
+    steps={GG: """Admin console > Apps > Google Workspace > Gmail > User settings > Mail delegation: uncheck
+           'Let users delegate access to their mailbox'. Review existing delegates: `gam all users print
+           delegates`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_mail_delegation",),
@@ -331,9 +343,10 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
     id="IDA-MAIL-007", title="Google: IMAP or POP access enabled", severity=Severity.MEDIUM,
     rationale="""IMAP and POP let any mail client download the whole mailbox. With a stolen app password or OAuth
     token an attacker syncs years of patient mail to their own machine, outside every Gmail control.""",
-    remediation="""Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access: uncheck
-    both (or restrict IMAP to approved mail clients). Check with `gam print policies query
-    "setting.type.matches('gmail.imap_access')"`.""",
+    remediation="""Turn off POP and IMAP, or restrict IMAP to approved mail clients.""",
+    steps={GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access:
+           uncheck both (or restrict IMAP to approved mail clients). Check with `gam print policies query
+           "setting.type.matches('gmail.imap_access')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_imap_pop",),

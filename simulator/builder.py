@@ -372,6 +372,9 @@ def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago
         else:
             kw["last_sign_in"] = ago(205, 540)
             kw["planted"].append("stale_account")
+            if j == 1:  # sprayed: a failed attempt two days ago makes lastSignInDateTime look recent
+                kw["last_failed_sign_in"] = as_of - timedelta(days=2)
+                kw["planted"].append("sprayed_dormant")
     for i in picks["leaver"]:
         kw = staff[i]
         kw.update(enabled=False, licensed=False, last_sign_in=ago(100, 700))

@@ -115,6 +115,9 @@ class Person:
     mobile_phone: str = ""
     org_unit: str = "/"
     planted: tuple[str, ...] = ()
+    # a failed interactive sign-in after the last success (password spraying): Graph's lastSignInDateTime records
+    # attempts, lastSuccessfulSignInDateTime only successes
+    last_failed_sign_in: datetime | None = None
 
     @property
     def mail(self) -> str:

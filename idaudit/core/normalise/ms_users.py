@@ -1,7 +1,8 @@
 """Microsoft users and MFA registration -> `users`, `mfa_registration`, `mfa_methods`.
 
-- Last sign-in: `signInActivity.lastSuccessfulSignInDateTime`, else `lastSignInDateTime` (both documented; the
-  successful one exists since late 2023). Without Entra ID P1 the whole field is absent: `sign_in_known` False.
+- Last sign-in: `signInActivity.lastSuccessfulSignInDateTime` whenever Graph returns the field (null: no success
+  since 2023-12-01); the attempt fields only for an export without it, marked as such in `sign_in_source` (see
+  `sign_in`). Without Entra ID P1 the whole field is absent: `sign_in_known` False.
 - Mailbox: `mailboxSettings.userPurpose`, else Exchange `RecipientTypeDetails`, else 'unknown'; a user stored as
   `null` in a mailbox section (Graph 404 MailboxNotEnabledForRESTAPI) has no mailbox: 'none'.
 - Registration: `userRegistrationDetails` (P1) — `isMfaRegistered` decides `registered`; without it, the per-user
@@ -10,6 +11,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from idaudit.core.methods import METHOD_STRENGTH, MICROSOFT_METHOD_TYPES, MICROSOFT_REGISTERED, STRENGTH_ORDER
@@ -24,11 +27,49 @@ NOT_MFA = frozenset({"email", "temporary_access_pass"})  # SSPR / bootstrap only
 UNKNOWN_STRENGTH = "unknown"
 
 
-def _last_sign_in(user: dict[str, Any]) -> str | None:
+SUCCESS_FIELD = "lastSuccessfulSignInDateTime"
+ATTEMPT_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What signInActivity proves: the last success (or, without that field, the last attempt) and its field."""
+
+    last: str | None = None
+    source: str = ""
+    attempt: str | None = None  # newest interactive or non-interactive attempt, successful or not
+
+
+def sign_in(user: dict[str, Any]) -> SignIn:
+    """Graph's signInActivity -> the time that decides staleness, and which field it came from.
+
+    lastSignInDateTime and lastNonInteractiveSignInDateTime record attempts, failed ones included, so a
+    password-sprayed dormant account looks active there. lastSuccessfulSignInDateTime (interactive or not,
+    recorded since 2023-12-01, not backfilled) is the documented measure of real use: when the field is present
+    it decides, and null means no success since it was introduced. Only an export without the field falls back
+    to the newest attempt, and says so (the check then cannot call a recent attempt activity)."""
     act = user.get("signInActivity")
     if not isinstance(act, dict):
-        return None
-    return act.get("lastSuccessfulSignInDateTime") or act.get("lastSignInDateTime") or None
+        return SignIn()
+    attempts = [(when, name) for name in ATTEMPT_FIELDS if (when := _when(act.get(name))) is not None]
+    newest = max(attempts, default=None)
+    attempt = text(act.get(newest[1])) if newest else None
+    if SUCCESS_FIELD in act:
+        success = act.get(SUCCESS_FIELD)
+        return SignIn(text(success) if _when(success) else None, SUCCESS_FIELD, attempt)
+    if newest is None:
+        return SignIn(None, "", None)
+    return SignIn(attempt, newest[1], attempt)
 
 
 def _mailbox_kinds(t: Tables) -> dict[str, str]:
@@ -73,12 +114,14 @@ def users_table(t: Tables) -> None:
     for u in t.users:
         uid = text(u.get("id"))
         kind = text(u.get("userType")).casefold()
+        activity = sign_in(u) if sign_in_known else SignIn()
         rows.append({
             "user_id": uid, "principal": u.get("userPrincipalName"), "display_name": u.get("displayName"),
             "mail": u.get("mail"), "enabled": u.get("accountEnabled") if "accountEnabled" in u else None,
             "user_type": kind if kind in ("member", "guest") else "",
             "created_at": u.get("createdDateTime"),
-            "last_sign_in": _last_sign_in(u) if sign_in_known else None,
+            "last_sign_in": activity.last,
+            "sign_in_source": activity.source, "last_sign_in_attempt": activity.attempt,
             # null means never signed in; a missing key (an export without the field) means not known
             "sign_in_known": sign_in_known and "signInActivity" in u,
             "on_premises_synced": bool(u.get("onPremisesSyncEnabled")) if "onPremisesSyncEnabled" in u else None,
