@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 USER_SELECT = ("id,userPrincipalName,mail,displayName,accountEnabled,userType,createdDateTime,"
                "onPremisesSyncEnabled,assignedLicenses")
-SP_SELECT = ("id,appId,appDisplayName,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,"
+# publisherName is a beta-only property: on v1.0 the publisher is named by verifiedPublisher (and $select of it
+# answers 400), so the v1.0 listing asks only for what v1.0 has.
+SP_SELECT = ("id,appId,appDisplayName,displayName,verifiedPublisher,appOwnerOrganizationId,"
              "servicePrincipalType,accountEnabled,appRoles")
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
