@@ -1,8 +1,9 @@
 """Mail checks: the rules, forwards and settings that copy patient mail out of the organisation or hide it.
 
-"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive,
-subdomains count as inside) and not a configured trusted partner domain (`audit.trusted_domains`). A recipient
-without an SMTP address cannot be placed and is reported `unknown`, never inside.
+"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive; a
+subdomain counts as inside only when it is itself verified) and not a configured trusted partner domain
+(`audit.trusted_domains`, subdomains included). A recipient without an SMTP address cannot be placed and is
+reported `unknown`, never inside.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
+        placed = place(rules, inside)
         keys = ["user_id", "rule_id"]
         how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
         res = verdicts(placed, keys, grouped_parts(placed, keys, how), " — rule is disabled")
@@ -207,7 +208,7 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
     found = _empty()
     if not boxes.empty:
-        placed = place(boxes, inside, settings.trusted_domains)
+        placed = place(boxes, inside)
         keeps, on = placed["keeps_copy"], placed["enabled"]
         copy = np.select([keeps.fillna(False).astype(bool), ~keeps.fillna(True).astype(bool)],
                          [", keeps a copy", ", keeps NO copy in the mailbox"], "")
@@ -294,7 +295,7 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     rules = fwd[fwd["mechanism"] == "transport_rule"]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
+        placed = place(rules, inside)
         how = pd.Series("sends mail to", index=placed.index)
         res = verdicts(placed, ["rule_id"], grouped_parts(placed, ["rule_id"], how), " — rule is disabled")
         found = pd.DataFrame({"subject_id": "transport:" + res["rule_id"],

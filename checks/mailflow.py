@@ -7,8 +7,6 @@ Kept apart from checks/mail.py so the check definitions stay readable; everythin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
@@ -19,22 +17,23 @@ from checks.common import (
     MEDIUM,
     OUTSIDE,
     PASS,
-    SUSPICIOUS_WORD_RE,
     UNDECIDED,
     UNKNOWN,
+    InsideDomains,
     classify_recipients,
     meaningless_name,
+    partner_recipients,
 )
+from checks.hiding_words import HIDING_WORDS
 
 UNREAD_FOLDERS = ("rss feeds", "rss subscriptions", "conversation history")
 
 
-def place(recipients: pd.DataFrame, inside: frozenset[str], trusted: Iterable[str]) -> pd.DataFrame:
+def place(recipients: pd.DataFrame, inside: InsideDomains) -> pd.DataFrame:
     """Adds `where` (inside / outside / unknown) and a readable `shown` to each recipient row."""
     out = recipients.copy()
     out["where"] = classify_recipients(out["recipient"], out["recipient_domain"], inside)
-    verified_only = inside - {d.casefold() for d in trusted}
-    partner = classify_recipients(out["recipient"], out["recipient_domain"], verified_only) != INSIDE
+    partner = partner_recipients(out["recipient"], out["recipient_domain"], inside)
     note = out["where"].map({OUTSIDE: "outside", UNDECIDED: "no SMTP address: cannot tell inside or outside",
                              INSIDE: "inside"}).astype(str)
     note = note.where(~((out["where"] == INSIDE) & partner), "trusted partner domain")
@@ -85,8 +84,8 @@ def hiding_markers(rules: pd.DataFrame) -> pd.Series:
     names = rules["rule_name"].astype(str)
     conditions = rules["conditions"].astype(str)
     action = rules["hide_action"].astype(str).str.casefold().str.strip()
-    found = (names + " " + conditions).str.findall(SUSPICIOUS_WORD_RE)
-    words = found.map(lambda hits: ", ".join(sorted({h.casefold() for h in hits})))
+    found = (names + " " + conditions).str.findall(HIDING_WORDS.regex)
+    words = found.map(lambda hits: ", ".join(sorted({HIDING_WORDS.base(h) for h in hits})))
     idx = rules.index
     empty = pd.Series("", index=idx, dtype="str")
     markers = empty.copy()
