@@ -121,6 +121,17 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         return result_frame([tenant_row(PASS, "users may consent only to verified publishers for low-risk "
                                               "permissions; CIS and SCuBA recommend admin-only consent",
                                         MEDIUM)])
+    if value == "microsoft_managed":
+        return result_frame([tenant_row(FAIL, "users may consent under Microsoft's managed policy "
+                                              "(microsoft-user-default-recommended): mail, calendar, chat and "
+                                              "all-files permissions need an admin, but an app from any publisher "
+                                              "can still be granted the user's own OneDrive (Files.Read, "
+                                              "Files.ReadWrite), notes and contacts (user_consent = "
+                                              "microsoft_managed)", MEDIUM)])
+    if value == "mail_clients_only":
+        return result_frame([tenant_row(PASS, "users may consent only to the popular mail clients Microsoft names "
+                                              "(Apple Mail, Thunderbird, ...), for mail permissions; any other app "
+                                              "needs an admin", MEDIUM)])
     if value == "off":
         return result_frame([tenant_row(PASS, "users cannot consent to apps; administrators decide")])
     return result_frame([tenant_row(UNKNOWN, f"unrecognised user consent setting {value!r}")])

@@ -31,7 +31,10 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
 RESOURCE_APP_IDS = (GRAPH_APP_ID, EXCHANGE_APP_ID)
 SIGN_IN_LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
-_NO_MAILBOX_CODES = {"mailboxnotenabledforrestapi", "mailboxnotfound", "errormailboxnotfound"}
+# Graph's 404 codes for "this user has no Exchange Online mailbox", on mailbox endpoints only: guests and unlicensed
+# accounts get ResourceNotFound ("Resource could not be discovered."), inactive / on-premises mailboxes
+# MailboxNotEnabledForRESTAPI (docs/semantics.md, docs/fidelity.md).
+_NO_MAILBOX_CODES = {"mailboxnotenabledforrestapi", "mailboxnotfound", "errormailboxnotfound", "resourcenotfound"}
 
 ALL_SECTIONS_IN_ORDER = (
     "organization", "domains", "subscribedSkus", "users", "signInActivity", "userRegistrationDetails",

@@ -231,6 +231,13 @@ class GraphApi:
         return self._collection(req, "groupMembers", members, context=self._context(req, "directoryObjects"))
 
     def _no_mailbox(self, user_id: str) -> WireResponse:
+        """Graph's two no-mailbox answers: a guest or an unlicensed account has no Exchange Online mailbox at all
+        (404 ResourceNotFound "Resource could not be discovered.", as public reports show for mailboxSettings, e.g.
+        microsoftgraph/microsoft-graph-docs-contrib issue 6308); a licensed user whose mailbox is inactive,
+        soft-deleted or on-premises gets MailboxNotEnabledForRESTAPI."""
+        person = self.tenant.person(user_id)
+        if person is None or person.is_guest or not person.licensed:
+            return graph_error(404, "ResourceNotFound", "Resource could not be discovered.")
         return graph_error(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is "
                                                                "hosted on-premise.")
 
