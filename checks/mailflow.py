@@ -42,25 +42,31 @@ def place(recipients: pd.DataFrame, inside: InsideDomains) -> pd.DataFrame:
     return out
 
 
-def verdicts(placed: pd.DataFrame, keys: list[str], part: pd.Series, disabled_note: str) -> pd.DataFrame:
+def verdicts(placed: pd.DataFrame, keys: list[str], part: pd.Series, disabled_note: str | pd.Series,
+             active: pd.Series | None = None) -> pd.DataFrame:
     """One row per `keys` group: status, confidence, joined evidence parts, enabled flag, first rule name.
 
-    A group fails when an enabled member sends outside; a disabled one that would is a pass with medium
-    confidence (visible, not leaking); a recipient that cannot be placed makes the group unknown, never pass.
+    A group fails when an active member sends outside; an inactive one that would (a disabled rule, a transport
+    rule in test mode) is a pass with medium confidence (visible, not leaking now) and says why with
+    `disabled_note` (one text, or one per row: the group's first); a recipient that cannot be placed makes an
+    active group unknown, never pass. `active` defaults to the `enabled` column (unknown counts as enabled).
     """
     frame = placed[keys].copy()
     frame["part"] = part.to_numpy()
     frame["out"] = (placed["where"] == OUTSIDE).to_numpy()
     frame["und"] = (placed["where"] == UNDECIDED).to_numpy()
-    frame["on"] = placed["enabled"].fillna(True).astype(bool).to_numpy()
+    on = placed["enabled"].fillna(True).astype(bool) if active is None else active
+    frame["on"] = on.to_numpy()
+    frame["note"] = disabled_note.to_numpy() if isinstance(disabled_note, pd.Series) else disabled_note
     frame["name"] = placed["rule_name"].to_numpy() if "rule_name" in placed else ""
     grouped = frame.groupby(keys, sort=True)
-    res = grouped.agg(out=("out", "any"), und=("und", "any"), on=("on", "any"), name=("name", "first"))
+    res = grouped.agg(out=("out", "any"), und=("und", "any"), on=("on", "any"), name=("name", "first"),
+                      note=("note", "first"))
     res["evidence"] = grouped["part"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     res = res.reset_index()
-    res["status"] = np.select([res["out"] & res["on"], res["out"], res["und"]], [FAIL, PASS, UNKNOWN], PASS)
-    res["confidence"] = np.where(res["out"] & ~res["on"], MEDIUM, HIGH)
-    res["evidence"] = res["evidence"] + np.where(res["on"], "", disabled_note)
+    res["status"] = np.select([res["out"] & res["on"], res["und"] & res["on"]], [FAIL, UNKNOWN], PASS)
+    res["confidence"] = np.where((res["out"] | res["und"]) & ~res["on"], MEDIUM, HIGH)
+    res["evidence"] = res["evidence"] + np.where(res["on"], "", res["note"])
     return res
 
 

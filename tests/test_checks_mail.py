@@ -101,6 +101,17 @@ CASES = [
          "tenant", "among the accounts collected", name="partial-named-gaps-pass-is-about-the-rest"),
     Case("IDA-MAIL-001", "unknown", lambda: _t().user("u2").partial("forwarding", u2="inboxRules: 503").build(),
          "u2", "503", name="partial-named-gap-row"),
+    # IDA-MAIL-008 disabled inbox rules that would forward outside (an attacker's leftover, one click from active)
+    Case("IDA-MAIL-008", "fail", lambda: _t().forward("u1", "x@evil.net", enabled=False, rule_name="Fwd to home")
+         .build(), "u1:r1", "DISABLED rule 'Fwd to home' would forward to 'x@evil.net' (outside)"),
+    Case("IDA-MAIL-008", "pass", lambda: _t().forward("u1", "desk@clinic.org", enabled=False).build(), "u1:r1",
+         "(inside)", name="disabled-rule-forwarding-inside"),
+    Case("IDA-MAIL-008", "pass", lambda: _t().forward("u1", "x@evil.net").build(), "tenant",
+         "no disabled inbox rule forwards", name="enabled-rules-are-mail-001s"),
+    Case("IDA-MAIL-008", "unknown", lambda: _t().forward("u1", "John Smith", recipient_domain="", enabled=False)
+         .build(), "u1:r1", "no SMTP address", name="disabled-display-name-recipient"),
+    Case("IDA-MAIL-008", "unknown", lambda: _t().section("inboxRules", "forbidden", "grant MailboxSettings.Read")
+         .build(), "tenant", "MailboxSettings.Read", name="rules-not-collected"),
     # IDA-MAIL-005 transport rules
     Case("IDA-MAIL-005", "fail", lambda: _t().forward("", "archive@mailvault.io", mechanism="transport_rule",
                                                       rule_id="t1", rule_name="Copy all").build(),
