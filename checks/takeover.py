@@ -33,13 +33,13 @@ from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "takeover"
-RESPOND = """Treat it as an incident: (1) revoke the user's sessions and refresh tokens (Entra admin centre > Users
-> <user> > Revoke sessions; `Revoke-MgUserSignInSession -UserId <upn>`; Google: Admin console > Users > <user> >
-Sign-in cookies > Reset, or `gam user <email> signout`); (2) reset the password and remove MFA methods and recovery
-details the user did not add (Entra: Users > <user> > Authentication methods); (3) remove the rule, forwarding or
-app consent (see the mail and app checks); (4) review what was forwarded or read while it was in place — message
-trace and the mailbox audit log — and run the HIPAA breach risk assessment (45 CFR 164.402) with your privacy
-officer."""
+RESPOND = """Treat it as an incident: revoke sessions, reset the password, remove methods, rules, forwarding and
+consents the user did not add, review what was forwarded or read, and run the HIPAA breach risk assessment
+(45 CFR 164.402)."""
+RESPOND_MS = """Entra admin centre > Users > <user> > Revoke sessions (`Revoke-MgUserSignInSession -UserId <upn>`);
+Exchange admin centre > Mail flow > Message trace."""
+RESPOND_GG = """Admin console > Directory > Users > <user> > Security > Sign-in cookies > Reset (`gam user <email>
+signout`); Reporting > Email Log Search."""
 FORWARD_OR_HIDE = ("forwardto", "redirectto", "forwardasattachmentto", "deletemessage", "softdeletemessage",
                    "movetofolder", "markasread", "forwardingsmtpaddress", "forwardingaddress")
 
@@ -84,6 +84,8 @@ def _dangerous(data: AuditData, row: object) -> str:
     expose them disappear. The combination, not either half, is what incident responders look for; each finding
     names both events.""",
     remediation=RESPOND,
+    steps={MS: RESPOND_MS + " Remove the rule: `Remove-InboxRule -Mailbox <upn> -Identity <rule>`.",
+           GG: RESPOND_GG + " Remove the filter: `gam user <email> delete filter <id>`."},
     references=(R.HIPAA_INCIDENT, R.HIPAA_REVIEW, R.HIPAA_BREACH, R.CPG_EMAIL, R.T_VALID_CLOUD, R.T_FORWARD_RULE,
                 R.T_HIDE_RULES),
     providers=(MS, GG), requires=("change_events",), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -165,9 +167,11 @@ def _google_rules(data: AuditData, labels: dict[str, str], newc: dict[str, list]
     Gmail access) and the attacker's app reads the mailbox with a refresh token that survives a password reset and
     a new MFA method. An ordinary user has no reason to hand a new app their mail; one who did in the log window is
     named with the time, address and country of the consent.""",
-    remediation="""Confirm with the user; if they did not mean it, remove the grant and the app (Entra admin centre >
-    Enterprise applications > <app> > Permissions / Delete; `Remove-MgOauth2PermissionGrant`; Google: Admin console
-    > Security > API controls > App access control, `gam user <email> deprovision`), then """ + RESPOND,
+    remediation="Confirm with the user; if they did not mean it, remove the grant and the app, then " + RESPOND,
+    steps={MS: """Entra admin centre > Enterprise applications > <app> > Permissions or Delete
+           (`Remove-MgOauth2PermissionGrant`). """ + RESPOND_MS,
+           GG: """Admin console > Security > Access and data control > API controls > App access control: block the
+           app; `gam user <email> deprovision`. """ + RESPOND_GG},
     references=(R.HIPAA_INCIDENT, R.HIPAA_INFO_ACCESS, R.CIS_M365_USER_CONSENT, R.SCUBA_CONSENT, R.T_STEAL_TOKEN,
                 R.T_APP_TOKEN),
     providers=(MS, GG), requires=("change_events",), subject_kind=SubjectKind.APP, family=FAMILY,
@@ -207,9 +211,11 @@ def mail_consent_by_non_admin(data: AuditData, settings: CheckSettings) -> pd.Da
     account stays theirs after the session expires. A second method registered from an address the user never
     signed in from in the window, or from a new country, is that persistence step. Google's nearest logged
     equivalents are a 2-Step Verification enrolment and a recovery phone or email change.""",
-    remediation="""Confirm with the user; delete the method they did not register (Entra admin centre > Users >
-    <user> > Authentication methods; `Remove-MgUserAuthenticationMicrosoftAuthenticatorMethod`; Google: Admin console
-    > Users > <user> > Security, recovery details), then """ + RESPOND,
+    remediation="Confirm with the user; delete the method or recovery detail they did not add, then " + RESPOND,
+    steps={MS: """Entra admin centre > Users > <user> > Authentication methods: delete it
+           (`Remove-MgUserAuthenticationMicrosoftAuthenticatorMethod`). """ + RESPOND_MS,
+           GG: """Admin console > Directory > Users > <user> > Security: recovery email and phone, 2-Step
+           Verification. """ + RESPOND_GG},
     references=(R.HIPAA_INCIDENT, R.HIPAA_AUTH, R.CPG_MFA, R.T_MFA_MODIFY, R.T_DEVICE_REG),
     providers=(MS, GG), requires=("change_events",), subject_kind=SubjectKind.USER, family=FAMILY,
     owner_role="IT manager",
@@ -260,9 +266,10 @@ def mfa_from_unfamiliar_address(data: AuditData, settings: CheckSettings) -> pd.
     compromised (leaked credentials, unfamiliar sign-in properties, suspicious inbox forwarding). Until the risk is
     remediated (a secure password change, an admin confirming safe or compromised and acting) the attacker may
     still hold a working session.""",
-    remediation="""Entra admin centre > Protection > Identity Protection > Risky users > <user>: investigate the
-    detections, then reset the password (which remediates the risk) or confirm compromised and """ + RESPOND
-    + """ A user-risk Conditional Access policy (P2) makes high-risk users change their password at sign-in.""",
+    remediation="""Investigate the detections; a secure password reset remediates the risk. If compromised: """
+    + RESPOND,
+    steps={MS: """Entra admin centre > Protection > Identity Protection > Risky users > <user>
+           (`Invoke-MgConfirmRiskyUserCompromised -UserIds <id>`); """ + RESPOND_MS},
     references=(R.HIPAA_INCIDENT, R.HIPAA_REVIEW, R.CPG_MFA, R.T_VALID_CLOUD),
     providers=(MS,), requires=("risky_users",), subject_kind=SubjectKind.USER, family=FAMILY,
     owner_role="IT manager",
@@ -310,10 +317,11 @@ def _count(value: object) -> int:
     only a password, is exactly what a phished or sprayed password buys an attacker: no second factor stood in the
     way. The log window's successes show which accounts are open that way today, with the address of the last
     one.""",
-    remediation="""Block legacy authentication (Entra admin centre > Protection > Conditional Access > new policy:
-    client apps 'Exchange ActiveSync clients' and 'Other clients', Block access; Exchange: `Set-CASMailbox
-    -Identity <upn> -ImapEnabled $false -PopEnabled $false -SmtpClientAuthenticationDisabled $true`) and require MFA
-    for every user (see the authentication checks); move scanners and fax gateways to a connector or OAuth.""",
+    remediation="""Block legacy authentication and require MFA for every user (see the authentication checks); move
+    scanners and fax gateways to a connector or OAuth.""",
+    steps={MS: """Entra admin centre > Protection > Conditional Access > new policy: client apps 'Exchange
+           ActiveSync clients' and 'Other clients', Block access; Exchange: `Set-CASMailbox -Identity <upn>
+           -ImapEnabled $false -PopEnabled $false -SmtpClientAuthenticationDisabled $true`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.CIS_M365_LEGACY, R.SCUBA_LEGACY, R.T_VALID_CLOUD, R.T_SPRAY),
     providers=(MS,), requires=("sign_in_summary",), subject_kind=SubjectKind.USER, family=FAMILY,
     owner_role="IT manager",
@@ -349,8 +357,9 @@ def no_mfa_successes(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rationale="""Google flags a sign-in as suspicious when it does not match the user's usual behaviour (an
     unusual place or device, a less secure app, a programmatic login), and disables accounts it believes were
     hijacked. Each one in the log window is a possible takeover until someone has checked it with the user.""",
-    remediation="""Admin console > Reporting > Audit and investigation > Login log events for the user; confirm with
-    the user, and if it was not them, """ + RESPOND,
+    remediation="Confirm with the user, and if it was not them, " + RESPOND,
+    steps={GG: """Admin console > Reporting > Audit and investigation > Login log events for the user. """
+           + RESPOND_GG},
     references=(R.HIPAA_INCIDENT, R.HIPAA_REVIEW, R.SCUBA_GWS_MFA, R.T_VALID_CLOUD),
     providers=(GG,), requires=("change_events",), subject_kind=SubjectKind.USER, family=FAMILY,
     owner_role="IT manager",

@@ -65,8 +65,8 @@ class NewCountry:
     baseline: str  # the countries the user signed in from before
 
     def text(self) -> str:
-        return (f"{when(self.first_seen)}: first successful sign-in from {self.country} "
-                f"{where(self.first_ip, self.country)}, a new country (earlier in the window: {self.baseline})")
+        return (f"{when(self.first_seen)}: first successful sign-in from a new country "
+                f"{where(self.first_ip, self.country)} (earlier in the window: {self.baseline})")
 
 
 def new_countries(data: AuditData) -> dict[str, list[NewCountry]]:

@@ -86,7 +86,7 @@ def _no_sign_ins(t: Tenant) -> Tenant:
 CASES = [
     # IDA-TKO-001 forwarding / hiding rule soon after a risky sign-in
     Case("IDA-TKO-001", "fail", lambda: _forward_rule(_phished(_t())).build(), "u1:e-rule",
-         "first successful sign-in from NG from 203.0.113.20 (NG), a new country (earlier in the window: US)"),
+         "first successful sign-in from a new country from 203.0.113.20 (NG) (earlier in the window: US)"),
     Case("IDA-TKO-001", "fail", lambda: _forward_rule(_mfa(_home(_t()))).build(), "u1:e-rule",
          "User registered security info 'Authenticator App' by nurse@clinic.org from 203.0.113.20 (NG)",
          name="after-new-mfa-method"),
