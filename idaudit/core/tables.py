@@ -94,6 +94,9 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "rule_id": "str", "rule_name": "str", "enabled": "boolean",
         "recipient": "str", "recipient_domain": "str",
         "keeps_copy": "boolean",
+        "how": "str",  # what the rule does with the message ('blind-copies to', ...); '' = said by the mechanism
+        "applies_when": "str",  # conditions and exceptions that narrow which messages it touches; '' = every one
+        "mode": "str",  # transport rules: enforce | audit | auditandnotify (Audit modes take no action); '' = n/a
     }, "One row per (mechanism, recipient) that sends a user's mail elsewhere."),
     TableSchema("oauth_grants", {
         "grant_id": "str", "app_id": "str", "app_name": "str", "publisher": "str",

@@ -353,7 +353,7 @@ class MicrosoftTenant:
         unified = g.kind == "microsoft365"
         return {
             "id": g.id, "deletedDateTime": None, "classification": None, "createdDateTime": iso(g.created_at),
-            "creationOptions": [], "description": g.description, "displayName": g.name,
+            "description": g.description, "displayName": g.name,
             "expirationDateTime": None, "groupTypes": ["Unified"] if unified else [],
             "isAssignableToRole": True if g.role_assignable else None,
             "mail": f"{g.mail_nickname}@{self.org.domain}" if unified else None, "mailEnabled": unified,

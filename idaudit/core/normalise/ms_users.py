@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from idaudit.core.methods import METHOD_STRENGTH, MICROSOFT_METHOD_TYPES, MICROSOFT_REGISTERED, STRENGTH_ORDER
+from idaudit.core.methods import (
+    METHOD_STRENGTH,
+    MICROSOFT_METHOD_TYPES,
+    MICROSOFT_REGISTERED,
+    MICROSOFT_SECOND_FACTORS,
+    MICROSOFT_SINGLE_FACTOR,
+    STRENGTH_ORDER,
+)
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_context import Tables, as_list, text
 
@@ -23,7 +30,6 @@ PURPOSE = {"user": "user", "shared": "shared", "room": "room", "equipment": "equ
 RECIPIENT_TYPE = {"usermailbox": "user", "sharedmailbox": "shared", "roommailbox": "room",
                   "equipmentmailbox": "equipment", "linkedmailbox": "user", "teammailbox": "shared",
                   "schedulingmailbox": "room"}
-NOT_MFA = frozenset({"email", "temporary_access_pass"})  # SSPR / bootstrap only: not a sign-in second factor
 UNKNOWN_STRENGTH = "unknown"
 
 
@@ -180,6 +186,16 @@ def method_name(obj: dict[str, Any]) -> str:
     return name
 
 
+def _registered_by_methods(methods: list[str]) -> bool | None:
+    """Only a documented second factor registers a user; an unknown type (or a certificate, single- or multi-factor
+    by the tenant's binding policy) with nothing documented beside it leaves the answer unknown, never yes."""
+    if any(m in MICROSOFT_SECOND_FACTORS for m in methods):
+        return True
+    if any(m not in MICROSOFT_SINGLE_FACTOR for m in methods):
+        return None
+    return False
+
+
 def _from_methods(t: Tables, per_user: dict[str, Any]) -> dict[str, bool | None]:
     failed = failed_subjects(t.snap, "authenticationMethods")
     reg_rows: list[dict[str, Any]] = []
@@ -193,9 +209,8 @@ def _from_methods(t: Tables, per_user: dict[str, Any]) -> dict[str, bool | None]
             m = method_name(obj) if isinstance(obj, dict) else ""
             if m and m not in methods:
                 methods.append(m)
-        second = [m for m in methods if m not in NOT_MFA]
-        registered[uid] = bool(second)
-        reg_rows.append({"user_id": uid, "registered": bool(second), "strongest": _strongest(methods),
+        registered[uid] = _registered_by_methods(methods)
+        reg_rows.append({"user_id": uid, "registered": registered[uid], "strongest": _strongest(methods),
                          "methods": "; ".join(methods), "source": "authenticationMethods"})
         method_rows.extend({"user_id": uid, "method": m, "strength": METHOD_STRENGTH.get(m, UNKNOWN_STRENGTH)}
                            for m in methods)
