@@ -318,7 +318,7 @@ def _count(value: object) -> int:
     way. The log window's successes show which accounts are open that way today, with the address of the last
     one.""",
     remediation="""Block legacy authentication and require MFA for every user (see the authentication checks); move
-    scanners and fax gateways to a connector or OAuth.""",
+    devices that send mail (scanners, fax) to a connector or OAuth.""",
     steps={MS: """Entra admin centre > Protection > Conditional Access > new policy: client apps 'Exchange
            ActiveSync clients' and 'Other clients', Block access; Exchange: `Set-CASMailbox -Identity <upn>
            -ImapEnabled $false -PopEnabled $false -SmtpClientAuthenticationDisabled $true`."""},

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
-import pytest
 
 from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, row, run
@@ -196,8 +195,8 @@ def test_consent_and_role_findings_name_their_events() -> None:
            "198.51.100.12", "US", uid="u2", actor="admin@clinic.org", actor_id="u9")
     data = _with_window(t.build())
     app = row(run(data, "IDA-APPS-002"), "app-docs")  # type: ignore[arg-type]
-    assert "Consent to application by nurse@clinic.org on 2026-11-25 15:05 UTC from 203.0.113.20 (NG)" \
-        == app["how_it_got_there"]
+    assert app["how_it_got_there"] \
+        == "Consent to application by nurse@clinic.org on 2026-11-25 15:05 UTC from 203.0.113.20 (NG)"
     role = run(data, "IDA-AUTH-003")  # type: ignore[arg-type]
     assert "Add member to role by admin@clinic.org" in str(row(role, "u2")["how_it_got_there"])
 

@@ -53,7 +53,7 @@ def crawl_logs(sim: MicrosoftSimulator, s: requests.Session, t: str) -> dict[str
         out["directoryAudits"] += get_all(sim, s, t, "/v1.0/auditLogs/directoryAudits",
                                           **{"$filter": f"category eq '{category}' and "
                                                         f"{window.odata('activityDateTime')}"})
-    out["signIns"] = aggregate_sign_ins(get_all(sim, s, t, "/v1.0/auditLogs/signIns", **{
+    out["signIns"] = aggregate_sign_ins(get_all(sim, s, t, "/beta/auditLogs/signIns", **{
         "$filter": f"{window.odata('createdDateTime')} and status/errorCode eq 0"}))
     out["riskDetections"] = get_all(sim, s, t, "/v1.0/identityProtection/riskDetections",
                                     **{"$filter": window.odata("activityDateTime")})

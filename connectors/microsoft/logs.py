@@ -105,10 +105,13 @@ class LogCollection:
         self.rec.ok("directoryAudits", items, window=self._span)
 
     async def sign_ins(self) -> None:
-        raw = await self.graph.get_all("auditLogs/signIns", params=sign_in_params(self.window), pace="reports")
+        # beta: v1.0's signIn has no authenticationRequirement (the single-factor count needs it)
+        raw = await self.graph.get_all("auditLogs/signIns", version="beta", params=sign_in_params(self.window),
+                                       pace="reports")
         aggregate = aggregate_sign_ins(raw)
+        successes = sum(int(a.get("signIns") or 0) for a in aggregate.values())
         self.rec.ok("signIns", aggregate, count=len(aggregate), window=self._span,
-                    detail=f"{len(raw)} successful interactive sign-ins aggregated per user (countries, addresses, "
+                    detail=f"{successes} successful interactive sign-ins aggregated per user (countries, addresses, "
                            "legacy-protocol and single-factor successes); the sign-ins themselves are not stored")
 
     async def risky_users(self) -> None:

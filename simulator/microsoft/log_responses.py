@@ -2,6 +2,8 @@
 asynchronous audit log query (create, read status, read records). Guards (token, permission, licence,
 throttling) are GraphApi.serve's; what is particular to these routes is here:
 
+- each object carries the properties its API version publishes (v1.0's signIn has no `authenticationRequirement`,
+  beta's has: the connector reads sign-ins on beta for it);
 - directoryAudits and signIns honour the `$filter` time range (activityDateTime / createdDateTime ge|le) and, for
   sign-ins, `status/errorCode eq 0`; pages of at most 1,000 with an absolute @odata.nextLink; newest first;
 - riskyUsers and riskDetections answer a plain 403 without the licence, as Graph does for Identity Protection
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from simulator.microsoft.graph_schema import ENTITY_BY_ROUTE, selectable
 from simulator.microsoft.graph_wire import graph_error
 from simulator.microsoft.logs import AuditQueries, MicrosoftLogs, parse_time
 from simulator.microsoft.query import QueryError, page, parse_filter
@@ -40,6 +43,9 @@ class LogApi:
             pred = parse_filter(flt)
             items = [o for o in items if pred(o)]
         version = req.path.split("/")[1]
+        known = selectable(version, ENTITY_BY_ROUTE[name][0])
+        if known is not None:  # v1.0's signIn lacks beta's authenticationRequirement: serve what the version has
+            items = [{k: v for k, v in o.items() if k.casefold() in known} for o in items]
         body = page(req, items, default=LOG_PAGE if name == "signIns" else 100, cap=LOG_PAGE,
                     context=f"https://graph.microsoft.com/{version}/$metadata#{context}")
         self._count(name, len(body["value"]))

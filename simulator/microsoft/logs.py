@@ -50,7 +50,7 @@ class MicrosoftLogs:
     def _user_ref(self, pid: str, ip: str) -> dict[str, Any]:
         p = self._person(pid)
         return {"id": p.id, "displayName": p.display_name, "userPrincipalName": self.tenant.upn(p),
-                "ipAddress": ip, "userType": None, "homeTenantId": None, "homeTenantName": None}
+                "ipAddress": ip}
 
     def _target_user(self, pid: str, modified: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         p = self._person(pid)
@@ -209,8 +209,6 @@ class MicrosoftLogs:
             return None
         rid = derived_id(self.org.tenant_id, "purview", str(n), c.kind)
         data: dict[str, Any] = {
-            "@odata.type": "#microsoft.graph.security.exchangeAdminAuditRecord" if kind == "exchangeAdmin"
-            else "#microsoft.graph.security.exchangeMailboxAuditRecord",
             "CreationTime": iso(c.time)[:-1], "Id": rid, "Operation": op, "OrganizationId": self.org.tenant_id,
             "RecordType": record, "ResultStatus": "True" if record == 1 else "Succeeded", "UserKey": p.id,
             "UserType": 0, "Version": 1, "Workload": "Exchange", "ClientIP": c.ip, "ObjectId": obj,
@@ -226,7 +224,10 @@ class MicrosoftLogs:
         return {"id": rid, "createdDateTime": iso(c.time), "auditLogRecordType": kind, "operation": op,
                 "organizationId": self.org.tenant_id, "userType": "regular", "userId": upn, "service": "Exchange",
                 "objectId": obj, "userPrincipalName": upn, "clientIp": c.ip, "administrativeUnits": [],
-                "auditData": data}
+                # the published schema: a derived auditData type whose record fields sit in dynamicProperties
+                "auditData": {"@odata.type": "#microsoft.graph.security.exchangeAdminAuditRecord"
+                              if kind == "exchangeAdmin" else "#microsoft.graph.security.exchangeMailboxAuditRecord",
+                              "dynamicProperties": data}}
 
     @functools.cached_property
     def purview_records(self) -> list[dict[str, Any]]:

@@ -142,6 +142,9 @@ def _purview_events(raw: Iterable[Any], users: _Users) -> list[dict[str, Any]]:
         if not isinstance(r, dict):
             continue
         data = _as_obj(r.get("auditData"))
+        # the published schema puts the record's own fields under auditData.dynamicProperties (an open
+        # dictionary); records seen in the wild carry them on auditData itself: read both
+        data = {**data, **_as_obj(data.get("dynamicProperties"))}
         op = text(r.get("operation") or data.get("Operation"))
         params = _parameters(data)
         actor = text(r.get("userPrincipalName") or r.get("userId") or data.get("UserId"))
