@@ -57,7 +57,12 @@ def test_full_collection_stores_exactly_what_the_renderer_writes(org: Organisati
     rendered = render_google_snapshot(org, tmp_path / "r")
     sections = manifest(out)
     assert {n: s["status"] for n, s in sections.items()} == {n: "ok" for n in sections}
-    assert len(sections) == 12
+    assert len(sections) == 14
+    # the groups policies and roles target: 2SV off for "MFA Exclusions" (nested "Legacy Device Accounts" flattened
+    # into its members), IMAP on for "Legacy Device Accounts", the Help Desk role held by "IT Helpdesk Admins"
+    members = json.loads((out / sections["groupMembers"]["file"]).read_text())
+    assert len(members) == 3 and sections["groups"]["count"] == 3
+    assert any(m["type"] == "GROUP" for rows in members.values() for m in rows)
     for name, rec in sections.items():
         assert json.loads((out / rec["file"]).read_text()) == json.loads((rendered / rec["file"]).read_text()), name
     snap = load_snapshot(out)
@@ -231,7 +236,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
     assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
     assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
     finished = [e for e in progress.events if e[0] == "finish"]
-    assert len(finished) == 9 and progress.events[-1][0] == "close"  # 8 sections + the Gmail step
+    assert len(finished) == 11 and progress.events[-1][0] == "close"  # 10 sections + the Gmail step
     assert ("finish", "users", "forbidden") in finished
 
 

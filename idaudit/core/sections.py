@@ -6,14 +6,17 @@ names are stable identifiers used in manifests; connectors, normalisers and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class SectionSpec:
     name: str
     provider: str
-    shape: str  # "list" | "object" | "per_user_list" | "per_user_object" | "per_key_list" | "status_only"
+    shape: str  # "list" | "object" | "per_user_list" | "per_user_object" | "per_key_list" | "per_key_object" |
+    #             "status_only"
     request: str
     permission: str
     licence: str = ""
@@ -36,6 +39,24 @@ _GG = "google"
 GOOGLE_USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name/fullName,isAdmin,isDelegatedAdmin,isEnrolledIn2Sv,"
                       "isEnforcedIn2Sv,lastLoginTime,creationTime,suspended,suspensionReason,archived,orgUnitPath,"
                       "isMailboxSetup,customerId,isGuestUser,aliases)")
+
+
+
+def google_targeted_groups(policies: Iterable[Any] | None, assignments: Iterable[Any] | None) -> list[str]:
+    """Which groups the Google `groups` and `groupMembers` sections hold (part of the snapshot format): the ids of
+    the Directory groups that policies (`policyQuery.group` = 'groups/<id>') and admin role assignments
+    (`assigneeType` group) name. A name that is not a Directory group (`WORKSPACE_ALL_ADMIN_GROUP`) is left out."""
+    out: set[str] = set()
+    for pol in policies or ():
+        query = pol.get("policyQuery") if isinstance(pol, Mapping) else None
+        raw = query.get("group") if isinstance(query, Mapping) else None
+        if isinstance(raw, str) and raw.startswith("groups/") and raw.removeprefix("groups/").strip():
+            out.add(raw.removeprefix("groups/").strip())
+    for a in assignments or ():
+        if isinstance(a, Mapping) and a.get("assigneeType") == "group" and a.get("assignedTo"):
+            out.add(str(a["assignedTo"]).removeprefix("groups/").strip())
+    return sorted(out)
+
 
 MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("organization", _MS, "list", "GET /v1.0/organization", "Organization.Read.All (application)",
@@ -158,6 +179,16 @@ GOOGLE_SECTIONS: tuple[SectionSpec, ...] = (
                 "GET admin/reports/v1/activity/users/all/applications/token?eventName=authorize",
                 "https://www.googleapis.com/auth/admin.reports.audit.readonly",
                 purpose="tenant-wide OAuth authorisations when per-user tokens are not granted"),
+    SectionSpec("groups", _GG, "per_key_object",
+                "GET admin/directory/v1/groups/{groupKey} (only the groups policies and admin roles target)",
+                "https://www.googleapis.com/auth/admin.directory.group.readonly",
+                purpose="names the groups that group-targeted policies and admin roles apply to"),
+    SectionSpec("groupMembers", _GG, "per_key_list",
+                "GET admin/directory/v1/groups/{groupKey}/members?includeDerivedMembership=true (only the groups "
+                "policies and admin roles target)",
+                "https://www.googleapis.com/auth/admin.directory.group.readonly",
+                purpose="who a group-targeted policy (2SV, forwarding, IMAP...) or a role held through a group "
+                        "really applies to"),
 )
 
 SECTIONS: dict[tuple[str, str], SectionSpec] = {(s.provider, s.name): s for s in MICROSOFT_SECTIONS + GOOGLE_SECTIONS}
