@@ -73,7 +73,8 @@ ROOT_KEYS = ("external_auto_forwarding", "user_consent", "google_allowed_factors
 
 def _verdict(rules: tuple[Rule, ...], values: list[Mapping[str, Any] | None]) -> tuple[bool | None, str]:
     """(risky?, why not known): risky if any field is risky; None if none is and some could not be read."""
-    answers, why = [], []
+    answers: list[bool | None] = []
+    why: list[str] = []
     for rule, value in zip(rules, values, strict=True):
         if value is None:
             answers.append(None)
