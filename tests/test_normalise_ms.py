@@ -58,7 +58,10 @@ def test_users(data: AuditData) -> None:
     assert len(users) == 6
     ada, ben, cara = row(users, ADA), row(users, BEN), row(users, CARA)
     assert ada["last_sign_in"] == pd.Timestamp("2026-11-19T08:00:00Z")  # the successful one wins
-    assert ben["last_sign_in"] == pd.Timestamp("2026-01-05T08:00:00Z")  # fallback when successful is null
+    # lastSuccessfulSignInDateTime null: no success since 2023-12-01, whatever the (attempt) lastSignInDateTime says
+    assert pd.isna(ben["last_sign_in"]) and ben["sign_in_source"] == "lastSuccessfulSignInDateTime"
+    assert ben["last_sign_in_attempt"] == pd.Timestamp("2026-01-05T08:00:00Z")
+    assert ada["sign_in_source"] == "lastSuccessfulSignInDateTime"
     assert pd.isna(row(users, OFF)["last_sign_in"]) and bool(row(users, OFF)["sign_in_known"])
     assert bool(ada["on_premises_synced"]) and not bool(ben["on_premises_synced"])
     assert bool(ada["licensed"]) and not bool(cara["licensed"])

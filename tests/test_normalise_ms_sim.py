@@ -78,3 +78,15 @@ def test_without_p1_gaps_are_unknown_not_no(org, tmp_path: Path) -> None:  # typ
     unknown = enf[enf["enforced"] == "unknown"]
     assert not unknown.empty and unknown["reason"].str.contains("Entra ID P1").all()
     assert not d.table("users")["sign_in_known"].any()
+
+
+def test_sprayed_dormant_account_stays_stale(org, data: AuditData) -> None:  # type: ignore[no-untyped-def]
+    """A failed attempt (password spraying) moves lastSignInDateTime, never lastSuccessfulSignInDateTime."""
+    from tests.checkkit import row, run
+
+    (sprayed,) = org.planted("sprayed_dormant")
+    user = data.table("users").set_index("user_id").loc[sprayed.id]
+    assert user["sign_in_source"] == "lastSuccessfulSignInDateTime"
+    assert user["last_sign_in_attempt"] > user["last_sign_in"]
+    got = row(run(data, "IDA-ACCT-001"), sprayed.id)
+    assert got["status"] == "fail" and "lastSuccessfulSignInDateTime" in got["evidence"], got["evidence"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 TENANT_SETTINGS: dict[str, str] = {
     "security_defaults_enabled": "true | false — Microsoft security defaults (requires MFA registration and use)",
-    "user_consent": "off | verified_publishers_low_risk | sign_in_only | any_app — may ordinary users consent to "
+    "user_consent": "off | mail_clients_only | verified_publishers_low_risk | sign_in_only | microsoft_managed | "
+                    "any_app — may ordinary users consent to "
                     "apps on their own? (Microsoft permissionGrantPoliciesAssigned; Google unconfigured third-party "
                     "apps, root OU: sign_in_only = Sign in with Google scopes only)",
     "guest_invites_from": "none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone",

@@ -18,6 +18,9 @@ GUEST_ROLES = {"a0b1b346-4d3e-4e8b-98f8-753987be4970": "member", "10dae51f-b6af-
 SELF_CONSENT = "managepermissiongrantsforself."
 LEGACY_CONSENT = "microsoft-user-default-legacy"
 LOW_RISK_CONSENT = "microsoft-user-default-low"
+RECOMMENDED_CONSENT = "microsoft-user-default-recommended"  # Microsoft-managed ("Let Microsoft manage ...")
+# Six named mail clients for mail permissions only; Microsoft's page spells the id both ways.
+MAIL_CLIENT_CONSENT = frozenset({"microsoft-user-default-allow-consent-apps", "microsoft-user-allow-default-consent-apps"})
 
 
 def domains_table(t: Tables) -> None:
@@ -31,17 +34,28 @@ def domains_table(t: Tables) -> None:
 
 
 def user_consent(policy: dict[str, Any]) -> str:
-    """permissionGrantPoliciesAssigned -> off | verified_publishers_low_risk | any_app | custom:<policy ids>."""
+    """permissionGrantPoliciesAssigned -> off | mail_clients_only | verified_publishers_low_risk |
+    microsoft_managed | any_app | custom:<policy ids>.
+
+    The broadest documented policy assigned decides (a user needs only one policy to allow a consent); the
+    mail-client policy widens nothing beyond six named mail apps. An id Microsoft does not document as a user
+    consent option stays `custom:` (IDA-APPS-001 unknown). Sources in docs/semantics.md.
+    """
     perms = policy.get("defaultUserRolePermissions") or {}
     assigned = [text(p) for p in as_list(perms.get("permissionGrantPoliciesAssigned"))]
     own = [p for p in assigned if p.casefold().startswith(SELF_CONSENT)]  # ...ForOwnedResource... is Teams RSC
-    names = [p[len(SELF_CONSENT):].casefold() for p in own]
+    names = {p[len(SELF_CONSENT):].casefold() for p in own}
     if LEGACY_CONSENT in names:
         return "any_app"
-    if names and all(n == LOW_RISK_CONSENT for n in names):
-        return "verified_publishers_low_risk"
+    rest = names - MAIL_CLIENT_CONSENT
     if not names:
         return "off"
+    if not rest:
+        return "mail_clients_only"
+    if rest == {RECOMMENDED_CONSENT}:
+        return "microsoft_managed"
+    if rest == {LOW_RISK_CONSENT}:
+        return "verified_publishers_low_risk"
     return "custom:" + ",".join(own)
 
 
