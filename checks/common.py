@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from checks.hiding_words import HIDING_WORDS
@@ -186,7 +187,9 @@ def is_break_glass(users: pd.DataFrame, settings: CheckSettings) -> pd.Series:
 class PrivilegedSet:
     """Who holds a privileged role, and a readable summary of how (active/eligible, direct/through a group)."""
 
-    holders: pd.DataFrame  # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool)
+    # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool), certain (bool: at least
+    # one of the roles is known to be privileged; False: every one is a role whose privilege level was not collected)
+    holders: pd.DataFrame
 
     @property
     def user_ids(self) -> set[str]:
@@ -213,8 +216,9 @@ def is_global_admin_role(roles: pd.DataFrame) -> pd.Series:
 def privileged_set(data: AuditData) -> PrivilegedSet:
     """Users holding a privileged role, active or PIM-eligible, directly or through a group.
 
-    A role whose privileged flag was not collected counts as privileged (with the gap named in the summary):
-    leaving its holder out would silently drop them from every privileged-user check.
+    A role whose privileged flag was not collected counts as a candidate (with the gap named in the summary):
+    leaving its holder out would silently drop them from every privileged-user check; a check that would fail
+    such a holder reports unknown instead (`unsure_privilege`).
     """
     roles = data.table("role_assignments")
     ga = is_global_admin_role(roles)
@@ -222,19 +226,34 @@ def privileged_set(data: AuditData) -> PrivilegedSet:
     if priv.empty:
         return PrivilegedSet(pd.DataFrame({"user_id": pd.Series(dtype="str"), "roles": pd.Series(dtype="str"),
                                            "active": pd.Series(dtype=bool), "eligible": pd.Series(dtype=bool),
-                                           "global_admin": pd.Series(dtype=bool)}))
+                                           "global_admin": pd.Series(dtype=bool), "certain": pd.Series(dtype=bool)}))
     priv["route"] = [_route(r) for r in priv.itertuples(index=False)]
     priv["is_active"] = priv["assignment"].str.casefold() != "eligible"
     priv["is_eligible"] = ~priv["is_active"]
     priv["is_ga"] = is_global_admin_role(priv)
+    priv["is_certain"] = priv["privileged"].fillna(False).astype(bool) | priv["is_ga"]
     grouped = priv.groupby("user_id", sort=True)
     holders = pd.DataFrame({
         "roles": grouped["route"].agg(lambda s: "; ".join(sorted(set(s)))),
         "active": grouped["is_active"].any(),
         "eligible": grouped["is_eligible"].any(),
         "global_admin": grouped["is_ga"].any(),
+        "certain": grouped["is_certain"].any(),
     }).reset_index()
     return PrivilegedSet(holders)
+
+
+def unsure_privilege(data: AuditData, holders: pd.DataFrame, status: Any, evidence: Any) -> tuple[Any, Any]:
+    """A fail that rests only on roles whose privilege level was not collected is unknown, with the gap named:
+    the holder stays visible, but the audit cannot say the role is privileged (Microsoft's isPrivileged comes
+    from roleDefinitions; the built-in fallback list names only some roles)."""
+    unsure = ~holders["certain"].fillna(False).astype(bool).to_numpy() & (np.asarray(status) == FAIL)
+    if not unsure.any():
+        return status, evidence
+    gap = section_gap(data, "roleDefinitions") or "roleDefinitions does not say whether these roles are privileged"
+    note = f"; cannot tell whether these roles are privileged ({gap})"
+    return np.where(unsure, UNKNOWN, status), np.where(unsure, pd.Series(evidence, index=holders.index).astype(str)
+                                                       + note, evidence)
 
 
 # ------------------------------------------------------------------------------------------- data coverage --

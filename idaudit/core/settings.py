@@ -23,7 +23,8 @@ TENANT_SETTINGS: dict[str, str] = {
     "sms_sign_in_enabled": "true | false — SMS allowed as an authentication method (authentication methods policy)",
     "voice_enabled": "true | false — voice call allowed as an authentication method",
     "email_otp_enabled": "true | false — email one-time passcode allowed as an authentication method",
-    "legacy_auth_blocked": "true | false — an enabled CA policy blocks legacy (basic) authentication for all users",
+    "legacy_auth_blocked": "true | false — one enabled CA policy blocks legacy authentication (Exchange ActiveSync + other "
+                           "clients) for all users with no exclusion or narrowing; per account: IDA-AUTH-006",
     "google_allowed_factors": "ALL | NO_TELEPHONY | ONLY_SECURITY_KEY | PASSKEY_ONLY — 2SV factors allowed (root OU)",
     "google_less_secure_apps": "true | false — less secure apps allowed (root OU)",
     "google_device_trust": "true | false — users may skip 2SV on trusted devices (root OU)",
