@@ -125,6 +125,10 @@ class MicrosoftEvaluator:
         self.policies = compiled
         self.mfa_policies = [p for p in compiled if p.grant.requests_mfa and not p.grant.blocks]
         self.block_policies = [p for p in compiled if p.grant.blocks]
+        self._ordered = self.mfa_policies + self.block_policies
+        self._labels = {id(p): self._label(p) for p in self._ordered}
+        # Users whose every policy match and per-user facts are alike share one verdict: 100k users in seconds.
+        self._verdicts: dict[tuple[Any, ...], Enforcement] = {}
 
     # ---- matching a user condition ----------------------------------------------------------------------------
     def _match(self, cond: UserCondition, user: UserFacts) -> _Match:
@@ -226,13 +230,13 @@ class MicrosoftEvaluator:
         return text
 
     # ---- the sources, path by path ----------------------------------------------------------------------------
-    def _coverage(self, user: UserFacts) -> Coverage:
+    def _coverage(self, user: UserFacts, reaches: Sequence[_Applies]) -> Coverage:
         t = self.tenant
         cov = Coverage()
         if t.policies is None:
             cov.unknown(CLIENT_PATHS, f"Conditional Access policies not collected ({t.policies_gap or 'no data'})")
-        for index, pol in enumerate(self.mfa_policies + self.block_policies):
-            self._policy_paths(cov, index, pol, user)
+        for index, (pol, reach) in enumerate(zip(self._ordered, reaches, strict=True)):
+            self._policy_paths(cov, index, pol, reach)
         if t.security_defaults:
             src = Source("security defaults", len(CLIENT_PATHS), -1)
             for path in CLIENT_PATHS:
@@ -244,11 +248,10 @@ class MicrosoftEvaluator:
             cov.tail(CLIENT_PATHS, "security defaults are off")
         return cov
 
-    def _policy_paths(self, cov: Coverage, index: int, pol: CompiledPolicy, user: UserFacts) -> None:
+    def _policy_paths(self, cov: Coverage, index: int, pol: CompiledPolicy, reach: _Applies) -> None:
         """What one policy does on each of this user's client paths. Legacy clients can send neither MFA nor
         device state, so any grant control a policy reaching them sets (even one a stolen password satisfies on a
         modern client) blocks them."""
-        reach = self._reaches(pol, user)
         if reach.covers is False:
             cov.reason(CLIENT_PATHS, reach.why, reach.order, policy=pol)
             return
@@ -258,7 +261,7 @@ class MicrosoftEvaluator:
             cov.unknown(pol.clients, reach.why, policy=pol)
             return
         grant = _Applies(True) if pol.grant.blocks else self._grant_gap(pol)
-        src = Source(self._label(pol), len(pol.clients), index, policy=pol)
+        src = Source(self._labels[id(pol)], len(pol.clients), index, policy=pol)
         for path in pol.clients:
             if path in LEGACY_PATHS:
                 cov.cover(path, BLOCKED, src)
@@ -308,8 +311,17 @@ class MicrosoftEvaluator:
         return reasons
 
     def evaluate(self, user: UserFacts) -> Enforcement:
+        reaches = tuple(self._reaches(p, user) for p in self._ordered)
+        key = (reaches, user.per_user_mfa, user.per_user_gap if user.per_user_mfa is None else "",
+               user.mfa_registered)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = self._evaluate(user, reaches)
+        return verdict
+
+    def _evaluate(self, user: UserFacts, reaches: Sequence[_Applies]) -> Enforcement:
         t = self.tenant
-        cov = self._coverage(user)
+        cov = self._coverage(user, reaches)
         pr_policies = [p for p in self.mfa_policies if p.grant.label == PHISHING_RESISTANT]
         pr_reasons = cov.policy_reasons(pr_policies)
         pr_unknown = any(cov.policy_unknown(p) for p in pr_policies)
