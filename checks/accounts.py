@@ -28,6 +28,7 @@ from checks.common import (
     setting_or_none,
     tenant_row,
     tri_state,
+    unsure_privilege,
 )
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
@@ -38,12 +39,23 @@ FAMILY = "accounts"
 RESOURCE_MAILBOXES = ("shared", "room", "equipment")
 
 
+SUCCESS_FIELD = "lastSuccessfulSignInDateTime"  # Microsoft: successes only (interactive or not), since 2023-12-01
+ATTEMPT_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")  # attempts, failed ones included
+
+
 def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp, days: int,
                 what: str) -> pd.DataFrame:
-    """Vectorised staleness: no successful sign-in for `days`, or never signed in and older than `days`."""
+    """Vectorised staleness: no successful sign-in for `days`, or never signed in and older than `days`.
+
+    The evidence names the field that decided (users.sign_in_source). A Microsoft attempt field counts failed
+    attempts too, so a recent one proves nothing (password spraying looks the same): unknown, never pass."""
     known = users["sign_in_known"].fillna(False).astype(bool)
     last = users["last_sign_in"]
     created = users["created_at"]
+    source = users["sign_in_source"].fillna("").astype(str)
+    attempt = users["last_sign_in_attempt"]
+    success_field = source == SUCCESS_FIELD
+    attempts_only = source.isin(ATTEMPT_FIELDS)
     idle = (now - last).dt.days
     age = (now - created).dt.days
     never = last.isna()
@@ -51,24 +63,38 @@ def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp,
     resource = users["mailbox"].str.casefold().isin(RESOURCE_MAILBOXES)
     last_txt = last.dt.strftime("%Y-%m-%d").fillna("")
     created_txt = created.dt.strftime("%Y-%m-%d").fillna("")
+    idle_txt = idle.astype("Int64").astype(str)
+    age_txt = age.astype("Int64").astype(str)
+    field = pd.Series(np.where(source != "", "; " + source, ""), index=users.index).astype(str)
+    seen = pd.Series(np.where(success_field, "last successful sign-in ", "last sign-in "), index=users.index).astype(str)
+    attempt_txt = attempt.dt.strftime("%Y-%m-%d").fillna("")
+    tried = pd.Series(np.where(success_field & attempt.notna(), "; last sign-in attempt " + attempt_txt
+                               + " (failed attempts count there)", ""), index=users.index).astype(str)
+    none_yet = pd.Series(np.where(success_field, "no successful sign-in recorded (lastSuccessfulSignInDateTime is "
+                                  "empty: none since 2023-12-01, when Microsoft began recording it)",
+                                  "never signed in"), index=users.index).astype(str)
     conds = [
         bg, resource, ~known,
-        ~never & (idle > days), ~never,
+        ~never & (idle > days), attempts_only & ~never, ~never,
         never & created.isna(), never & (age > days), never,
     ]
-    statuses = [NOT_APPLICABLE, NOT_APPLICABLE, UNKNOWN, FAIL, PASS, FAIL, FAIL, PASS]
+    statuses = [NOT_APPLICABLE, NOT_APPLICABLE, UNKNOWN, FAIL, UNKNOWN, PASS, FAIL, FAIL, PASS]
     texts = [
         pd.Series("break-glass account (audit.break_glass): rarely used by design; monitor its sign-ins instead",
                   index=users.index),
         "resource mailbox (" + users["mailbox"] + "): no interactive sign-in expected, see IDA-ACCT-007",
         pd.Series("last sign-in not collected for this account (sign-in activity needs Entra ID P1 and "
                   "AuditLog.Read.All, or Google lastLoginTime)", index=users.index),
-        f"{what}: last sign-in " + last_txt + " (" + idle.astype("Int64").astype(str) + f" days ago, limit {days})",
-        "last sign-in " + last_txt + " (" + idle.astype("Int64").astype(str) + " days ago)",
-        pd.Series(f"{what}: never signed in and the creation date was not collected", index=users.index),
-        f"{what}: never signed in, created " + created_txt + " (" + age.astype("Int64").astype(str) + " days ago)",
-        "never signed in yet, created " + created_txt + " (" + age.astype("Int64").astype(str)
-        + f" days ago, within {days} days)",
+        f"{what}: " + pd.Series(np.where(attempts_only, "no sign-in attempt at all since ", seen),
+                                 index=users.index).astype(str) + last_txt + " (" + idle_txt + f" days ago, limit {days}" + field + ")",
+        "last sign-in attempt " + last_txt + " (" + idle_txt + " days ago" + field + "), but Graph returned no "
+        "lastSuccessfulSignInDateTime and attempts are recorded successful or not (password spraying looks the "
+        "same)",
+        seen + last_txt + " (" + idle_txt + " days ago" + field + ")",
+        f"{what}: " + none_yet + " and the creation date was not collected" + tried,
+        f"{what}: " + none_yet + ", created " + created_txt + " (" + age_txt + " days ago)" + tried,
+        none_yet.str.replace("never signed in", "never signed in yet", regex=False) + ", created " + created_txt
+        + " (" + age_txt + f" days ago, within {days} days)" + tried,
     ]
     status = np.select(conds, statuses, UNKNOWN)
     evidence = np.select(conds, texts, "sign-in data incomplete")
@@ -304,14 +330,15 @@ def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         return result_frame([tenant_row(NOT_APPLICABLE, "no enabled account holds a privileged role")])
     users = data.table("users").drop_duplicates("user_id").set_index("user_id")
     synced = tri_state(priv["user_id"].map(users["on_premises_synced"]))
+    status = np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([synced == "yes", synced == "no"],
+                         ["holds " + priv["roles"] + "; synced from on-premises AD",
+                          "holds " + priv["roles"] + "; cloud-only account"],
+                         "holds " + priv["roles"] + "; on-premises sync state not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([synced == "yes", synced == "no"],
-                              ["holds " + priv["roles"] + "; synced from on-premises AD",
-                               "holds " + priv["roles"] + "; cloud-only account"],
-                              "holds " + priv["roles"] + "; on-premises sync state not collected"),
-    }))
+        "status": status, "evidence": evidence}))
 
 
 @check(
@@ -335,11 +362,12 @@ def privileged_with_mailbox(data: AuditData, settings: CheckSettings) -> pd.Data
     mailbox = priv["user_id"].map(users["mailbox"]).fillna("").astype(str).str.casefold()
     has = mailbox == "user"
     known = mailbox.isin(("user", "none", "shared", "room", "equipment"))
+    status = np.select([has, known], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([has, known],
+                         ["holds " + priv["roles"] + "; the same account has a personal mailbox",
+                          "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
+                         "holds " + priv["roles"] + "; mailbox type not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([has, known], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([has, known],
-                              ["holds " + priv["roles"] + "; the same account has a personal mailbox",
-                               "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
-                              "holds " + priv["roles"] + "; mailbox type not collected"),
-    }))
+        "status": status, "evidence": evidence}))

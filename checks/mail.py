@@ -1,8 +1,9 @@
 """Mail checks: the rules, forwards and settings that copy patient mail out of the organisation or hide it.
 
-"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive,
-subdomains count as inside) and not a configured trusted partner domain (`audit.trusted_domains`). A recipient
-without an SMTP address cannot be placed and is reported `unknown`, never inside.
+"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive; a
+subdomain counts as inside only when it is itself verified) and not a configured trusted partner domain
+(`audit.trusted_domains`, subdomains included). A recipient without an SMTP address cannot be placed and is
+reported `unknown`, never inside.
 """
 
 from __future__ import annotations
@@ -102,10 +103,11 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
+        placed = place(rules, inside)
         keys = ["user_id", "rule_id"]
         how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
-        res = verdicts(placed, keys, grouped_parts(placed, keys, how), " — rule is disabled")
+        res = verdicts(placed, keys, grouped_parts(placed, keys, how),
+                       " — rule is disabled (reported under IDA-MAIL-008)")
         who = label_users(res["user_id"], labels)
         found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
                               "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
@@ -207,7 +209,7 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
     found = _empty()
     if not boxes.empty:
-        placed = place(boxes, inside, settings.trusted_domains)
+        placed = place(boxes, inside)
         keeps, on = placed["keeps_copy"], placed["enabled"]
         copy = np.select([keeps.fillna(False).astype(bool), ~keeps.fillna(True).astype(bool)],
                          [", keeps a copy", ", keeps NO copy in the mailbox"], "")
@@ -240,17 +242,18 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward", "google_auto_forwarding_ous"),
+    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward", "google_auto_forwarding_ous",
+                   "google_auto_forwarding_groups", "google_auto_forwarding_undecided"),
 )
 def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    mode, why = setting_or_none(data, "external_auto_forwarding")
-    if mode is None:
-        return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
-    if data.provider == "google":
+    if data.provider == "google":  # per OU and per group policy, the root value aside
         return result_frame([google_ou_setting(data, "external_auto_forwarding", "google_auto_forwarding_ous",
                                                {"on", "true"}, "users may turn on automatic forwarding to any "
                                                "address (gmail.auto_forwarding)",
                                                "automatic forwarding is off")])
+    mode, why = setting_or_none(data, "external_auto_forwarding")
+    if mode is None:
+        return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
     if mode in ("off", "automatic"):
         text = "the default outbound spam policy blocks automatic external forwarding " \
                f"(AutoForwardingMode {mode})"
@@ -275,13 +278,17 @@ def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) 
 @check(
     id="IDA-MAIL-005", title="Transport rule redirects or copies mail outside the organisation",
     severity=Severity.CRITICAL,
-    rationale="""A mail-flow (transport) rule that redirects or blind-copies messages to an outside address copies
-    mail for many mailboxes at once, invisibly to every user. An attacker with Exchange admin rights adds one to
-    siphon all mail mentioning patients, invoices or payroll.""",
+    rationale="""A mail-flow (transport) rule that redirects, copies (Bcc, Cc, added recipient), sends for
+    approval or attaches the original to an incident report for an outside address copies mail for many mailboxes
+    at once, invisibly to every user. An attacker with Exchange admin rights adds one to siphon all mail mentioning
+    patients, invoices or payroll. A rule in test mode (Audit / AuditAndNotify) takes no action and passes, naming
+    what it would do; its conditions and exceptions are shown, since they decide whose mail leaves.""",
     remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add
     the domain to audit.trusted_domains).""",
     steps={MS: """Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule | fl
-           Name,State,RedirectMessageTo,BlindCopyTo,CopyTo; Remove-TransportRule -Identity <name>`."""},
+           Name,State,Mode,RedirectMessageTo,BlindCopyTo,CopyTo,AddToRecipients,ModerateMessageByUser,
+           AddManagerAsRecipientType,GenerateIncidentReport,IncidentReportContent; Remove-TransportRule
+           -Identity <name>`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.T_FORWARD_RULE,
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -294,9 +301,19 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     rules = fwd[fwd["mechanism"] == "transport_rule"]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
-        how = pd.Series("sends mail to", index=placed.index)
-        res = verdicts(placed, ["rule_id"], grouped_parts(placed, ["rule_id"], how), " — rule is disabled")
+        placed = place(rules, inside)
+        how = placed["how"].where(placed["how"].str.strip() != "", "sends mail to")
+        parts = grouped_parts(placed, ["rule_id"], how)
+        when = placed["applies_when"].str.strip()
+        parts = parts + np.where(when != "", "; only messages matching " + when, "; every message it handles")
+        mode = placed["mode"].str.strip().str.casefold()
+        testing = mode.isin(["audit", "auditandnotify"])
+        enabled = placed["enabled"].fillna(True).astype(bool)
+        shown_mode = mode.map({"audit": "Audit", "auditandnotify": "AuditAndNotify"}).fillna(mode).astype(str)
+        off = pd.Series(np.where(~enabled, " — rule is disabled",
+                                 " — rule is in test mode (" + shown_mode + "): Exchange takes no action on the "
+                                 "message; it would if the mode were Enforce"), index=placed.index)
+        res = verdicts(placed, ["rule_id"], parts, off, active=enabled & ~testing)
         found = pd.DataFrame({"subject_id": "transport:" + res["rule_id"],
                               "subject": "transport rule '" + res["name"] + "'", "status": res["status"],
                               "evidence": "transport rule '" + res["name"] + "' " + res["evidence"],
@@ -310,16 +327,6 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     return _combine(found, extra)
 
 
-def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> pd.DataFrame:
-    value, why = setting_or_none(data, key)
-    state = truthy(value)
-    if state is None:
-        return result_frame([tenant_row(UNKNOWN, f"setting {key} not collected: {why or repr(value)}")])
-    if state:
-        return result_frame([tenant_row(FAIL, f"{fail_text} ({key} = {value}, root organisational unit)")])
-    return result_frame([tenant_row(PASS, f"{pass_text} (root organisational unit; child OUs may differ)", MEDIUM)])
-
-
 @check(
     id="IDA-MAIL-006", title="Google: users may delegate their mailbox", severity=Severity.LOW,
     rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
@@ -331,11 +338,13 @@ def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> p
            delegates`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_mail_delegation",),
+    uses_settings=("google_mail_delegation", "google_mail_delegation_ous", "google_mail_delegation_groups",
+                   "google_mail_delegation_undecided"),
 )
 def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_mail_delegation", "users may delegate access to their mailbox",
-                        "mail delegation is off")
+    return result_frame([google_ou_setting(data, "google_mail_delegation", "google_mail_delegation_ous", {"true"},
+                                           "users may delegate access to their mailbox",
+                                           "mail delegation is off")])
 
 
 @check(
@@ -348,8 +357,56 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
            "setting.type.matches('gmail.imap_access')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_imap_pop",),
+    uses_settings=("google_imap_pop", "google_imap_pop_ous", "google_imap_pop_groups", "google_imap_pop_undecided"),
 )
 def google_imap_pop(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_imap_pop", "IMAP or POP access is enabled", "IMAP and POP access are off")
+    return result_frame([google_ou_setting(data, "google_imap_pop", "google_imap_pop_ous", {"true"},
+                                           "IMAP or POP access is enabled", "IMAP and POP access are off")])
 
+
+DISABLED_RULE_MECHANISMS = {
+    "inbox_rule_forward": "would forward to",
+    "inbox_rule_forward_attachment": "would forward as attachment to",
+    "inbox_rule_redirect": "would redirect to",
+}
+
+
+@check(
+    id="IDA-MAIL-008", title="Disabled inbox rule still names an outside forwarding address", severity=Severity.MEDIUM,
+    rationale="""A disabled rule copies nothing today, so IDA-MAIL-001 passes it — but it is one click (or one
+    Set-InboxRule call from a stolen session) from forwarding every referral and lab result again. Often it is the
+    attacker's leftover after a cleanup that disabled rather than deleted it, or an employee's 'forward to home'
+    parked for later. Either way the outside address is known and the rule should go.""",
+    remediation="""Confirm with the user why the rule exists; delete it (disabling is not removal), and if nobody
+    created it knowingly, treat the account as compromised: reset the password, revoke sessions, review the
+    audit log for when it was last enabled.""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | where
+           {-not $_.Enabled} | fl Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo; Remove-InboxRule -Mailbox <upn>
+           -Identity <rule>`; Graph: `DELETE /users/{id}/mailFolders/inbox/messageRules/{ruleId}`."""},
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.T_FORWARD_RULE),
+    providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def disabled_rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    """Graph messageRule.isEnabled false with forwardTo / forwardAsAttachmentTo / redirectTo recipients. Gmail
+    filters have no disabled state, so the check is Microsoft's only."""
+    inside = inside_domains(data, settings)
+    labels = data.user_labels()
+    fwd = data.table("forwarding")
+    off = ~fwd["enabled"].fillna(True).astype(bool)  # not known counts as enabled: IDA-MAIL-001 judges it
+    disabled = fwd[fwd["mechanism"].isin(DISABLED_RULE_MECHANISMS) & off]
+    found = _empty()
+    if not disabled.empty:
+        placed = place(disabled, inside)
+        keys = ["user_id", "rule_id"]
+        how = placed["mechanism"].map(DISABLED_RULE_MECHANISMS).astype(str)
+        res = verdicts(placed, keys, grouped_parts(placed, keys, how), "",
+                       active=pd.Series(True, index=placed.index))
+        who = label_users(res["user_id"], labels)
+        found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
+                              "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
+                              "evidence": "DISABLED rule '" + res["name"] + "' " + res["evidence"],
+                              "confidence": res["confidence"], "owner_id": res["user_id"]})
+    extra = _tenant_rows(data, "forwarding", RULE_SECTIONS.get(data.provider, ()), "inbox rules",
+                         not found.empty, "no disabled inbox rule forwards or redirects mail")
+    return _combine(found, extra)

@@ -227,8 +227,8 @@ def test_cli_collect_microsoft_against_the_simulator(sim: Any, tmp_path: Path, m
 
 
 def test_collect_tenant_from_config(sim: Any, tmp_path: Path) -> None:
-    from idaudit.orchestration.collecting import collect_tenant
     from idaudit.core.config import TenantConfig
+    from idaudit.orchestration.collecting import collect_tenant
 
     secret_file = tmp_path / "secret"
     secret_file.write_text(sim.client_secret + "\n")

@@ -54,7 +54,7 @@ class CheckSettings:
     global_admin_min: int = 2
     global_admin_max: int = 4
     trusted_domains: frozenset[str] = frozenset()
-    allowed_apps: frozenset[str] = frozenset()  # app ids / client ids / names allowed to hold risky scopes
+    allowed_apps: frozenset[str] = frozenset()  # app ids / client ids (never names) allowed to hold risky scopes
     break_glass: frozenset[str] = frozenset()  # principals (UPN / primary email) of break-glass accounts
     now: datetime | None = None  # evaluation time; defaults to the snapshot's collected_at
 

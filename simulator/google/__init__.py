@@ -63,6 +63,7 @@ class GoogleSimulator:
                                 faults=self.faults, latency=latency, time_scale=time_scale,
                                 loop_link=loop_page_token)
         self.responses.server = self.server
+        self.taps = self.server.taps  # observers of every request and answer (contract tests)
         self._running = False
 
     # ---- what a client needs -----------------------------------------------------------------------------
