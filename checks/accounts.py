@@ -28,6 +28,7 @@ from checks.common import (
     setting_or_none,
     tenant_row,
     tri_state,
+    unsure_privilege,
 )
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
@@ -329,14 +330,15 @@ def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         return result_frame([tenant_row(NOT_APPLICABLE, "no enabled account holds a privileged role")])
     users = data.table("users").drop_duplicates("user_id").set_index("user_id")
     synced = tri_state(priv["user_id"].map(users["on_premises_synced"]))
+    status = np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([synced == "yes", synced == "no"],
+                         ["holds " + priv["roles"] + "; synced from on-premises AD",
+                          "holds " + priv["roles"] + "; cloud-only account"],
+                         "holds " + priv["roles"] + "; on-premises sync state not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([synced == "yes", synced == "no"],
-                              ["holds " + priv["roles"] + "; synced from on-premises AD",
-                               "holds " + priv["roles"] + "; cloud-only account"],
-                              "holds " + priv["roles"] + "; on-premises sync state not collected"),
-    }))
+        "status": status, "evidence": evidence}))
 
 
 @check(
@@ -360,11 +362,12 @@ def privileged_with_mailbox(data: AuditData, settings: CheckSettings) -> pd.Data
     mailbox = priv["user_id"].map(users["mailbox"]).fillna("").astype(str).str.casefold()
     has = mailbox == "user"
     known = mailbox.isin(("user", "none", "shared", "room", "equipment"))
+    status = np.select([has, known], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([has, known],
+                         ["holds " + priv["roles"] + "; the same account has a personal mailbox",
+                          "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
+                         "holds " + priv["roles"] + "; mailbox type not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([has, known], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([has, known],
-                              ["holds " + priv["roles"] + "; the same account has a personal mailbox",
-                               "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
-                              "holds " + priv["roles"] + "; mailbox type not collected"),
-    }))
+        "status": status, "evidence": evidence}))

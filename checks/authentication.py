@@ -27,6 +27,7 @@ from checks.common import (
     tenant_row,
     tri_state,
     truthy,
+    unsure_privilege,
 )
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
@@ -189,6 +190,7 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
          + " (" + methods_text + ")"],
         "holds " + priv["roles"] + "; MFA method strength not collected for this account (registered: "
         + methods_text + ")")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({"subject_id": priv["user_id"], "subject": priv["subject"],
                                       "status": status, "evidence": evidence}))
 
@@ -267,6 +269,7 @@ def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckS
          + np.where(reason != "", " (" + reason + ")", ""),
          "holds " + priv["roles"] + "; MFA enforcement was not evaluated for this account"],
         "holds " + priv["roles"] + "; cannot tell: " + reason.where(reason != "", "enforcement data incomplete"))
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({"subject_id": priv["user_id"], "subject": priv["subject"],
                                       "status": status, "evidence": evidence}))
 
@@ -275,44 +278,45 @@ def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckS
     id="IDA-AUTH-006", title="Legacy authentication not blocked", severity=Severity.HIGH,
     rationale="""Legacy protocols (IMAP, POP, SMTP AUTH, ActiveSync basic auth, older Office clients) cannot do
     MFA. Password-spraying tools use them precisely because a correct password there downloads the whole mailbox
-    over IMAP with no second factor, whatever your MFA policies say.""",
-    remediation="""Block legacy authentication (protocols that cannot ask for MFA) for all users.""",
+    over IMAP with no second factor, whatever your MFA policies say. A block that excludes some accounts (often the
+    scanner and fax accounts also excluded from MFA), skips some locations or platforms, or blocks only ActiveSync
+    leaves exactly those accounts open: each account is judged on its own.""",
+    remediation="""Block legacy authentication (protocols that cannot ask for MFA) for every account, without
+    exclusions.""",
     steps={MS: """Conditional Access: Entra admin centre > Protection > Conditional Access > New policy: Users
            > All users, Target resources > All resources, Conditions > Client apps > Exchange ActiveSync
-           clients + Other clients, Grant > Block access (or turn on security defaults). Graph: `POST
-           /identity/conditionalAccess/policies` with conditions.clientAppTypes ["exchangeActiveSync","other"]
-           and grantControls.builtInControls ["block"]."""},
+           clients + Other clients, Grant > Block access (or turn on security defaults). Graph: `POST /identity/conditionalAccess/policies` with
+           conditions.clientAppTypes ["exchangeActiveSync","other"] and grantControls.builtInControls
+           ["block"]."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CIS_M365_LEGACY, R.SCUBA_LEGACY, R.T_SPRAY,
                 R.T_VALID_CLOUD, R.T_REMOTE_EMAIL),
-    providers=(MS,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("legacy_auth_blocked", "security_defaults_enabled"),
+    providers=(MS,), requires=("users", "mfa_enforcement"), subject_kind=SubjectKind.USER, family=FAMILY,
+    lookup_tables=("mfa_enforcement",),  # every enabled account is listed
 )
 def legacy_auth_not_blocked(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    defaults_v, defaults_why = setting_or_none(data, "security_defaults_enabled")
-    if truthy(defaults_v):
-        return result_frame([tenant_row(PASS, "security defaults are on: legacy authentication is blocked")])
-    blocked_v, blocked_why = setting_or_none(data, "legacy_auth_blocked")
-    blocked = truthy(blocked_v)
-    policies = _legacy_block_policies(data)
-    if blocked:
-        return result_frame([tenant_row(PASS, "an enabled Conditional Access policy blocks legacy authentication "
-                                              f"for all users{policies}")])
-    if blocked is False:
-        note = "" if defaults_v is not None else f" (security defaults state unknown: {defaults_why})"
-        conf = HIGH if defaults_v is not None else MEDIUM
-        return result_frame([tenant_row(FAIL, "no enabled Conditional Access policy blocks legacy authentication "
-                                              f"for all users, and security defaults are off{note}", conf)])
-    return result_frame([tenant_row(UNKNOWN, f"cannot tell whether legacy authentication is blocked: {blocked_why}")])
-
-
-def _legacy_block_policies(data: AuditData) -> str:
-    ca = data.tables.get("conditional_access")
-    if ca is None or not data.available("conditional_access") or ca.empty:
-        return ""
-    hit = ca[(ca["state"].str.casefold() == "enabled") & ca["blocks"].fillna(False).astype(bool)
-             & ca["targets_legacy_clients"].fillna(False).astype(bool)]
-    names = sorted(set(hit["name"]))
-    return f" ({', '.join(repr(n) for n in names)})" if names else ""
+    """Per account, from the same path-by-path evaluation as MFA enforcement (mfa_enforcement.legacy_blocked):
+    a block policy, an MFA requirement on legacy clients (they cannot satisfy it), security defaults or per-user
+    MFA 'enforced' closes them; an exclusion, a narrowing condition or per-user 'enabled' leaves them open."""
+    users = data.table("users")
+    users = users[enabled_mask(users)]
+    enf = data.table("mfa_enforcement")
+    keys = users["user_id"]
+    legacy = _lookup(enf, "legacy_blocked", keys).fillna("missing").astype(str).str.casefold()
+    detail = _lookup(enf, "legacy_detail", keys).fillna("").astype(str)
+    status = np.select([legacy == "yes", legacy == "no"], [PASS, FAIL], UNKNOWN)
+    chosen = np.select(
+        [legacy == "yes", legacy == "no", legacy == "missing"],
+        ["legacy authentication is closed for this account by " + detail.where(detail != "", "(not named)"),
+         detail.where(detail != "", "legacy protocols (IMAP, POP, SMTP AUTH, ActiveSync) take this account's "
+                      "password alone"),
+         pd.Series("legacy authentication was not evaluated for this account", index=users.index)],
+        "cannot tell whether legacy authentication is closed: " + detail.where(detail != "", "data incomplete"))
+    evidence = pd.Series(chosen, index=users.index)
+    bg = is_break_glass(users, settings)
+    evidence = evidence.where(~bg, evidence + " (listed as a break-glass account in audit.break_glass)")
+    return result_frame(or_not_applicable(pd.DataFrame({
+        "subject_id": keys, "subject": _labels(users), "status": status, "evidence": evidence}),
+        "no enabled accounts in the directory"))
 
 
 @check(
@@ -366,7 +370,8 @@ GOOGLE_OU_KEYS = {"google_allowed_factors": "google_telephony_ous", "google_devi
            policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_NO_SMS, R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_allowed_factors", "google_telephony_ous"),
+    uses_settings=("google_allowed_factors", "google_telephony_ous", "google_telephony_groups",
+                   "google_telephony_undecided"),
 )
 def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_allowed_factors", {"all"},
@@ -384,7 +389,8 @@ def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.Dat
            "setting.type.matches('security.two_step_verification_device_trust')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_TRUST_DEVICE, R.T_VALID_CLOUD),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_device_trust", "google_device_trust_ous"),
+    uses_settings=("google_device_trust", "google_device_trust_ous", "google_device_trust_groups",
+                   "google_device_trust_undecided"),
 )
 def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_device_trust", {"true"},
@@ -402,7 +408,8 @@ def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFram
            "setting.type.matches('security.less_secure_apps')"`."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.T_SPRAY, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous"),
+    uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous", "google_less_secure_apps_groups",
+                   "google_less_secure_apps_undecided"),
 )
 def google_less_secure_apps(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_less_secure_apps", {"true"},

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from checks.hiding_words import HIDING_WORDS
@@ -186,7 +187,9 @@ def is_break_glass(users: pd.DataFrame, settings: CheckSettings) -> pd.Series:
 class PrivilegedSet:
     """Who holds a privileged role, and a readable summary of how (active/eligible, direct/through a group)."""
 
-    holders: pd.DataFrame  # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool)
+    # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool), certain (bool: at least
+    # one of the roles is known to be privileged; False: every one is a role whose privilege level was not collected)
+    holders: pd.DataFrame
 
     @property
     def user_ids(self) -> set[str]:
@@ -213,8 +216,9 @@ def is_global_admin_role(roles: pd.DataFrame) -> pd.Series:
 def privileged_set(data: AuditData) -> PrivilegedSet:
     """Users holding a privileged role, active or PIM-eligible, directly or through a group.
 
-    A role whose privileged flag was not collected counts as privileged (with the gap named in the summary):
-    leaving its holder out would silently drop them from every privileged-user check.
+    A role whose privileged flag was not collected counts as a candidate (with the gap named in the summary):
+    leaving its holder out would silently drop them from every privileged-user check; a check that would fail
+    such a holder reports unknown instead (`unsure_privilege`).
     """
     roles = data.table("role_assignments")
     ga = is_global_admin_role(roles)
@@ -222,19 +226,34 @@ def privileged_set(data: AuditData) -> PrivilegedSet:
     if priv.empty:
         return PrivilegedSet(pd.DataFrame({"user_id": pd.Series(dtype="str"), "roles": pd.Series(dtype="str"),
                                            "active": pd.Series(dtype=bool), "eligible": pd.Series(dtype=bool),
-                                           "global_admin": pd.Series(dtype=bool)}))
+                                           "global_admin": pd.Series(dtype=bool), "certain": pd.Series(dtype=bool)}))
     priv["route"] = [_route(r) for r in priv.itertuples(index=False)]
     priv["is_active"] = priv["assignment"].str.casefold() != "eligible"
     priv["is_eligible"] = ~priv["is_active"]
     priv["is_ga"] = is_global_admin_role(priv)
+    priv["is_certain"] = priv["privileged"].fillna(False).astype(bool) | priv["is_ga"]
     grouped = priv.groupby("user_id", sort=True)
     holders = pd.DataFrame({
         "roles": grouped["route"].agg(lambda s: "; ".join(sorted(set(s)))),
         "active": grouped["is_active"].any(),
         "eligible": grouped["is_eligible"].any(),
         "global_admin": grouped["is_ga"].any(),
+        "certain": grouped["is_certain"].any(),
     }).reset_index()
     return PrivilegedSet(holders)
+
+
+def unsure_privilege(data: AuditData, holders: pd.DataFrame, status: Any, evidence: Any) -> tuple[Any, Any]:
+    """A fail that rests only on roles whose privilege level was not collected is unknown, with the gap named:
+    the holder stays visible, but the audit cannot say the role is privileged (Microsoft's isPrivileged comes
+    from roleDefinitions; the built-in fallback list names only some roles)."""
+    unsure = ~holders["certain"].fillna(False).astype(bool).to_numpy() & (np.asarray(status) == FAIL)
+    if not unsure.any():
+        return status, evidence
+    gap = section_gap(data, "roleDefinitions") or "roleDefinitions does not say whether these roles are privileged"
+    note = f"; cannot tell whether these roles are privileged ({gap})"
+    return np.where(unsure, UNKNOWN, status), np.where(unsure, pd.Series(evidence, index=holders.index).astype(str)
+                                                       + note, evidence)
 
 
 # ------------------------------------------------------------------------------------------- data coverage --
@@ -308,24 +327,46 @@ def tri_state(series: pd.Series) -> pd.Series:
     return out
 
 
+def _listed(data: AuditData, key: str) -> list[str] | None:
+    """A '; '-joined tenant setting as its items (original case); None when it was not collected."""
+    value, _ = setting_or_none(data, key)
+    if value is None:
+        return None
+    return [p.strip() for p in data.setting(key).split(";") if p.strip()]
+
+
+def _some(items: list[str], limit: int = 10) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def google_ou_setting(data: AuditData, root_key: str, ous_key: str, bad: set[str], fail_text: str,
                       pass_text: str) -> dict[str, str]:
-    """One tenant row for a Google policy resolved per OU.
+    """One tenant row for a Google setting an admin can change per OU and per group.
 
-    With the per-OU list (`*_ous` key: OUs where the risky value is in effect) the verdict covers every OU and
-    names the ones at fault; without it only the root OU is known, so a pass there is `medium` confidence
-    (a child OU may override it) — and a root value that was not collected is `unknown`.
+    With the per-OU and per-group lists (idaudit/core/normalise/google_settings.py: `<prefix>_ous`, `_groups`,
+    `_undecided`) the verdict covers every OU and every group-targeted policy: fail naming the OUs and groups where
+    the risky value applies, unknown when none does but some could not be read, pass otherwise. Without them only
+    the root OU is known, so a pass there is `medium` confidence (a child OU or a group may override it) — and a
+    root value that was not collected is `unknown`.
     """
-    ous, _ = setting_or_none(data, ous_key)
+    base = ous_key.removesuffix("_ous")
+    ous = _listed(data, ous_key)
     root, root_why = setting_or_none(data, root_key)
     root_shown = f"{root_key} = {root} at the root OU" if root is not None else "root OU value not collected"
     if ous is not None:
-        raw = data.setting(ous_key)  # keep the OU paths' original case
-        paths = [p.strip() for p in raw.split(";") if p.strip()]
-        if paths:
-            shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
-            return tenant_row(FAIL, f"{fail_text} in organisational unit(s): {shown}")
-        return tenant_row(PASS, f"{pass_text} in every organisational unit ({root_shown})")
+        groups = _listed(data, f"{base}_groups")
+        undecided = _listed(data, f"{base}_undecided") or []
+        where = ([f"organisational unit(s) {_some(ous)}"] if ous else []) + \
+            ([f"group policy for {_some(groups)}"] if groups else [])
+        if where:
+            return tenant_row(FAIL, f"{fail_text} in {'; and in '.join(where)}")
+        if undecided:
+            return tenant_row(UNKNOWN, f"{pass_text} where the setting could be read ({root_shown}), but it could "
+                                       f"not be read for {_some(undecided)}")
+        if groups is None:
+            return tenant_row(PASS, f"{pass_text} in every organisational unit ({root_shown}; group-targeted "
+                                    "policies not evaluated)", MEDIUM)
+        return tenant_row(PASS, f"{pass_text} in every organisational unit and group policy ({root_shown})")
     if root is None:
         return tenant_row(UNKNOWN, f"setting {root_key} not collected: {root_why}")
     if root in bad:

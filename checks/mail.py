@@ -25,9 +25,7 @@ from checks.common import (
     label_users,
     nothing_found_row,
     section_gap,
-    setting_or_none,
     tenant_row,
-    truthy,
 )
 from checks.mailflow import grouped_parts, hiding_markers, place, verdicts
 from idaudit.core.engine import CheckSettings, result_frame
@@ -252,13 +250,11 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("external_auto_forwarding", "external_auto_forwarding_exceptions",
-                   "remote_domain_default_auto_forward", "google_auto_forwarding_ous"),
+                   "remote_domain_default_auto_forward", "google_auto_forwarding_ous",
+                   "google_auto_forwarding_groups", "google_auto_forwarding_undecided"),
 )
 def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    if data.provider == "google":
-        mode, why = setting_or_none(data, "external_auto_forwarding")
-        if mode is None:
-            return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
+    if data.provider == "google":  # per OU and per group policy, the root value aside
         return result_frame([google_ou_setting(data, "external_auto_forwarding", "google_auto_forwarding_ous",
                                                {"on", "true"}, "users may turn on automatic forwarding to any "
                                                "address (gmail.auto_forwarding)",
@@ -320,16 +316,6 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     return _combine(found, extra)
 
 
-def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> pd.DataFrame:
-    value, why = setting_or_none(data, key)
-    state = truthy(value)
-    if state is None:
-        return result_frame([tenant_row(UNKNOWN, f"setting {key} not collected: {why or repr(value)}")])
-    if state:
-        return result_frame([tenant_row(FAIL, f"{fail_text} ({key} = {value}, root organisational unit)")])
-    return result_frame([tenant_row(PASS, f"{pass_text} (root organisational unit; child OUs may differ)", MEDIUM)])
-
-
 @check(
     id="IDA-MAIL-006", title="Google: users may delegate their mailbox", severity=Severity.LOW,
     rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
@@ -341,11 +327,13 @@ def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> p
            delegates`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_mail_delegation",),
+    uses_settings=("google_mail_delegation", "google_mail_delegation_ous", "google_mail_delegation_groups",
+                   "google_mail_delegation_undecided"),
 )
 def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_mail_delegation", "users may delegate access to their mailbox",
-                        "mail delegation is off")
+    return result_frame([google_ou_setting(data, "google_mail_delegation", "google_mail_delegation_ous", {"true"},
+                                           "users may delegate access to their mailbox",
+                                           "mail delegation is off")])
 
 
 @check(
@@ -358,10 +346,11 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
            "setting.type.matches('gmail.imap_access')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_imap_pop",),
+    uses_settings=("google_imap_pop", "google_imap_pop_ous", "google_imap_pop_groups", "google_imap_pop_undecided"),
 )
 def google_imap_pop(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_imap_pop", "IMAP or POP access is enabled", "IMAP and POP access are off")
+    return result_frame([google_ou_setting(data, "google_imap_pop", "google_imap_pop_ous", {"true"},
+                                           "IMAP or POP access is enabled", "IMAP and POP access are off")])
 
 
 DISABLED_RULE_MECHANISMS = {

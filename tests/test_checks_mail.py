@@ -150,6 +150,22 @@ CASES = [
          "off"),
     Case("IDA-MAIL-007", "unknown", lambda: Tenant("google").setting_gap("google_imap_pop", "policies: forbidden")
          .build(), "tenant", "forbidden"),
+    Case("IDA-MAIL-007", "fail", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "").setting("google_imap_pop_groups", "scanners@clinic.org (2 members)")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "group policy for scanners@clinic.org",
+         name="group-turns-imap-on"),
+    Case("IDA-MAIL-007", "fail", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "/Lab").setting("google_imap_pop_groups", "")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "organisational unit(s) /Lab",
+         name="child-ou-turns-imap-on"),
+    Case("IDA-MAIL-007", "pass", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "").setting("google_imap_pop_groups", "")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "every organisational unit and group",
+         confidence="high", name="imap-off-everywhere"),
+    Case("IDA-MAIL-006", "fail", lambda: Tenant("google").setting("google_mail_delegation", "false")
+         .setting("google_mail_delegation_ous", "/Leadership").setting("google_mail_delegation_groups", "")
+         .setting("google_mail_delegation_undecided", "").build(), "tenant", "/Leadership",
+         name="child-ou-allows-delegation"),
 ]
 
 

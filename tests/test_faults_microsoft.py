@@ -88,7 +88,8 @@ FALLBACK_SOURCES = {"userRegistrationDetails": "authenticationMethods"}
 FALLBACK_TABLES = {"authenticationMethods": ("mfa_methods", "mfa_registration")}
 # Sections whose loss can only make results stricter, never hide anything: no check is held unknown.
 CONSERVATIVE = {
-    "roleDefinitions": "a role whose definition is unknown counts as privileged",
+    "roleDefinitions": "the demo's roles are all on the built-in fallback list; a role outside it would be held "
+                       "unknown, never dropped",
     "mailboxSettings": "mailbox purpose and archive folder only label rules; the rules are all there",
 }
 # A section whose loss takes another with it: the connector reads the members only of groups it could read.

@@ -172,7 +172,9 @@ def test_enforcement_per_user_and_defaults(tmp_path: Path) -> None:
     d = normalise(snap(tmp_path / "s", raw, failed_subjects={"perUserMfaState": {GUEST: "error: 503"}}))
     enf = d.table("mfa_enforcement")
     assert row(enf, ADA)["enforced_by"] == "per-user MFA (enforced)"
-    assert row(enf, BEN)["enforced"] == "yes"  # enabled + registered
+    # 'enabled' + registered: modern clients ask for MFA, legacy clients still take the password alone
+    assert row(enf, BEN)["enforced"] == "no" and "still accepts the password alone" in row(enf, BEN)["reason"]
+    assert row(enf, BEN)["legacy_blocked"] == "no" and row(enf, ADA)["legacy_blocked"] == "yes"
     assert row(enf, CARA)["enforced"] == "no" and "no method is registered" in row(enf, CARA)["reason"]
     assert row(enf, GUEST)["enforced"] == "unknown" and "perUserMfaState: error: 503" in row(enf, GUEST)["reason"]
     assert row(enf, SHARED)["enforced"] == "no"

@@ -58,8 +58,9 @@ def test_planted_identity_problems(org, data: AuditData) -> None:  # type: ignor
     for p in excluded:
         if p.per_user_mfa == "disabled":
             assert enf.loc[p.id, "enforced"] == "no" and "excluded through group" in enf.loc[p.id, "reason"]
-        else:  # 'enabled' with a registered method is as good as 'enforced' (Microsoft moves it there)
+        else:  # 'enabled' + a registered method covers modern clients; the demo's legacy block covers the rest
             assert enf.loc[p.id, "enforced"] == "yes" and "per-user MFA" in enf.loc[p.id, "enforced_by"]
+            assert "Block legacy" in enf.loc[p.id, "enforced_by"] or p.per_user_mfa == "enforced"
     for p in org.planted("per_user_mfa_only"):
         assert enf.loc[p.id, "enforced"] == "yes" and "per-user MFA" in enf.loc[p.id, "enforced_by"]
     roles = data.table("role_assignments")

@@ -65,6 +65,10 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "strength": "str",  # mfa | phishing_resistant | weaker_alternative | ''
         "reason": "str",  # why not enforced / why unknown, precise enough to act on
         "phishing_resistant": "str",  # yes | no | unknown: a phishing-resistant strength is required on sign-in
+        # yes | no | unknown: legacy authentication (Exchange ActiveSync, IMAP, POP, SMTP AUTH, MAPI) cannot sign
+        # this account in with the password alone (Microsoft; '' for providers without the notion)
+        "legacy_blocked": "str",
+        "legacy_detail": "str",  # what closes legacy clients (yes), or why they stay open / cannot be told
     }, "One row per enabled user: is MFA actually required on sign-in, and by what."),
     TableSchema("role_assignments", {
         "user_id": "str", "role_id": "str", "role_name": "str", "privileged": "boolean",
