@@ -46,6 +46,7 @@ OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
 
 PARTNER_LAB = "quest-diagnostics-partner.com"
 BILLING_VENDOR = "medbill-solutions.com"
+ANSWERING_SERVICE = "answerpoint-service.com"
 MSP = "northbridge-it.com"
 
 _PRIVILEGED_FOR_ADMIN_POLICY = ("Global Administrator", "Privileged Role Administrator", "Security Administrator",
@@ -251,16 +252,22 @@ def build_people(rng: random.Random, *, users: int, domain: str, secondary_domai
         add(f, s, kind="staff", dept="Quality and Compliance", title="Compliance Officer",
             mfa_methods=("authenticator_push", "software_otp"), roles=(RoleHolding.of("Global Reader"),))
     # --- shared and room mailboxes (no licence; sign-in should be blocked)
-    add("Front", "Desk", local=names.take("frontdesk"), display="Front Desk", kind="shared",
-        dept="Front Desk and Scheduling", title="", enabled=False, licensed=False, mailbox_type="shared",
-        last_sign_in=None)
+    # Front Desk forwards to the after-hours answering service through a mail contact (Exchange ForwardingAddress):
+    # the address outside is only visible once the contact is resolved (Get-Recipient, issue 16).
+    answering = MailboxForward(f"frontdesk@{ANSWERING_SERVICE}", keep_copy=True,
+                               via_recipient="AnswerPoint After-hours")
+    front_desk = add("Front", "Desk", local=names.take("frontdesk"), display="Front Desk", kind="shared",
+                     dept="Front Desk and Scheduling", title="", enabled=False, licensed=False, mailbox_type="shared",
+                     last_sign_in=None, mailbox_forward=answering, planted=("mailbox_forward_contact",))
     if full:
         add("Billing", "Office", local=names.take("billing"), display="Billing Office", kind="shared",
             dept="Billing and Revenue Cycle", title="", enabled=True, licensed=False, mailbox_type="shared",
             last_sign_in=ago(0.5, 6), planted=("shared_sign_in_enabled",))
         add("Surgical", "Scheduling", local=names.take("scheduling"), display="Surgical Scheduling",
             kind="shared", dept="Front Desk and Scheduling", title="", enabled=False, licensed=False,
-            mailbox_type="shared", last_sign_in=None)
+            mailbox_type="shared", last_sign_in=None,
+            mailbox_forward=MailboxForward(front_desk.mail, keep_copy=True, via_recipient=front_desk.local_part),
+            planted=("mailbox_forward_internal",))
         add("OR", "Conference Room", local=names.take("conf.or"), display="OR Conference Room", kind="room",
             dept="Leadership", title="", enabled=False, licensed=False, mailbox_type="room", last_sign_in=None)
         # --- service accounts: copier scan-to-email and fax gateway sit in a group nested in "MFA Exclusions"

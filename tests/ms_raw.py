@@ -183,6 +183,12 @@ def raw_tenant() -> dict[str, Any]:
              "ForwardingSmtpAddress": None, "ForwardingAddress": "Billing Vendor Contact",
              "DeliverToMailboxAndForward": False},
         ],
+        "exchange.recipients": [
+            {"Identity": "Billing Vendor Contact", "Name": "Billing Vendor Contact", "Alias": "billingvendor",
+             "DisplayName": "Billing Vendor Contact", "RecipientTypeDetails": "MailContact",
+             "ExternalEmailAddress": "SMTP:ar@billing-vendor.example", "PrimarySmtpAddress": "ar@billing-vendor.example",
+             "Guid": "rc-1"},
+        ],
         "exchange.remoteDomains": [{"Identity": "Default", "DomainName": "*", "AutoForwardEnabled": False},
                                    {"Identity": "Lab", "DomainName": "lab.example", "AutoForwardEnabled": True}],
         "exchange.outboundSpamPolicies": [{"Identity": "Custom", "IsDefault": False, "AutoForwardingMode": "On"},

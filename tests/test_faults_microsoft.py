@@ -63,8 +63,12 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "inboxRuleFolders": ("mail_rules",),
     "appRoleAssignments": ("oauth_grants",),
     "domains": ("domains",),
-    "exchange.mailboxes": ("forwarding",),
+    "exchange.mailboxes": ("auto_forward_senders", "forwarding"),
     "exchange.transportRules": ("forwarding",),
+    "exchange.recipients": ("forwarding",),
+    "exchange.outboundSpamPolicies": ("auto_forward_senders",),
+    "exchange.outboundSpamRules": ("auto_forward_senders",),
+    "exchange.remoteDomains": ("remote_domains",),
 }
 # Section -> tenant_settings keys read from it (idaudit/core/normalise/ms_settings.py), checked by the faulted runs.
 SECTION_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -155,7 +159,7 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
 }
 EXCHANGE = ("exchange.mailboxes", "exchange.remoteDomains", "exchange.outboundSpamPolicies",
-            "exchange.outboundSpamRules", "exchange.transportRules")
+            "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients")
 
 
 def _case(section: str, fault: str, expected: Outcome, inject: Inject | tuple[Inject, ...], note: str,
@@ -182,7 +186,7 @@ def _inner(section: str, kind: str, **kw: Any) -> Inject:
 CMDLETS = {"exchange.mailboxes": "Get-Mailbox", "exchange.remoteDomains": "Get-RemoteDomain",
            "exchange.outboundSpamPolicies": "Get-HostedOutboundSpamFilterPolicy",
            "exchange.outboundSpamRules": "Get-HostedOutboundSpamFilterRule",
-           "exchange.transportRules": "Get-TransportRule"}
+           "exchange.transportRules": "Get-TransportRule", "exchange.recipients": "Get-Recipient"}
 
 
 def _exo(section: str, kind: str, **kw: Any) -> Inject:
@@ -325,6 +329,10 @@ def _build_cases() -> tuple[MsCase, ...]:
                    timeout=TIMEOUT))
     c.append(_case("exchange.mailboxes", "nextLink that loops", err, _exo("exchange.mailboxes", "loop_next_link", times=None),
                    "paging by POST stops on a repeated nextLink", detail="nextLink"))
+    c.append(_case("exchange.recipients", "truncated page every time (partial listing)", err,
+                   _exo("exchange.recipients", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; the ForwardingAddress it would resolve is unknown",
+                   detail="JSON"))
     # --- permissions and licences -----------------------------------------------------------------------------
     for s in PERMISSION:
         c.append(_forbidden(s))

@@ -7,8 +7,15 @@ each one failed before the fix it covers (the verdict before the fix is in the t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from idaudit.core.normalise.google_settings import THIRD_PARTY_ACCESS
+from idaudit.orchestration.pipeline import audit_snapshot
+from simulator import build_organisation
+from simulator.google import render_google_snapshot
+from simulator.google.models import build_google_tenant
 from tests.google_mini import MiniGoogle
 
 APPS = "api_controls.unconfigured_third_party_apps"
@@ -45,10 +52,6 @@ def test_policy_without_org_unit_applies_to_the_top_level_ou() -> None:
 
 def test_the_simulator_serves_only_real_access_levels() -> None:
     """Before: the demo tenant served an invented ALLOW_ALL_SCOPES, which the Policy API never returns."""
-    from idaudit.core.normalise.google_settings import THIRD_PARTY_ACCESS
-    from simulator import build_organisation
-    from simulator.google.models import build_google_tenant
-
     served = [p["setting"]["value"]["accessLevel"] for p in build_google_tenant(build_organisation(users=30)).policies
               if p["setting"]["type"] == f"settings/{APPS}"]
     assert served and set(served) <= set(THIRD_PARTY_ACCESS), served
@@ -230,3 +233,21 @@ def test_a_setting_no_policy_and_no_default_decides_is_unknown() -> None:
     t = MiniGoogle().user("ann").policy(POP, {"enablePopAccess": False}, order=10)
     assert t.verdict("IDA-MAIL-007") == "unknown"
     assert "no gmail.imap_access policy" in t.evidence("IDA-MAIL-007")
+
+
+# ---- the demo tenant shows what the per-OU / per-group reading catches ------------------------------------------
+
+def test_the_demo_tenant_shows_a_group_policy_and_a_child_ou_override(tmp_path: Path) -> None:
+    """IMAP on for the group 'Legacy Device Accounts' and any third-party app for /Administration/Billing (the root
+    blocks both): a root-only reading passed IDA-MAIL-007 and IDA-APPS-001 here. 2SV off for the group 'MFA
+    Exclusions' (its nested group included) leaves those members unenforced."""
+    org = build_organisation(users=60, seed=11)
+    f = audit_snapshot(render_google_snapshot(org, tmp_path / "demo")).findings
+    tenant = f[f["subject_id"] == "tenant"].set_index("check_id")
+    assert tenant.loc["IDA-MAIL-007", "status"] == "fail"
+    assert "group policy for legacydevices@" in tenant.loc["IDA-MAIL-007", "evidence"]
+    assert tenant.loc["IDA-APPS-001", "status"] == "fail"
+    assert "/Administration/Billing" in tenant.loc["IDA-APPS-001", "evidence"]
+    excluded = f[(f["check_id"] == "IDA-AUTH-002") & f["evidence"].astype(str).str.contains("mfaexclusions@")]
+    nested = len(org.transitive_member_ids(org.group_named("MFA Exclusions").id))
+    assert (excluded["status"] == "fail").all() and 0 < len(excluded) <= nested

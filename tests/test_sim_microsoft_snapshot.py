@@ -107,7 +107,10 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
                                  ("exchange.remoteDomains", "Get-RemoteDomain", {}),
                                  ("exchange.outboundSpamPolicies", "Get-HostedOutboundSpamFilterPolicy", {}),
                                  ("exchange.outboundSpamRules", "Get-HostedOutboundSpamFilterRule", {}),
-                                 ("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"})):
+                                 ("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"}),
+                                 ("exchange.recipients", "Get-Recipient",
+                                  {"RecipientTypeDetails": ["MailContact", "MailUser", "GuestMailUser"],
+                                   "ResultSize": "Unlimited"})):
         out[name] = invoke(sim, s, et, cmdlet, page_size=50, **params)
     return out
 

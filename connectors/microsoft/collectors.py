@@ -43,7 +43,7 @@ ALL_SECTIONS_IN_ORDER = (
     "roleEligibilities", "groups", "groupMembers", "inboxRules", "mailboxSettings", "inboxRuleFolders",
     "oauth2PermissionGrants",
     "servicePrincipals", "appRoleAssignments", "exchange.mailboxes", "exchange.remoteDomains",
-    "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules",
+    "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients",
 )
 
 Step = tuple[tuple[str, ...], Callable[[], Awaitable[None]]]  # the sections a step records, and the step

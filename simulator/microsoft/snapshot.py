@@ -110,6 +110,8 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["exchange.outboundSpamPolicies"] = (ok, ex.outbound_spam_policies, "")
     out["exchange.outboundSpamRules"] = (ok, ex.outbound_spam_rules, "")
     out["exchange.transportRules"] = (ok, ex.transport_rules, "")
+    out["exchange.recipients"] = (ok, ex.recipients_of({"RecipientTypeDetails": ["MailContact", "MailUser",
+                                                                                  "GuestMailUser"]}), "")
     return out
 
 

@@ -43,6 +43,7 @@ class GroupDirectory:
         self._info: dict[str, Mapping[str, Any]] = {
             str(k): v for k, v in (groups or {}).items() if isinstance(v, Mapping)}
         self._members: dict[str, list[str]] = {}
+        self._member_sets: dict[str, frozenset[str]] = {}
         self._failed = {str(k): str(v) for k, v in failed.items()}
         self.missing_reason = missing_reason  # why no membership was collected at all ('' when it was)
         self.collected = members is not None
@@ -50,6 +51,7 @@ class GroupDirectory:
             if str(gid) in self._failed or not isinstance(rows, list):
                 continue
             self._members[str(gid)] = self._user_ids(rows)
+            self._member_sets[str(gid)] = frozenset(self._members[str(gid)])
 
     @classmethod
     def not_collected(cls, users: Iterable[Mapping[str, Any]], reason: str) -> GroupDirectory:
@@ -77,10 +79,10 @@ class GroupDirectory:
         gid = group_id(gid)
         if gid == ALL_ADMINS:
             return None if is_admin(user) else False
-        members = self._members.get(gid)
+        members = self._member_sets.get(gid)
         if members is None:
             return None
-        return str(user.get("id", "")) in set(members)
+        return str(user.get("id", "")) in members
 
     def label(self, gid: str) -> str:
         """How a report names the group: its address (or name), else its id."""
