@@ -36,7 +36,7 @@ def write_action_plan(wb: Workbook, run: AuditRun) -> None:
     # Printed: what to do, by whom, by when, for how many, and the HIPAA reference; on screen only: the due
     # period (the date says it) and the expected outcome (the Checks sheet has the full reasoning).
     s = SheetWriter(wb, "Action plan", [
-        Column("#", 4), Column("Due date", 11), Column("Owner role", 13, wrap=True),
+        Column("#", 4), Column("Due date", 12), Column("Owner role", 13, wrap=True),
         Column("Finding", 26, wrap=True), Column("Action", 58, wrap=True), Column("Severity", 9),
         Column("Users affected", 9), Column("Subjects affected", 9), Column("HIPAA reference", 24, wrap=True),
         Column("Check", 14), Column("Due", 9, printed=False),
@@ -59,7 +59,7 @@ def sorted_findings(run: AuditRun) -> pd.DataFrame:
 
 FINDING_COLUMNS = (
     ("check_id", Column("Check", 14)), ("title", Column("Title", 28, wrap=True)), ("severity", Column("Severity", 9)),
-    ("status", Column("Status", 9)), ("subject", Column("Subject", 28, wrap=True)),
+    ("status", Column("Status", 13)), ("subject", Column("Subject", 28, wrap=True)),
     ("evidence", Column("Evidence", 50, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
     ("waiver_reason", Column("Waiver reason", 20, wrap=True)), ("waiver_expires", Column("Waiver expires", 11)),
     # Screen only: for filtering and for the reader's own tracking.

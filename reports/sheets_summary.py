@@ -84,9 +84,9 @@ def _facts(s: SheetWriter, run: AuditRun) -> None:
     provider = data.provider
     label = PROVIDER_LABELS.get(provider, provider)  # type: ignore[call-overload]
     s.row(["Organisation", _text(data.tenant_name, 2), "Provider", _text(provider, 2)])
-    s.row(["Tenant id", _text(data.tenant_id, 2), "Data collected at (UTC)",
+    s.row(["Tenant id", _text(data.tenant_id, 2), "Collected (UTC)",
            Styled(data.collected_at.to_pydatetime(), span=2)])
-    s.row(["idaudit version", _text(f"{__version__} ({label})", 2), "Checks evaluated at (UTC)",
+    s.row(["idaudit version", _text(f"{__version__} ({label})", 2), "Checks run (UTC)",
            Styled(run.evaluated_at, span=2)])
     complete = data.manifest.complete if data.manifest is not None else True
     if not complete:
@@ -109,7 +109,8 @@ def _score(s: SheetWriter, run: AuditRun, score: PostureScore) -> None:
     outcomes = check_outcomes(run.findings)
     failing = int((outcomes["outcome"] == "fail").sum()) if not outcomes.empty else 0
     shown = score.score if score.score is not None else "n/a"
-    s.row([Styled("Posture score", font=SECTION_FONT), Styled(shown, font=SCORE_FONT),
+    # Shown whole, as on every other page (HTML, notifications); the cell keeps the exact value.
+    s.row([Styled("Posture score", font=SECTION_FONT), Styled(shown, font=SCORE_FONT, number_format="0"),
            _text(_meaning(score, failing), 4)])
     s.row(["", _text(SCORE_DEFINITION, 5, SMALL_FONT)])
 
@@ -120,7 +121,7 @@ def _meaning(score: PostureScore, failing_checks: int) -> str:
     missing = 1 - score.coverage
     gap = (f" {missing:.0%} of the weight could not be checked (below) and is left out, never counted as "
            "passing." if missing > 0.005 else " Every check could be evaluated.")
-    return (f"{score.score:g} out of 100: checks carrying {score.score:g} % of the evaluated weight pass in "
+    return (f"{score.score:.0f} out of 100: checks carrying {score.score:.0f} % of the evaluated weight pass in "
             f"full; {failing_checks} check{'' if failing_checks == 1 else 's'} fail. Coverage "
             f"{score.coverage:.0%}.{gap}")
 

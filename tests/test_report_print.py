@@ -116,3 +116,19 @@ def test_a_new_sheet_gets_the_print_setup_without_code_of_its_own(tmp_path: Path
     assert ws.row_dimensions[3].height is None  # one line: the default height
     # Bare text cells take the workbook's default format, which wraps and aligns to the top.
     assert ws["A2"].alignment.wrap_text and ws["A2"].alignment.vertical == "top"
+
+
+def test_pdf_without_libreoffice_names_the_package_and_writes_nothing(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from idaudit.cli import main
+    from reports.pdf import PdfError
+
+    # Where LibreOffice is said to be, nothing is: the same as a machine without it.
+    monkeypatch.setenv("IDAUDIT_SOFFICE", str(tmp_path / "no-soffice-here"))
+    with pytest.raises(PdfError, match="install the package libreoffice-calc-nogui"):
+        write_reports(build_run(), tmp_path / "out", ["xlsx", "pdf"])
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    code = main(["demo", "--out", str(tmp_path / "demo"), "--users", "20", "--direct", "--format", "xlsx,pdf"])
+    assert code == 5  # exitcodes.ERROR, with the one-line reason
+    assert "apt-get install libreoffice-calc-nogui" in capsys.readouterr().err

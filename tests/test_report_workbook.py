@@ -52,7 +52,7 @@ def test_summary_counts_score_things_to_do_and_gaps(workbook: tuple[Path, openpy
     assert labels["Organisation"] == "Lakeside Surgery Center"
     assert labels["Tenant id"] == "tid-0001"
     assert labels["Provider"] == "microsoft"
-    assert labels["Data collected at (UTC)"] == datetime(2026, 11, 2, 6, 0)
+    assert labels["Collected (UTC)"] == datetime(2026, 11, 2, 6, 0)
     # Every evaluated check has a failing subject: the score is 0 and CA (unknown) is left out of coverage.
     assert labels["Posture score"] == 0
     assert any(isinstance(v, str) and v.startswith("0 out of 100: checks carrying 0 % of the evaluated") for v in flat)
