@@ -157,7 +157,7 @@ def _changes(s: SheetWriter, diff: RunDiff | None, trend: Sequence[TrendPoint]) 
     else:
         s.row([Styled(f"Since the last run ({diff.previous_label})", font=SECTION_FONT)])
         counts = diff.counts()
-        s.row([Styled(label, font=BOLD) for label in ("", *counts)])
+        s.row([Styled(label, font=BOLD, wrap=True) for label in ("", *counts)])
         s.row(["findings", *counts.values()])
     scores = [p.score for p in trend if p.score is not None]
     if len(scores) >= 2:

@@ -135,3 +135,15 @@ def test_summary_things_to_do_count_what_the_findings_sheet_counts(book: openpyx
         if action["Check"]:
             count = int(re.search(r" — (\d+) ", text).group(1))  # type: ignore[union-attr]
             assert count == len(failing[action["Finding"]]) == action["Subjects affected"], text
+
+
+def test_action_plan_and_checks_sheet_speak_of_the_tenants_own_provider_only(book: openpyxl.Workbook) -> None:
+    """A Microsoft tenant's plan used to say "Google: Admin console > ..." and `gam ...` in the same cell."""
+    provider = book["Summary"]["E2"].value
+    text = " ".join(str(p["Action"]) for p in _table(book, "Action plan"))
+    text += " ".join(str(c["Remediation"]) for c in _table(book, "Checks"))
+    google_words, microsoft_words = ("Google:", "gam ", "Admin console"), ("Entra", "PowerShell", "Exchange admin")
+    if provider == "microsoft":
+        assert "Entra admin centre" in text and not [w for w in google_words if w in text]
+    else:
+        assert provider == "google" and "Admin console" in text and not [w for w in microsoft_words if w in text]
