@@ -239,11 +239,11 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     policy depends on a group membership idaudit could not read is `unknown`.""",
     remediation="""Block automatic forwarding to outside addresses for the whole organisation; allow it only
     for mailboxes with a documented need.""",
-    steps={MS: """Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound policy
-           (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains >
-           Default > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy
-           Default -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. A separate
-           outbound policy covers only the mailboxes with a documented need.""",
+    steps={MS: """Defender portal > Policies > Anti-spam > each outbound policy > Automatic forwarding: Off;
+           Exchange admin centre > Mail flow > Remote domains: untick 'Allow automatic forwarding' on every one;
+           PowerShell: `Get-HostedOutboundSpamFilterRule | fl Name,Priority,From,FromMemberOf,SenderDomainIs;
+           Set-HostedOutboundSpamFilterPolicy <name> -AutoForwardingMode Off; Set-RemoteDomain <name>
+           -AutoForwardEnabled $false`.""",
            GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > Automatic forwarding:
            uncheck 'Allow users to automatically forward incoming email'."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
