@@ -173,6 +173,7 @@ def raw_tenant() -> dict[str, Any]:
              "appRoleId": "00000000-0000-0000-0000-000000000000"},
             {"id": "ar3", "principalType": "User", "principalId": BEN, "resourceId": GRAPH_SP,
              "appRoleId": MAIL_READ_ROLE}]},
+        "sharePointAppRoleAssignments": {},
         "exchange.mailboxes": [
             {"ExternalDirectoryObjectId": ADA, "RecipientTypeDetails": "UserMailbox", "ForwardingSmtpAddress": None,
              "ForwardingAddress": None, "DeliverToMailboxAndForward": False},

@@ -62,6 +62,7 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "servicePrincipals": ("oauth_grants",),
     "inboxRuleFolders": ("mail_rules",),
     "appRoleAssignments": ("oauth_grants",),
+    "sharePointAppRoleAssignments": ("oauth_grants",),
     "domains": ("domains",),
     "exchange.mailboxes": ("auto_forward_senders", "forwarding"),
     "exchange.transportRules": ("forwarding",),
@@ -135,6 +136,8 @@ OUTER = {
     "domains": r"/v1\.0/domains",
     "organization": r"/v1\.0/organization",
     "subscribedSkus": r"/v1\.0/subscribedSkus",
+    # a plain GET (Graph and Exchange's appRoleAssignedTo go inside $batch): target "outer" hits only SharePoint's
+    "sharePointAppRoleAssignments": r"/v1\.0/servicePrincipals/[^/?]+/appRoleAssignedTo",
 }
 INNER = {
     "authenticationMethods": r"/authentication/methods",
@@ -153,7 +156,8 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "roleAssignments": "RoleManagement.Read.Directory", "roleEligibilities": "RoleManagement.Read.Directory",
     "inboxRules": "MailboxSettings.Read", "mailboxSettings": "MailboxSettings.Read",
     "oauth2PermissionGrants": "Directory.Read.All", "servicePrincipals": "Application.Read.All",
-    "appRoleAssignments": "Application.Read.All", "securityDefaults": "Policy.Read.All",
+    "appRoleAssignments": "Application.Read.All", "sharePointAppRoleAssignments": "Application.Read.All",
+    "securityDefaults": "Policy.Read.All",
     "authorizationPolicy": "Policy.Read.All", "authenticationMethodsPolicy": "Policy.Read.AuthenticationMethod",
     "organization": "Organization.Read.All", "subscribedSkus": "Organization.Read.All",
     "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
@@ -329,6 +333,9 @@ def _build_cases() -> tuple[MsCase, ...]:
                    timeout=TIMEOUT))
     c.append(_case("exchange.mailboxes", "nextLink that loops", err, _exo("exchange.mailboxes", "loop_next_link", times=None),
                    "paging by POST stops on a repeated nextLink", detail="nextLink"))
+    c.append(_case("sharePointAppRoleAssignments", "truncated page every time (partial listing)", err,
+                   _outer("sharePointAppRoleAssignments", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; application permissions incomplete", detail="JSON"))
     c.append(_case("exchange.recipients", "truncated page every time (partial listing)", err,
                    _exo("exchange.recipients", "truncate_page", times=None),
                    "a cut listing is not kept: section error; the ForwardingAddress it would resolve is unknown",

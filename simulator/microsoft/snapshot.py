@@ -104,6 +104,7 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["oauth2PermissionGrants"] = (ok, tenant.oauth2_permission_grants, "")
     out["servicePrincipals"] = (ok, [select(sp, SP_SELECT) for sp in tenant.service_principals], "")
     out["appRoleAssignments"] = (ok, tenant.app_role_assigned_to, "")
+    out["sharePointAppRoleAssignments"] = (ok, tenant.sharepoint_role_assigned_to, "")
     ex = tenant.exchange
     out["exchange.mailboxes"] = (ok, ex.mailboxes, "")
     out["exchange.remoteDomains"] = (ok, ex.remote_domains, "")
