@@ -40,7 +40,8 @@ def sim() -> Iterator[MicrosoftSimulator]:
 HOLD = 20.0  # seconds the simulator holds the last step's first request in a run that is to be interrupted
 
 
-def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True) -> subprocess.Popen[str]:
+def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True,
+             sigint_ignored: bool = False) -> subprocess.Popen[str]:
     """Start `idaudit collect microsoft` in a child. With `hold`, the first groups request (the step that runs after
     every lane, so after the manifest lists sections) is held HOLD seconds: the child is certainly still running
     when the test signals it, however slowly a loaded machine schedules the test's own polling."""
@@ -52,7 +53,10 @@ def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True)
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
            "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # sigint_ignored: started as a shell starts a background job (`idaudit collect ... &`), SIGINT ignored
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec)
 
 
 def _wait_mid_collection(proc: subprocess.Popen[str], out: Path, timeout: float = 60.0) -> None:
@@ -150,6 +154,22 @@ def _audit(config: Path, secret: str) -> subprocess.Popen[str]:
     env = {**os.environ, SECRET_VAR: secret, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "idaudit", "audit", "--config", str(config), "--no-notify"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigterm_ends_a_run_started_in_the_background_with_sigint_ignored(sim: MicrosoftSimulator,
+                                                                          tmp_path: Path) -> None:
+    """A shell starts background jobs with SIGINT ignored; SIGTERM (systemd, `kill`, a CI timeout) must still end
+    the run as an interruption. Before the fix SIGTERM was re-raised as the ignored SIGINT and the run went on to
+    exit 0 as if nothing had happened."""
+    out = tmp_path / "snap"
+    proc = _collect(sim, out, sigint_ignored=True)
+    _wait_mid_collection(proc, out)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == exitcodes.INTERRUPTED, (proc.returncode, stderr)
+    assert [line for line in stderr.splitlines() if line.strip()] == ["idaudit: interrupted"], stderr
+    assert load_snapshot(out).manifest.complete is False
+    assert not [p for p in out.iterdir() if not p.name.endswith(".json")]
 
 
 def test_interrupted_audit_releases_the_tenant_lock_and_writes_no_report(sim: MicrosoftSimulator,
