@@ -62,14 +62,19 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "servicePrincipals": ("oauth_grants",),
     "inboxRuleFolders": ("mail_rules",),
     "appRoleAssignments": ("oauth_grants",),
+    "sharePointAppRoleAssignments": ("oauth_grants",),
     "domains": ("domains",),
-    "exchange.mailboxes": ("forwarding",),
+    "exchange.mailboxes": ("auto_forward_senders", "forwarding"),
     "exchange.transportRules": ("forwarding",),
     "signIns": ("sign_in_countries", "sign_in_summary"),
     "directoryAudits": ("change_events",),
     "exchangeAuditRecords": ("change_events",),
     "riskyUsers": ("risky_users",),
     "riskDetections": ("risk_detections",),
+    "exchange.recipients": ("forwarding",),
+    "exchange.outboundSpamPolicies": ("auto_forward_senders",),
+    "exchange.outboundSpamRules": ("auto_forward_senders",),
+    "exchange.remoteDomains": ("remote_domains",),
 }
 # Section -> tenant_settings keys read from it (idaudit/core/normalise/ms_settings.py), checked by the faulted runs.
 SECTION_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -143,6 +148,8 @@ OUTER = {
     "riskyUsers": r"/identityProtection/riskyUsers",
     "riskDetections": r"/identityProtection/riskDetections",
     "exchangeAuditRecords": r"/security/auditLog/queries$",
+    # a plain GET (Graph and Exchange's appRoleAssignedTo go inside $batch): target "outer" hits only SharePoint's
+    "sharePointAppRoleAssignments": r"/v1\.0/servicePrincipals/[^/?]+/appRoleAssignedTo",
 }
 METHOD = {"exchangeAuditRecords": "POST"}  # the audit log query is created by a POST
 INNER = {
@@ -162,7 +169,8 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "roleAssignments": "RoleManagement.Read.Directory", "roleEligibilities": "RoleManagement.Read.Directory",
     "inboxRules": "MailboxSettings.Read", "mailboxSettings": "MailboxSettings.Read",
     "oauth2PermissionGrants": "Directory.Read.All", "servicePrincipals": "Application.Read.All",
-    "appRoleAssignments": "Application.Read.All", "securityDefaults": "Policy.Read.All",
+    "appRoleAssignments": "Application.Read.All", "sharePointAppRoleAssignments": "Application.Read.All",
+    "securityDefaults": "Policy.Read.All",
     "authorizationPolicy": "Policy.Read.All", "authenticationMethodsPolicy": "Policy.Read.AuthenticationMethod",
     "organization": "Organization.Read.All", "subscribedSkus": "Organization.Read.All",
     "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
@@ -171,7 +179,7 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "exchangeAuditRecords": "AuditLogsQuery-Exchange.Read.All",
 }
 EXCHANGE = ("exchange.mailboxes", "exchange.remoteDomains", "exchange.outboundSpamPolicies",
-            "exchange.outboundSpamRules", "exchange.transportRules")
+            "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients")
 
 
 def _case(section: str, fault: str, expected: Outcome, inject: Inject | tuple[Inject, ...], note: str,
@@ -198,7 +206,7 @@ def _inner(section: str, kind: str, **kw: Any) -> Inject:
 CMDLETS = {"exchange.mailboxes": "Get-Mailbox", "exchange.remoteDomains": "Get-RemoteDomain",
            "exchange.outboundSpamPolicies": "Get-HostedOutboundSpamFilterPolicy",
            "exchange.outboundSpamRules": "Get-HostedOutboundSpamFilterRule",
-           "exchange.transportRules": "Get-TransportRule"}
+           "exchange.transportRules": "Get-TransportRule", "exchange.recipients": "Get-Recipient"}
 
 
 def _exo(section: str, kind: str, **kw: Any) -> Inject:
@@ -341,6 +349,13 @@ def _build_cases() -> tuple[MsCase, ...]:
                    timeout=TIMEOUT))
     c.append(_case("exchange.mailboxes", "nextLink that loops", err, _exo("exchange.mailboxes", "loop_next_link", times=None),
                    "paging by POST stops on a repeated nextLink", detail="nextLink"))
+    c.append(_case("sharePointAppRoleAssignments", "truncated page every time (partial listing)", err,
+                   _outer("sharePointAppRoleAssignments", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; application permissions incomplete", detail="JSON"))
+    c.append(_case("exchange.recipients", "truncated page every time (partial listing)", err,
+                   _exo("exchange.recipients", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; the ForwardingAddress it would resolve is unknown",
+                   detail="JSON"))
     # --- permissions and licences -----------------------------------------------------------------------------
     for s in PERMISSION:
         c.append(_forbidden(s))
