@@ -49,7 +49,11 @@ PERSON_KEYS = frozenset(k.casefold() for k in (
 # Anywhere: values under these keys are personal whatever the object.
 ALWAYS_KEYS = frozenset(k.casefold() for k in (
     "mobilePhone", "businessPhones", "faxNumber", "phoneNumber", "phones", "recoveryPhone", "principalDisplayName",
-    "userDisplayName", "ipAddress", "recoveryEmail"))
+    "userDisplayName", "ipAddress", "recoveryEmail",
+    # Exchange names a recipient by identity (a mail contact's name) in these: pseudonymised like the recipient's
+    # own Name / Identity / Alias, so a redacted snapshot still resolves them to the same recipient
+    "ForwardingAddress", "RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients", "ModerateMessageByUser",
+    "GenerateIncidentReport"))
 # Recipient objects ({"name": ..., "address": ...} in inbox rules and messages): the name is the person's.
 RECIPIENT_KEYS = frozenset({"name", "address"})
 
