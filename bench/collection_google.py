@@ -12,7 +12,8 @@ tokens.list still has to wait for quota windows, as it does at 20,000 users.
 
 Requests a complete collection needs (from the tenant, not from what the connector did):
   directory: ceil(U/500) users pages + domains + orgunits + roles + roleassignments + U tokens.list
-  policy: ceil(policies/100); reports: ceil(events/1000); gmail: 4 settings reads per active user
+  policy: ceil(policies/100); reports: ceil(token events/1000) + the takeover logs of a week (login, user_accounts,
+  admin activities between startTime and endTime, 1,000 a page); gmail: 4 settings reads per active user
   round trips: the users pages are chained (the longest chain); every other call, one token fetch per
   impersonated user (domain-wide delegation issues a token per subject) and the batches (≤ 1,000 Directory calls,
   ≤ 100 Gmail calls each) are independent, spread over 4 connections (the connector's workers; Google documents
@@ -33,6 +34,17 @@ LATENCY_S = 0.1  # per round trip before scaling
 FULL_USERS = 20_000
 
 
+def google_log_pages(t: Any, end: Any, days: int = 7) -> dict[str, int]:
+    """Reports pages the takeover logs of one window need (issue 20): login, user_accounts and admin activities
+    between startTime and endTime, 1,000 a page (at least one page each)."""
+    from idaudit.core.logwindow import GOOGLE_LOG_APPLICATIONS, LogWindow
+
+    w = LogWindow.ending(end, days)
+    lo, hi = w.start.strftime("%Y-%m-%dT%H:%M:%S"), w.end.strftime("%Y-%m-%dT%H:%M:%S.999Z")
+    return {name: max(1, math.ceil(sum(1 for a in t.activities_for(app) if lo <= a["id"]["time"] <= hi) / 1000))
+            for name, app in GOOGLE_LOG_APPLICATIONS.items()}
+
+
 def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str, tuple[int, float]]) -> None:
     from simulator import build_organisation
     from simulator.google import GoogleSimulator
@@ -45,7 +57,8 @@ def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str
                    "service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                    "users": len(t.users),
                    "active": sum(1 for u in t.users if not u.get("suspended") and not u.get("archived")),
-                   "policies": len(t.policies), "token_events": len(t.activities.get("token", []))})
+                   "policies": len(t.policies), "token_events": len(t.activities_for("token")),
+                   "as_of": sim.org.as_of, "log_pages": google_log_pages(t, sim.org.as_of)})
         conn.recv()  # the collection is over
         s = sim.stats
         conn.send(s.as_dict() | {"tokens_issued": s.tokens_issued, "quota_errors": s.quota_errors})
@@ -72,7 +85,8 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     options = GoogleOptions(service_account_info=info["service_account_info"], admin_subject=info["admin_subject"],
                             api_endpoint=info["api_endpoint"], token_uri=info["token_uri"],
                             backoff_base=1.0 * scale, backoff_cap=32.0 * scale,
-                            directory_quota=int(quotas["directory"][0]), quota_window=quotas["directory"][1] * scale)
+                            directory_quota=int(quotas["directory"][0]), quota_window=quotas["directory"][1] * scale,
+                            log_window_end=info["as_of"])  # the simulated activity is the week before its as_of
     client = GoogleClient(options)
     with timer() as t:
         collect_google(options, out, progress=False, client=client)
@@ -92,8 +106,8 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
         BucketClass("directory", directory, quotas["directory"][0], quotas["directory"][1] * scale),
         BucketClass("policy", max(1, math.ceil(info["policies"] / 100)), quotas["policy"][0],
                     quotas["policy"][1] * scale),
-        BucketClass("reports", max(1, math.ceil(info["token_events"] / 1000)), quotas["reports"][0],
-                    quotas["reports"][1] * scale),
+        BucketClass("reports", max(1, math.ceil(info["token_events"] / 1000)) + sum(info["log_pages"].values()),
+                    quotas["reports"][0], quotas["reports"][1] * scale),
         # Gmail's quota is per impersonated user: 4 reads per user never fill 250 units/s.
         BucketClass("gmail(per user)", 4, quotas["gmail"][0], quotas["gmail"][1] * scale),
     ]
@@ -103,7 +117,8 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
                              latency=LATENCY_S * scale)
     return {"wall_s": round(t["s"], 3), "floor": floor.to_json(), "server": stats, "client_retries": client.retries,
             "sections": sections, "failed_subjects": failed, "users": u, "active": active,
-            "needed": {c.name: c.units for c in classes} | {"token_fetches": active + 7},
+            "needed": {c.name: c.units for c in classes} | {"token_fetches": active + 7,
+                                                             "takeover_log_pages": info["log_pages"]},
             "quota_directory_per_window": quotas["directory"][0]}
 
 

@@ -13,6 +13,9 @@ Requests a complete collection needs (the minimum: largest page sizes the API ac
                         (+1 for $expand), groups and their members, grants, service principals (8,000 RU/10 s)
   conditional access:   1 request (1/s)
   outlook:              2U reads (inbox rules, mailbox settings): per-mailbox limits never bind
+  takeover logs (a week): one directoryAudits page per category (1,000 a page) and ceil(S/1000) signIns pages
+                        (S = successful sign-ins) in the reports class; riskyUsers and riskDetections pages in
+                        the conditional access class; the audit log query: create, polls every 20 s, record pages
   round trips:          ceil(U/20) × 3 batches + pages + singles + Exchange InvokeCommand pages (1,000 a page)
   longest chain:        the users pages (each needs the previous nextLink)
 over 4 connections (Outlook: 4 concurrent requests per mailbox; Graph runs ≤ 4 inner Outlook requests of a batch
@@ -30,15 +33,33 @@ import math
 from typing import Any
 
 from bench.common import Context, run_child, timer
-from bench.floor import BucketClass, collection_floor
+from bench.floor import BucketClass, QueryWait, collection_floor
 from bench.msim import SimProcess
 
 LATENCY_S = 0.1  # per round trip before scaling
 CONCURRENCY = 4
 
 
+LOG_PAGE = 1000  # directoryAudits and signIns: $top=1000 (connectors/microsoft/logs.py)
+DEFAULT_PAGE = 100  # Identity Protection and the audit log records: the connector asks no $top (simulator: 100)
+AUDIT_QUERY_POLL_S = 20.0  # MicrosoftOptions.audit_query_poll_s
+
+
+def log_requests(logs: dict[str, Any]) -> dict[str, int]:
+    """Requests the takeover logs of one window need (issue 20): pages per directory audit category and of the
+    successful sign-ins (reports class), Identity Protection pages (conditional access class), and the audit log
+    query (create, polls, record pages)."""
+    audits = sum(max(1, math.ceil(n / LOG_PAGE)) for n in logs.get("directory_audits", {}).values())
+    return {"directoryAudits": audits, "signIns": max(1, math.ceil(logs.get("sign_ins", 0) / LOG_PAGE)),
+            "riskyUsers": max(1, math.ceil(logs.get("risky_users", 0) / DEFAULT_PAGE)),
+            "riskDetections": max(1, math.ceil(logs.get("risk_detections", 0) / DEFAULT_PAGE)),
+            "auditQuery": 1, "auditQueryPolls": int(logs.get("audit_query_polls", 0)),
+            "auditRecords": max(1, math.ceil(logs.get("audit_records", 0) / DEFAULT_PAGE))}
+
+
 def microsoft_floor(facts: dict[str, Any], scale: float) -> dict[str, Any]:
     u, g, m = facts["users"], facts["groups"], facts["mailboxes"]
+    logs = log_requests(facts["logs"]) if "logs" in facts else {}
     pages = math.ceil(u / 500)
     reports = math.ceil(u / 999)
     grants = max(1, math.ceil(facts["grants"] / 999))
@@ -47,19 +68,28 @@ def microsoft_floor(facts: dict[str, Any], scale: float) -> dict[str, Any]:
     #                                        roleAssignments with $expand (2 RU); roleEligibilities
     directory_ru = pages + u + singles_directory + 2 * g + grants + sps + 2
     capacity = 3500 if u < 50 else 5000 if u <= 500 else 8000
-    classes = [
+    log_reports = logs.get("directoryAudits", 0) + logs.get("signIns", 0)
+    identity_protection = logs.get("riskyUsers", 0) + logs.get("riskDetections", 0)
+    classes: list[BucketClass | QueryWait] = [
         BucketClass("signInActivity", pages, 10, 60 * scale),
-        BucketClass("reports", reports, 5, 10 * scale),
+        BucketClass("reports", reports + log_reports, 5, 10 * scale),
         BucketClass("directory", directory_ru, capacity, 10 * scale),
-        BucketClass("conditional_access", 1, 1, 1 * scale),
-        BucketClass("global", directory_ru + 2 * u + reports + 1, 130_000, 10 * scale),
+        BucketClass("conditional_access", 1 + identity_protection, 1, 1 * scale),
+        BucketClass("global", directory_ru + 2 * u + reports + 1 + log_reports + identity_protection, 130_000,
+                    10 * scale),
     ]
+    if logs:
+        classes.append(QueryWait("audit_log_query", logs["auditQueryPolls"], AUDIT_QUERY_POLL_S * scale,
+                                 logs["auditRecords"]))
     exchange_pages = max(1, math.ceil(m / 1000))
     batches = 3 * math.ceil(u / 20) + math.ceil(2 * g / 20)
-    round_trips = batches + pages + reports + singles_directory + 1 + grants + sps + 2 + exchange_pages + 4 + 2
-    floor = collection_floor(classes, longest_chain=max(pages, reports, exchange_pages), round_trips=round_trips,
-                             concurrency=CONCURRENCY, latency=LATENCY_S * scale)
-    return {"floor": floor.to_json(), "needed": {c.name: c.units for c in classes} | {"round_trips": round_trips}}
+    log_trips = sum(logs.values())
+    round_trips = (batches + pages + reports + singles_directory + 1 + grants + sps + 2 + exchange_pages + 4 + 2
+                   + log_trips)
+    floor = collection_floor(classes, longest_chain=max(pages, reports + log_reports, exchange_pages),
+                             round_trips=round_trips, concurrency=CONCURRENCY, latency=LATENCY_S * scale)
+    needed = {c.name: (c.units if isinstance(c, BucketClass) else c.requests) for c in classes}
+    return {"floor": floor.to_json(), "needed": needed | {"round_trips": round_trips, "takeover_logs": logs}}
 
 
 def job(users: int, scale: float, out: str) -> dict[str, Any]:
@@ -74,7 +104,8 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
         options = MicrosoftOptions(tenant_id=info["tenant_id"], client_id=info["client_id"],
                                    client_secret=info["client_secret"], authority_host=info["authority_host"],
                                    graph_endpoint=info["graph_url"], exchange_endpoint=info["exchange_url"],
-                                   ca_bundle=Path(info["ca_file"]), time_scale=scale, concurrency=CONCURRENCY)
+                                   ca_bundle=Path(info["ca_file"]), time_scale=scale, concurrency=CONCURRENCY,
+                                   log_window_end=info["as_of"])  # the simulated week before the tenant's as_of
         with timer() as t:
             collect_microsoft(options, out, progress=False)
         stats = sp.stats()

@@ -12,7 +12,9 @@ fixed window of `window_c` seconds (the simulators' model, after time-scaling), 
                 S the longest chain of round trips that must follow each other (pages linked by nextLink /
                 pageToken), R all round trips (a $batch or multipart batch is one), C the concurrent
                 connections allowed;
-    floor     = max(latency, max_c quota_c, max_c bucket_c)
+    query     = polls × poll_interval + (1 + polls + record_pages) × L
+                an asynchronous query (Graph's audit log query): created, polled until done, records read;
+    floor     = max(latency, max_c quota_c, max_c bucket_c, query)
 
 Classes run concurrently in the floor (nothing in the providers' rules forbids reading Gmail settings while
 tokens.list is throttled), so the floor is the maximum, not the sum — a collector that runs them one after the
@@ -59,6 +61,24 @@ class BucketClass:
 
 
 @dataclass(frozen=True)
+class QueryWait:
+    """An asynchronous query (Graph's audit log query): created, polled every `poll_s` until it finishes after
+    `polls` reads, then its records read; a chain of round trips with the waits between the polls."""
+
+    name: str
+    polls: int
+    poll_s: float
+    record_pages: int
+
+    @property
+    def requests(self) -> int:
+        return 1 + self.polls + self.record_pages
+
+    def seconds(self, latency: float) -> float:
+        return self.polls * self.poll_s + self.requests * latency
+
+
+@dataclass(frozen=True)
 class Floor:
     seconds: float
     binding: str  # which term sets the floor
@@ -69,7 +89,7 @@ class Floor:
                 "terms": {k: round(v, 3) for k, v in self.terms.items()}}
 
 
-def collection_floor(classes: Sequence[WindowClass | BucketClass], *, longest_chain: int, round_trips: int,
+def collection_floor(classes: Sequence[WindowClass | BucketClass | QueryWait], *, longest_chain: int, round_trips: int,
                      concurrency: int, latency: float) -> Floor:
     terms: dict[str, float] = {"latency": max(longest_chain, math.ceil(round_trips / concurrency)) * latency}
     for c in classes:

@@ -24,12 +24,40 @@ def _serve(conn: Any, users: int, latency: float, scale: float) -> None:
             "tenant_id": sim.tenant_id, "client_id": sim.client_id, "client_secret": sim.client_secret,
             "authority_host": sim.authority_host, "graph_url": sim.graph_url, "exchange_url": sim.exchange_url,
             "ca_file": str(sim.ca_file),
+            "as_of": org.as_of,
             "facts": {"users": len(t.users), "groups": len(referenced_groups(t)),
                       "grants": len(t.oauth2_permission_grants), "service_principals": len(t.service_principals),
-                      "mailboxes": len(t.exchange.mailboxes), "p1": t.p1, "p2": t.p2},
+                      "mailboxes": len(t.exchange.mailboxes), "p1": t.p1, "p2": t.p2,
+                      "logs": log_facts(sim, org.as_of)},
         })
         conn.recv()
         conn.send(sim.stats.as_dict())
+
+
+def log_facts(sim: Any, end: Any, days: int = 7) -> dict[str, Any]:
+    """What the takeover logs hold for the window [end - days, end]: the objects a complete read must page
+    through (directory audits per category, successful sign-ins, Identity Protection, Purview records)."""
+    from idaudit.core.logwindow import (
+        DIRECTORY_AUDIT_CATEGORIES,
+        PURVIEW_OPERATIONS,
+        PURVIEW_RECORD_TYPES,
+        LogWindow,
+        iso_z,
+    )
+
+    w = LogWindow.ending(end, days)
+    lo, hi = iso_z(w.start), iso_z(w.end)
+    logs = sim.logs
+    audits = {c: sum(1 for e in logs.directory_audits if e["category"] == c and lo <= e["activityDateTime"] <= hi)
+              for c in DIRECTORY_AUDIT_CATEGORIES}
+    ok = sum(1 for s in logs.sign_ins if s["status"]["errorCode"] == 0 and lo <= s["createdDateTime"] <= hi)
+    records = len(logs.purview_matching({"filterStartDateTime": lo, "filterEndDateTime": hi,
+                                         "recordTypeFilters": list(PURVIEW_RECORD_TYPES),
+                                         "operationFilters": list(PURVIEW_OPERATIONS)}))
+    detections = sum(1 for d in logs.risk_detections if lo <= d["activityDateTime"] <= hi)
+    return {"directory_audits": audits, "sign_ins": ok, "risky_users": len(logs.risky_users),
+            "risk_detections": detections, "audit_records": records,
+            "audit_query_polls": sim.audit_queries.polls_to_finish}
 
 
 class SimProcess:

@@ -17,7 +17,7 @@ from checks.catalogue import check
 from checks.common import FAIL, HIGH, MEDIUM, PASS, UNKNOWN, nothing_found_row, privileged_set, tenant_row
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
-from idaudit.core.tables import AuditData
+from idaudit.core.tables import AuditData, Availability
 from idaudit.core.takeover_signals import (
     before,
     event_text,
@@ -45,12 +45,13 @@ FORWARD_OR_HIDE = ("forwardto", "redirectto", "forwardasattachmentto", "deleteme
 
 
 def _signals(data: AuditData, uid: str, t: pd.Timestamp, days: int, newc: dict[str, list], mfa: pd.DataFrame,
-             risk: pd.DataFrame, labels: dict[str, str]) -> list[str]:
+             risk: pd.DataFrame, suspicious: pd.DataFrame, labels: dict[str, str]) -> list[str]:
     """What made the account look taken over in the `days` before `t`."""
     out = [n.text() for n in newc.get(uid, []) if before(t, days, n.first_seen)]
-    for r in mfa[mfa["user_id"] == uid].itertuples(index=False):
-        if before(t, days, r.time):
-            out.append(event_text(r, labels))
+    for frame in (mfa, suspicious):
+        for r in frame[frame["user_id"] == uid].itertuples(index=False):
+            if before(t, days, r.time):
+                out.append(event_text(r, labels))
     for r in risk[risk["user_id"] == uid].itertuples(index=False):
         if before(t, days, r.time):
             out.append(f"{when(r.time)}: Identity Protection '{r.event_type}' ({r.level} risk) "
@@ -100,19 +101,26 @@ def rule_after_risky_sign_in(data: AuditData, settings: CheckSettings) -> pd.Dat
     suspicious = events(data, "suspicious_login")
     signs_known = data.available("sign_in_countries")
     rows: list[dict[str, str]] = []
-    if data.provider == GG.value:
-        return _google_rules(data, labels, newc, suspicious, signs_known)
+    logged_forwarding: set[str] = set()
+    # an MFA method, a suspicious sign-in or (Google) the forwarding's own event may be in the part not read
+    incomplete = _incomplete(data)
     for r in events(data, "inbox_rule", "mailbox_forwarding").itertuples(index=False):
         why = _dangerous(data, r)
         if not why:
             continue
         uid = str(r.user_id)
+        if r.kind == "mailbox_forwarding":
+            logged_forwarding.add(uid)
         who = labels.get(uid, uid or "a mailbox not in the directory")
         subject = f"{who}: {r.operation} '{r.object}'"
-        signs = _signals(data, uid, pd.Timestamp(r.time), days, newc, mfa, risk, labels)  # type: ignore[arg-type]
+        signs = _signals(data, uid, pd.Timestamp(r.time), days, newc, mfa, risk, suspicious,  # type: ignore[arg-type]
+                         labels)
         change = f"{event_text(r, labels)} — {why}"
         if signs:
             status, evidence = FAIL, f"{change}; in the {days} days before: " + " | ".join(signs)
+        elif signs_known and incomplete:
+            status, evidence = UNKNOWN, f"{change}; no sign found in the {days} days before, but the change log " \
+                                        f"is incomplete: {incomplete}"
         elif signs_known:
             status, evidence = PASS, f"{change}; no sign-in from a new country, new MFA method or risky sign-in " \
                                      f"in the {days} days before"
@@ -121,32 +129,53 @@ def rule_after_risky_sign_in(data: AuditData, settings: CheckSettings) -> pd.Dat
                                         f"told: {data.status['sign_in_countries'].reason}"
         rows.append({"subject_id": f"{uid}:{r.event_id}", "subject": subject, "status": status,
                      "evidence": evidence, "owner_id": uid})
+    if data.provider == GG.value:
+        rows += _google_unlogged(data, labels, newc, suspicious, signs_known, logged_forwarding, incomplete)
     if not rows:
         rows.append(nothing_found_row(data, ("change_events",),
                                       f"no forwarding or hiding rule was created or changed in {window_text(data)}"))
     return result_frame(rows)
 
 
-def _google_rules(data: AuditData, labels: dict[str, str], newc: dict[str, list], suspicious: pd.DataFrame,
-                  signs_known: bool) -> pd.DataFrame:
-    """Google's audit logs do not record a user creating a Gmail filter or turning on forwarding: the current
-    forwarding and hiding filters are set against the window's risky sign-ins instead (timing not knowable)."""
+def _incomplete(data: AuditData) -> str:
+    """Why the change log is only partly read ('' when it was read whole)."""
+    st = data.status.get("change_events")
+    return st.reason if st is not None and st.availability is Availability.PARTIAL else ""
+
+
+def _google_unlogged(data: AuditData, labels: dict[str, str], newc: dict[str, list], suspicious: pd.DataFrame,
+                     signs_known: bool, logged: set[str], incomplete: str) -> list[dict[str, str]]:
+    """No Reports application records a user creating a Gmail filter, and out-of-domain forwarding turned on
+    before the window is not in it: such forwarding and hiding set-ups, as they are now, are set against the
+    window's risky sign-ins instead (when they were set up is not knowable)."""
     owners: dict[str, str] = {}
     if data.available("forwarding"):
         for r in data.table("forwarding").itertuples(index=False):
-            if bool(r.enabled) is not False:
-                owners.setdefault(str(r.user_id), f"forwards mail to {r.recipient}")
+            if bool(r.enabled) is not False and not (r.mechanism == "gmail_auto_forward" and str(r.user_id) in logged):
+                kind = "a filter" if r.mechanism == "gmail_filter_forward" else "automatic forwarding"
+                owners.setdefault(str(r.user_id), f"forwards mail to {r.recipient} through {kind}")
     if data.available("mail_rules"):
         for r in data.table("mail_rules").itertuples(index=False):
             if bool(r.hides_mail) and bool(r.enabled) is not False:
                 owners.setdefault(str(r.user_id), f"filter '{r.rule_name}' hides mail ({r.hide_action})")
+    unread: dict[str, str] = {}  # users whose Gmail settings were only partly read: they cannot pass
+    for name in ("forwarding", "mail_rules"):
+        st = data.status.get(name)
+        if st is not None:
+            for sid, why in st.missing_subjects.items():
+                unread.setdefault(str(sid), why)
     rows: list[dict[str, str]] = []
     for uid, what in sorted(owners.items()):
         signs = [n.text() for n in newc.get(uid, [])]
         signs += [event_text(r, labels) for r in suspicious[suspicious["user_id"] == uid].itertuples(index=False)]
-        base = f"{labels.get(uid, uid)} {what} (Google's logs do not record when a filter or forwarding was set up)"
+        base = f"{labels.get(uid, uid)} {what} (when it was set up is not in Google's logs: they do not record a " \
+               "filter being created, nor forwarding turned on before the log window)"
         if signs:
             status, evidence = FAIL, f"{base}; risky sign-ins in {window_text(data)}: " + " | ".join(signs)
+        elif signs_known and (incomplete or uid in unread):
+            why = f"the user's Gmail settings were not all read: {unread[uid]}" if uid in unread else \
+                f"the change log is incomplete: {incomplete}"
+            status, evidence = UNKNOWN, f"{base}; no sign found, but {why}"
         elif signs_known:
             status, evidence = PASS, f"{base}; no suspicious login or sign-in from a new country in " \
                                      f"{window_text(data)}"
@@ -154,10 +183,7 @@ def _google_rules(data: AuditData, labels: dict[str, str], newc: dict[str, list]
             status, evidence = UNKNOWN, f"{base}; sign-ins not collected: {data.status['sign_in_countries'].reason}"
         rows.append({"subject_id": uid, "subject": labels.get(uid, uid), "status": status, "evidence": evidence,
                      "owner_id": uid})
-    if not rows:
-        rows.append(nothing_found_row(data, ("change_events",), "no mailbox forwards or hides mail, so no "
-                                      "forwarding set up after a risky sign-in"))
-    return result_frame(rows)
+    return rows
 
 
 @check(

@@ -62,7 +62,7 @@ FINDING_COLUMNS = (
     ("status", Column("Status", 13)), ("subject", Column("Subject", 28, wrap=True)),
     ("evidence", Column("Evidence", 50, wrap=True)),
     # The logged change behind a forwarding rule, consent or role, or why none is shown (idaudit.core.provenance).
-    ("how_it_got_there", Column("How it got there", 30, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
+    ("how_it_got_there", Column("How it got there", 24, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
     ("waiver_reason", Column("Waiver reason", 20, wrap=True)), ("waiver_expires", Column("Waiver expires", 11)),
     # Screen only: for filtering and for the reader's own tracking.
     ("confidence", Column("Confidence", 10, printed=False)),

@@ -26,8 +26,10 @@ from reports.subjects import user_resolver
 
 SHEET = "Signs of takeover"
 FAMILY = "takeover"
-# The tables the takeover checks read; one not collected is named on the sheet.
-LOG_TABLES = ("change_events", "sign_in_countries", "sign_in_summary", "risk_detections", "risky_users")
+# The tables the takeover checks read, per provider; one not collected is named on the sheet.
+LOG_TABLES = {"microsoft": ("change_events", "sign_in_countries", "sign_in_summary", "risk_detections",
+                            "risky_users"),
+              "google": ("change_events", "sign_in_countries")}
 NOT_LOGGED = "not logged"
 
 
@@ -142,7 +144,7 @@ def _window(data: AuditData) -> str:
 
 def _gaps(data: AuditData) -> list[str]:
     out = []
-    for name in LOG_TABLES:
+    for name in LOG_TABLES.get(data.provider, LOG_TABLES["microsoft"]):
         if name in data.tables and not data.available(name):
             st = data.status.get(name)
             out.append(f"{name}: {st.reason if st and st.reason else 'not collected'}")

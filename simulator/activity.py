@@ -24,6 +24,7 @@ real person's: office 198.51.100.0/24, homes 100.64.0.0/10, abroad 203.0.113.0/2
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -117,6 +118,29 @@ class Activity:
     story: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+# Each compromised nurse's attacker signs in at attack_start (the phishing sign-in), then after these offsets.
+ATTACKER_SIGN_INS = (timedelta(0), timedelta(days=1, hours=2), timedelta(days=2))
+
+
+def attack_start(as_of: datetime, k: int) -> datetime:
+    """The k-th compromised person's phishing sign-in (k in the organisation's people order): 4 days before as_of."""
+    return as_of - timedelta(days=4) + timedelta(hours=13, minutes=7 * k)
+
+
+def with_attacker_sign_ins(people: list[Person], as_of: datetime) -> list[Person]:
+    """The directory's last sign-in of a compromised person is the attacker's latest when that is later: Entra's
+    lastSignInDateTime and Google's lastLoginTime count every interactive sign-in (the builder applies this)."""
+    out, k = [], 0
+    for p in people:
+        if "compromised" in p.planted:
+            last = attack_start(as_of, k) + ATTACKER_SIGN_INS[-1]
+            k += 1
+            if p.last_sign_in is not None and p.last_sign_in < last:
+                p = dataclasses.replace(p, last_sign_in=last)
+        out.append(p)
+    return out
+
+
 def home_ip(person_id: str) -> str:
     """A stable home address for a person in 100.64.0.0/10 (shared address space, RFC 6598)."""
     h = int(hashlib.sha1(person_id.encode(), usedforsecurity=False).hexdigest()[:8], 16)
@@ -136,6 +160,14 @@ def _days_ago(as_of: datetime, days: float) -> datetime:
     return as_of - timedelta(seconds=round(days * 86400))
 
 
+def _before_last(p: Person, when: datetime) -> datetime:
+    """`when`, or a minute before the person's last sign-in when that is earlier (a scripted sign-in must not be
+    newer than the directory's last sign-in)."""
+    if p.last_sign_in is not None and when >= p.last_sign_in:
+        return p.last_sign_in - timedelta(minutes=1)
+    return when
+
+
 def _signs_in(p: Person) -> bool:
     return p.enabled and p.last_sign_in is not None and p.kind not in ("shared", "room", "guest")
 
@@ -151,6 +183,9 @@ def build_activity(org: Organisation) -> Activity:
     story: dict[str, list[str]] = {}
     compromised = [p for p in org.people if "compromised" in p.planted]
     compromised_ids = {p.id for p in compromised}
+    # a compromised person's own sign-ins end the morning of the attack; later ones are the attacker's (whose
+    # latest is the directory's last sign-in: with_attacker_sign_ins)
+    own_last = {p.id: attack_start(as_of, k) - timedelta(hours=3, minutes=29) for k, p in enumerate(compromised)}
 
     # --- everyday sign-ins, ending at each person's last sign-in
     for p in org.people:
@@ -158,7 +193,7 @@ def build_activity(org: Organisation) -> Activity:
             continue
         legacy = p.kind == "service" and "mfa_excluded" in p.planted and p.licensed
         single = not p.mfa_methods or "mfa_excluded" in p.planted
-        t = p.last_sign_in
+        t = own_last.get(p.id, p.last_sign_in)
         n = 0
         while t >= start:
             at_office = (t.hour + n) % 3 != 0
@@ -195,8 +230,8 @@ def build_activity(org: Organisation) -> Activity:
     for k, p in enumerate(compromised):
         country, acity, astate = ABROAD[k % len(ABROAD)]
         ip = abroad_ip(k)
-        t0 = as_of - timedelta(days=4) + timedelta(hours=13, minutes=7 * k)
-        for dt in (timedelta(0), timedelta(days=1, hours=2), timedelta(days=2)):
+        t0 = attack_start(as_of, k)
+        for dt in ATTACKER_SIGN_INS:
             sign_ins.append(SignIn(t0 + dt, p.id, ip, country, acity, astate, "Browser", "OfficeHome", False,
                                    risk_level="high" if dt == timedelta(0) else "medium"))
         changes.append(Change(t0 + timedelta(minutes=20), "mfa_registered", p.id, ip, p.id,
@@ -227,10 +262,13 @@ def build_activity(org: Organisation) -> Activity:
         for p in rng.sample(staff, min(len(staff), max(2, len(staff) // 150))):
             if p.mfa_methods:
                 when = _days_ago(as_of, rng.uniform(0.5, 6.5))
-                # registering security info needs a sign-in first, from the same place
-                sign_ins.append(SignIn(when - timedelta(minutes=3), p.id, home_ip(p.id), org.country, city, state,
-                                       "Browser", "My Signins", False))
-                changes.append(Change(when, "mfa_registered", p.id, home_ip(p.id), p.id, method=p.mfa_methods[-1]))
+                # registering security info needs a sign-in first, from the same place; never after the person's
+                # last sign-in (the directory's), so then just before it
+                signed = _before_last(p, when - timedelta(minutes=3))
+                sign_ins.append(SignIn(signed, p.id, home_ip(p.id), org.country, city, state, "Browser",
+                                       "My Signins", False))
+                changes.append(Change(signed + timedelta(minutes=3), "mfa_registered", p.id, home_ip(p.id), p.id,
+                                      method=p.mfa_methods[-1]))
                 story.setdefault("mfa_registered_at_home", []).append(p.id)
         for p in rng.sample(staff, min(len(staff), max(2, len(staff) // 100))):
             changes.append(Change(_days_ago(as_of, rng.uniform(0.5, 6.5)), "password_changed", p.id,
@@ -239,8 +277,9 @@ def build_activity(org: Organisation) -> Activity:
     if forwarders:
         p = forwarders[0]
         assert p.mailbox_forward is not None
-        t = as_of - timedelta(days=2, hours=20)
-        sign_ins.append(SignIn(t - timedelta(minutes=4), p.id, home_ip(p.id), org.country, city, state, "Browser",
+        signed = _before_last(p, as_of - timedelta(days=2, hours=20, minutes=4))
+        t = signed + timedelta(minutes=4)
+        sign_ins.append(SignIn(signed, p.id, home_ip(p.id), org.country, city, state, "Browser",
                                "Outlook on the web", False))
         changes.append(Change(t, "mailbox_forwarding", p.id, home_ip(p.id), p.id, forward_to=p.mailbox_forward.address))
         story["forwarding_set_at_home"] = [p.id]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from simulator.activity import with_attacker_sign_ins
 from simulator.catalogue import DEPARTMENTS, FIRST_NAMES, FREE_MAIL, LAST_NAMES
 from simulator.org import (
     MICROSOFT_FIRST_PARTY_ORG,
@@ -360,6 +361,7 @@ def build_people(rng: random.Random, *, users: int, domain: str, secondary_domai
     groups = _groups(rng, people, gid, dept_gid, as_of)
     policies = _policies(rng, gid, policy, as_of)
     transport = _transport_rules(rng, policy)
+    people = with_attacker_sign_ins(people, as_of)  # no random draw: the organisation is otherwise unchanged
     return Built(people=tuple(people), groups=groups, apps=tuple(apps.values()), mfa_policies=policies,
                  transport_rules=transport, auditor_app_id=apps["idaudit (read-only audit)"].id)
 

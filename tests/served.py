@@ -84,7 +84,7 @@ def google_demo() -> tuple[Served, ...]:
     with GoogleSimulator(org) as sim, tempfile.TemporaryDirectory() as out:
         sim.taps.append(rec)
         options = GoogleOptions(service_account_info=sim.service_account_info, admin_subject=sim.admin_subject,
-                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri)
+                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri, log_window_end=org.as_of)
         collect_google(options, Path(out), progress=False)
     return tuple(rec.served)
 

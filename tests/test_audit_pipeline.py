@@ -87,7 +87,7 @@ def test_idaudit_audit_command(org, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     from idaudit.cli import main
     from simulator.google import render_google_snapshot
 
-    monkeypatch.setattr(audit_mod, "_default_collector", lambda tenant, out: render_google_snapshot(org, out))
+    monkeypatch.setattr(audit_mod, "_default_collector", lambda tenant, out, **_: render_google_snapshot(org, out))
     cfg = tmp_path / "idaudit.toml"
     cfg.write_text('[[tenants]]\nname = "Riverside"\nprovider = "google"\n', encoding="utf-8")
     code = main(["audit", "--config", str(cfg), "--no-notify", "--format", "xlsx,csv", "--out", str(tmp_path / "o")])

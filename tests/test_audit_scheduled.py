@@ -267,7 +267,7 @@ def test_sigterm_during_collection_exits_130_and_leaves_no_run(tmp_path: Path) -
         sys.path.insert(0, {str(ROOT)!r})
         import idaudit.orchestration.audit as audit
         from idaudit.cli import main
-        def slow(tenant, out):
+        def slow(tenant, out, **_):
             out.mkdir(parents=True, exist_ok=True)
             print("COLLECTING", flush=True)
             time.sleep(120)

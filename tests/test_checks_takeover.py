@@ -102,7 +102,29 @@ CASES = [
     Case("IDA-TKO-001", "fail", lambda: _sign_in(_home(_t("google")), "u1", "NG", "2026-11-24T13:00:00Z",
                                                  "203.0.113.20").forward("u1", "x@gmail.com",
                                                                          mechanism="gmail_auto_forward").build(),
-         "u1", "Google's logs do not record", name="google-forwarding-and-new-country"),
+         "u1", "when it was set up is not in Google's logs", name="google-forwarding-and-new-country"),
+    # Google logs a user turning on out-of-domain forwarding: timed like a Purview record, and not asked twice
+    Case("IDA-TKO-001", "fail", lambda: _event(
+        _sign_in(_home(_t("google")), "u1", "NG", "2026-11-24T13:00:00Z", "203.0.113.20").forward(
+            "u1", "x@gmail.com", mechanism="gmail_auto_forward"), "e-fwd", "mailbox_forwarding",
+        "email_forwarding_out_of_domain", "x@gmail.com", "2026-11-25T10:00:00Z", "203.0.113.20", "NG",
+        source="reports.userAccounts").build(),
+         "u1:e-fwd", "email_forwarding_out_of_domain 'x@gmail.com'", name="google-logged-forwarding"),
+    Case("IDA-TKO-001", "fail", lambda: _event(
+        _home(_t("google")).forward("u1", "x@gmail.com", mechanism="gmail_auto_forward"), "e-sus",
+        "suspicious_login", "login_success (rated suspicious)", "", "2026-11-24T13:00:00Z", "203.0.113.20", "NG",
+        source="reports.login").build(),
+         "u1", "login_success (rated suspicious)", name="google-forwarding-and-suspicious-login"),
+    # never a pass on a partly read log: the MFA method or the forwarding's own event may be in the part not read
+    Case("IDA-TKO-001", "unknown", lambda: _benign_rule(_home(_t())).partial("change_events").build(), "u1:e-rule",
+         "change log is incomplete", name="partial-change-log"),
+    Case("IDA-TKO-001", "unknown", lambda: _home(_t("google")).forward("u1", "x@gmail.com",
+                                                                       mechanism="gmail_auto_forward")
+         .partial("change_events").build(), "u1", "change log is incomplete", name="google-partial-change-log"),
+    Case("IDA-TKO-001", "unknown", lambda: _home(_t("google")).forward("u1", "x@gmail.com",
+                                                                       mechanism="gmail_auto_forward")
+         .partial("forwarding", u1="gmail.filters: HTTP 503").build(), "u1", "Gmail settings were not all read",
+         name="google-filters-unread"),
     # IDA-TKO-002 consent to a mail-reading app by a non-admin
     Case("IDA-TKO-002", "fail", lambda: _consent(_t()).build(), "u1:e-consent", "granted Mail.Read"),
     Case("IDA-TKO-002", "pass", lambda: _consent(_t(), actor_id="u2").build(), "tenant", "1 consents in the log",

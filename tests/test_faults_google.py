@@ -27,6 +27,7 @@ from connectors.google.options import (
     SCOPE_GMAIL_SETTINGS,
     SCOPE_GROUPS,
     SCOPE_POLICIES,
+    SCOPE_REPORTS,
     SCOPE_ROLES,
     SCOPE_TOKENS,
     SCOPE_USERS,
@@ -58,11 +59,15 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "gmail.filters": ("forwarding", "mail_rules"),
     "domains": ("domains",),
     "groupMembers": ("mfa_enforcement", "role_assignments", "tenant_settings"),
+    # signs of takeover: the Reports activities of the window (the token report also gives the window's consents)
+    "reports.login": ("sign_in_countries", "change_events"),
+    "reports.userAccounts": ("change_events",),
+    "reports.admin": ("change_events",),
+    "reports.tokenAuthorize": ("change_events",),
 }
 UNREAD = {"gmail.forwardingAddresses": "no check reads verified forwarding addresses (auto-forwarding and filters "
                                        "name the recipient)",
           "gmail.delegates": "no check reads mail delegates yet",
-          "reports.tokenAuthorize": "read only as the fallback when tokens.list is refused",
           "groups": "names the targeted groups in findings only (without it the group id is shown)"}
 # A section whose loss the normaliser makes good, in part, from another source: (table, source).
 FALLBACK = {"tokens": ("oauth_grants", "reports.tokenAuthorize")}
@@ -101,6 +106,9 @@ OUTER = {
     "roleAssignments": r"/customer/[^/]+/roleassignments",
     "policies": r"^/v1/policies",
     "reports.tokenAuthorize": r"^/admin/reports/v1/activity/users/all/applications/token",
+    "reports.login": r"^/admin/reports/v1/activity/users/all/applications/login",
+    "reports.userAccounts": r"^/admin/reports/v1/activity/users/all/applications/user_accounts",
+    "reports.admin": r"^/admin/reports/v1/activity/users/all/applications/admin",
 }
 INNER = {  # parts of a multipart /batch
     "tokens": r"/tokens",
@@ -114,6 +122,8 @@ INNER = {  # parts of a multipart /batch
 BATCH_BODY = {"tokens": r"/tokens", "groupMembers": r"/members\?", **{s: r"/gmail/v1/" for s in GMAIL_SECTIONS}}  # tells the two batches apart
 SCOPE = {"users": SCOPE_USERS, "roles": SCOPE_ROLES, "roleAssignments": SCOPE_ROLES, "policies": SCOPE_POLICIES,
          "tokens": SCOPE_TOKENS, "groups": SCOPE_GROUPS, "groupMembers": SCOPE_GROUPS,
+         **{s: SCOPE_REPORTS for s in ("reports.login", "reports.userAccounts", "reports.admin",
+                                       "reports.tokenAuthorize")},
          **{s: SCOPE_GMAIL_SETTINGS for s in GMAIL_SECTIONS}}
 API_DISABLED = ("accessNotConfigured", "Cloud Identity API has not been used in project 1234 before or it is "
                 "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
@@ -318,6 +328,35 @@ def _build_cases() -> tuple[GCase, ...]:
                           message="Resource Not Found: groupKey", times=None),
                    "that group is a failed subject of groups; findings name it by id", detail="404",
                    victim_only=True, victim_group=True))
+    # --- signs of takeover: the Reports activities of the window (login, user_accounts, admin) --------------
+    c.append(_case("reports.login", "429 without Retry-After", rec, _outer("reports.login", "status", status=429,
+                                                                           times=2),
+                   "the window's sign-ins re-read after the back-off"))
+    c.append(_case("reports.userAccounts", "500 once", rec, _outer("reports.userAccounts", "status", status=500),
+                   "5xx retried"))
+    c.append(_case("reports.admin", "malformed JSON once", rec, _outer("reports.admin", "malformed_json"),
+                   "re-read"))
+    c.append(_case("reports.login", "503 every time", err,
+                   _outer("reports.login", "status", status=503, retry_after=0, times=None),
+                   "no sign-ins of the window: new countries and suspicious sign-ins unknown, never 'no sign'",
+                   detail="503", workbook=True))
+    c.append(_case("reports.userAccounts", "timeout every time", err,
+                   _outer("reports.userAccounts", "delay", delay=SLOW, times=None),
+                   "2SV, recovery and forwarding changes unknown", detail="timed out", timeout=TIMEOUT))
+    c.append(_case("reports.admin", "truncated page every time", err,
+                   _outer("reports.admin", "truncate_page", times=None), "role grants of the window unknown",
+                   detail="JSON"))
+    c.append(_case("reports.login", "nextPageToken that loops", err,
+                   _outer("reports.login", "loop_next_link", times=None),
+                   "the same nextPageToken twice: paging stops with an error", detail="nextPageToken"))
+    c.append(_case("reports.login", "403 not authorised to read activity records", forb,
+                   _outer("reports.login", "status", status=403, code="forbidden",
+                          message="Access denied. You are not authorized to read activity records.", times=None),
+                   "the impersonated admin lacks the Reports privilege: forbidden naming the scope",
+                   detail=SCOPE_REPORTS))
+    c.append(_case("reports.login", "scope not delegated", forb, (),
+                   "token refused: every Reports section forbidden naming the scope; takeover checks unknown",
+                   detail=SCOPE_REPORTS, undelegate=SCOPE_REPORTS, workbook=True))
     return tuple(c)
 
 
@@ -376,7 +415,8 @@ def victim_group_id(sim: GoogleSimulator) -> str:
 def options_for(sim: GoogleSimulator, **kw: Any) -> GoogleOptions:
     base: dict[str, Any] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                             "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 1.0,
-                            "max_retries": MAX_RETRIES, "gmail_batch_size": 24, "workers": 2}
+                            "max_retries": MAX_RETRIES, "gmail_batch_size": 24, "workers": 2,
+                            "log_window_end": sim.org.as_of}
     base.update(kw)
     return GoogleOptions(**base)
 
@@ -502,13 +542,14 @@ def _assert_coverage(run: Any, gc: GCase, uid: str, tmp_path: Path) -> None:
 
 def test_section_tables_match_the_normaliser(rendered: Snapshot) -> None:
     """SECTION_TABLES is exactly the inverse of the `sections` each available table records in a fault-free run
-    (mfa_methods and conditional_access do not exist for Google and are always missing)."""
+    (mfa_methods, conditional_access, sign_in_summary and Identity Protection's tables do not exist for Google and
+    are always missing)."""
     from idaudit.core.normalise import normalise
 
     data = normalise(rendered)
     derived: dict[str, set[str]] = {}
     for table, st in data.status.items():
-        if table in ("mfa_methods", "conditional_access"):
+        if table in ("mfa_methods", "conditional_access", "sign_in_summary", "risky_users", "risk_detections"):
             assert st.availability.value == "missing", (table, st)
             continue
         assert st.availability.value == "ok", (table, st)
@@ -527,7 +568,8 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
         assert wanted in faults, wanted
     sections = {c.section for c in CASES}
     assert {"users", "tokens", "policies", "roles", "roleAssignments", *GMAIL_SECTIONS} <= sections
-    assert 40 <= len(CASES) <= 80
+    assert {"reports.login", "reports.userAccounts", "reports.admin", "reports.tokenAuthorize"} <= sections
+    assert 40 <= len(CASES) <= 100
     assert len({c.id for c in CASES}) == len(CASES)
     assert all(c.provider == "google" for c in CASES)
 

@@ -41,7 +41,8 @@ def org() -> Organisation:
 
 def opts(sim: GoogleSimulator, **kw: object) -> GoogleOptions:
     base: dict[str, object] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
-                               "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05}
+                               "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05,
+                               "log_window_end": sim.org.as_of}
     base.update(kw)
     return GoogleOptions(**base)  # type: ignore[arg-type]
 
@@ -57,7 +58,12 @@ def test_full_collection_stores_exactly_what_the_renderer_writes(org: Organisati
     rendered = render_google_snapshot(org, tmp_path / "r")
     sections = manifest(out)
     assert {n: s["status"] for n, s in sections.items()} == {n: "ok" for n in sections}
-    assert len(sections) == 14
+    assert len(sections) == 17
+    # the takeover logs: the window asked for is the one stored, and what was served is what the renderer holds
+    for name in ("reports.login", "reports.userAccounts", "reports.admin"):
+        assert sections[name]["window"] == {"start": "2026-11-27T00:00:00Z", "end": "2026-12-04T00:00:00Z"} or \
+            sections[name]["window"]["end"] == org.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), sections[name]
+    assert sections["reports.login"]["count"] > len(org.people)
     # the groups policies and roles target: 2SV off for "MFA Exclusions" (nested "Legacy Device Accounts" flattened
     # into its members), IMAP on for "Legacy Device Accounts", the Help Desk role held by "IT Helpdesk Admins"
     members = json.loads((out / sections["groupMembers"]["file"]).read_text())
@@ -236,7 +242,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
     assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
     assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
     finished = [e for e in progress.events if e[0] == "finish"]
-    assert len(finished) == 11 and progress.events[-1][0] == "close"  # 10 sections + the Gmail step
+    assert len(finished) == 14 and progress.events[-1][0] == "close"  # 13 sections + the Gmail step
     assert ("finish", "users", "forbidden") in finished
 
 

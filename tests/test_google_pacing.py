@@ -45,7 +45,8 @@ def _quotas() -> dict[str, tuple[int, float]]:
 def _opts(sim: GoogleSimulator, **kw: object) -> GoogleOptions:
     base: dict[str, object] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                                "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05,
-                               "directory_quota": DIRECTORY_QUOTA, "quota_window": 60.0 * SCALE}
+                               "directory_quota": DIRECTORY_QUOTA, "quota_window": 60.0 * SCALE,
+                               "log_window_end": sim.org.as_of}
     base.update(kw)
     return GoogleOptions(**base)  # type: ignore[arg-type]
 
@@ -83,7 +84,7 @@ def test_paced_collection_meets_no_quota_error_and_equals_a_fault_free_render(
     assert stats.requests["directory"] == needed  # nothing re-sent
     rendered = render_google_snapshot(org, tmp_path / "rendered")
     sections = _sections(out)
-    assert {s["status"] for s in sections.values()} == {"ok"} and len(sections) == 14
+    assert {s["status"] for s in sections.values()} == {"ok"} and len(sections) == 17
     assert not any(s.get("failed_subjects") for s in sections.values())
     for name, rec in sections.items():
         assert json.loads((out / rec["file"]).read_text()) == json.loads((rendered / rec["file"]).read_text()), name

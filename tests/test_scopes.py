@@ -73,7 +73,7 @@ def test_google_assertions_carry_exactly_the_documented_read_only_scopes(tmp_pat
     with GoogleSimulator(org) as sim:
         opts = GoogleOptions(service_account_info=sim.service_account_info, admin_subject=sim.admin_subject,
                              api_endpoint=sim.api_endpoint, backoff_base=0.01, backoff_cap=0.05,
-                             gmail_batch_size=8)
+                             gmail_batch_size=8, log_window_end=org.as_of)
         out = collect_google(opts, tmp_path / "snap", progress=False)
         claims = list(sim.issuer.assertion_scopes)
     assert load_snapshot(out).manifest.complete

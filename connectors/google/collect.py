@@ -37,6 +37,7 @@ from connectors.google.options import (
 from connectors.interface import CollectionProgress
 from connectors.progress import make_progress
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, GOOGLE_LOG_APPLICATIONS, LogWindow
 from idaudit.core.sections import GOOGLE_SECTIONS, google_targeted_groups, section_spec
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 
@@ -85,7 +86,8 @@ class _Run:
             self.writer.fail(name, failure.status, failure.detail, request=_request(name))
 
     def listed(self, name: str, scope: str, make: Callable[[Any, str | None], Any], items_key: str,
-               data: list[Any] | None = None, failure: ApiFailure | None = None) -> list[Any] | None:
+               data: list[Any] | None = None, failure: ApiFailure | None = None,
+               window: tuple[datetime, datetime] | None = None) -> list[Any] | None:
         """Collect (or record an already collected) paged list section; None when it failed."""
         self.progress.section_started(name)
         if data is None and failure is None:
@@ -98,7 +100,7 @@ class _Run:
             self.progress.section_finished(name, failure.status.value)
             return None
         assert data is not None
-        self.add(name, data)
+        self.add(name, data, window=window)
         self.progress.section_finished(name, "ok")
         return data
 
@@ -130,6 +132,17 @@ def _role_assignments(c: GoogleClient, tok: str | None, customer: str) -> Any:
 
 def _policies(c: GoogleClient, tok: str | None, customer: str) -> Any:
     return c.service("cloudidentity", "v1").policies().list(pageSize=100, pageToken=tok)
+
+
+def _window_events(c: GoogleClient, tok: str | None, app: str, window: LogWindow) -> Any:
+    """Every activity of one Reports application in the window (newest first, pages of 1,000)."""
+    return c.service("admin", "reports_v1").activities().list(
+        userKey="all", applicationName=app, maxResults=1000, startTime=_rfc3339(window.start),
+        endTime=_rfc3339(window.end), pageToken=tok)
+
+
+def _rfc3339(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _token_events(c: GoogleClient, tok: str | None, start: str) -> Any:
@@ -399,6 +412,11 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
         if "reports.tokenAuthorize" in wanted:
             start = (datetime.now(UTC) - timedelta(days=REPORT_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
             run.listed("reports.tokenAuthorize", SCOPE_REPORTS, lambda c, t: _token_events(c, t, start), "items")
+        window = LogWindow.ending(run.options.log_window_end or writer.collected_at, run.options.lookback_days)
+        for name, app in GOOGLE_LOG_APPLICATIONS.items():
+            if name in wanted:
+                run.listed(name, SCOPE_REPORTS, lambda c, t, app=app: _window_events(c, t, app, window), "items",
+                           window=(window.start, window.end))
         per_user = [s for s in ("tokens", *GMAIL_SECTIONS) if s in wanted]
         if per_user and users is None:
             why = ApiFailure(users_failure.status if users_failure else SectionStatus.ERROR,
@@ -418,6 +436,9 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
         bar.close()
 
 
-def collect_from_config(tenant: TenantConfig, out_dir: str | Path, *, progress: bool = True) -> Path:
-    """`[[tenants]]` entry with provider = "google" -> snapshot directory."""
-    return collect_google(options_from_tenant(tenant.options), out_dir, progress=progress)
+def collect_from_config(tenant: TenantConfig, out_dir: str | Path, *, progress: bool = True,
+                        lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Path:
+    """`[[tenants]]` entry with provider = "google" -> snapshot directory; the Reports activities of the window
+    cover the last `lookback_days`."""
+    return collect_google(options_from_tenant(tenant.options, lookback_days=lookback_days), out_dir,
+                          progress=progress)

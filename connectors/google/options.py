@@ -12,11 +12,13 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 from idaudit.core.sections import GOOGLE_USER_FIELDS
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,9 @@ REQUIRED_SCOPES: dict[str, str] = {
     SCOPE_POLICIES: "2SV enforcement, allowed factors, device trust, less secure apps, auto-forwarding, mail "
                     "delegation, IMAP/POP and third-party app settings per OU (impersonated admin must be a "
                     "super admin)",
-    SCOPE_REPORTS: "OAuth authorisation events: the tenant-wide view of consented apps when tokens.list is not "
-                   "granted",
+    SCOPE_REPORTS: "OAuth authorisation events (the tenant-wide view of consented apps when tokens.list is not "
+                   "granted) and the last lookback_days of sign-ins (address, country, suspicious), 2SV, recovery, "
+                   "password and out-of-domain forwarding changes, and admin role grants: the takeover checks",
     SCOPE_GROUPS: "members (nested groups included) and names of only the groups that policies and admin roles "
                   "target, so group-based 2SV, forwarding, IMAP and app settings and roles held through a group "
                   "resolve per user",
@@ -126,6 +129,10 @@ class GoogleOptions:
     backoff_base: float = 1.0  # seconds; doubled each retry, with jitter
     backoff_cap: float = 32.0
     timeout: float = 60.0  # seconds per HTTP request
+    # The Reports activities of the takeover checks (login, user_accounts, admin): the last `lookback_days` up to
+    # `log_window_end` (None: when the collection starts).
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    log_window_end: datetime | None = None
 
     def __post_init__(self) -> None:
         if "@" not in self.admin_subject:
@@ -140,6 +147,10 @@ class GoogleOptions:
             raise CollectionError("directory_batch_size must be between 1 and 1000 (batch limit)")
         if self.workers < 1:
             raise CollectionError("workers must be at least 1")
+        if not 1 <= self.lookback_days <= MAX_LOOKBACK_DAYS:
+            raise CollectionError(f"lookback_days must be between 1 and {MAX_LOOKBACK_DAYS}, got {self.lookback_days}")
+        if self.log_window_end is not None and self.log_window_end.tzinfo is None:
+            raise CollectionError("log_window_end must be timezone-aware (UTC)")
         if self.directory_quota < 1 or self.quota_window <= 0:
             raise CollectionError("directory_quota must be at least 1 and quota_window above 0 seconds")
 

@@ -26,7 +26,7 @@ from connectors.microsoft.recorder import SectionRecorder
 from connectors.progress import make_progress
 from idaudit.core.config import TenantConfig
 from idaudit.core.errors import CollectionError
-from idaudit.core.logwindow import LogWindow
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, LogWindow
 from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SnapshotWriter
 
@@ -220,9 +220,11 @@ def options_from_config(tenant: TenantConfig, **overrides: Any) -> MicrosoftOpti
 
 def collect_from_config(tenant: TenantConfig, out_dir: str | os.PathLike[str], *,
                         progress: bool | CollectionProgress | None = True,
-                        sections: Collection[str] | None = None) -> Path:
-    """Collect a tenant named in the config (see idaudit.core.config.TenantConfig)."""
-    return collect_microsoft(options_from_config(tenant), out_dir, progress=progress, sections=sections)
+                        sections: Collection[str] | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Path:
+    """Collect a tenant named in the config (see idaudit.core.config.TenantConfig); the logs cover the last
+    `lookback_days`."""
+    return collect_microsoft(options_from_config(tenant, lookback_days=lookback_days), out_dir, progress=progress,
+                             sections=sections)
 
 
 class MicrosoftCollector:

@@ -14,6 +14,7 @@ from pathlib import Path
 from idaudit.cli import collect_google
 from idaudit.cli.collect_output import REDACT_HELP, default_out_dir, finish_snapshot
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,6 +52,8 @@ def _add_microsoft(providers: argparse._SubParsersAction) -> None:  # type: igno
     m.add_argument("--token-cache", type=Path, help="persistent msal token cache file (created 0600)")
     m.add_argument("--concurrency", type=int, default=4, help="parallel $batch requests (default: %(default)s)")
     m.add_argument("--sections", help="comma-separated section names to collect (default: all)")
+    m.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
+                   help="days of sign-in and audit logs to read for signs of takeover (1-180; default: %(default)s)")
     m.add_argument("--out", type=Path, help="snapshot directory to write (default: snapshots/microsoft-TENANT-TIME)")
     m.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
     m.add_argument("--redact", action="store_true", help=REDACT_HELP)
@@ -87,7 +90,7 @@ def run_microsoft(args: argparse.Namespace) -> int:
         tenant_id=args.tenant_id, client_id=args.client_id, client_secret=_secret_from_args(args),
         certificate_path=args.certificate, certificate_password=password, device_code=args.device_code,
         ca_bundle=args.ca_bundle, token_cache_path=args.token_cache, concurrency=args.concurrency,
-        collect_exchange=not args.no_exchange, **kwargs)  # type: ignore[arg-type]
+        collect_exchange=not args.no_exchange, lookback_days=args.lookback_days, **kwargs)  # type: ignore[arg-type]
     sections = [s.strip() for s in args.sections.split(",") if s.strip()] if args.sections else None
     out = args.out or default_out_dir("microsoft", args.tenant_id)
     path = collect_microsoft(options, out, progress=not args.no_progress, sections=sections)

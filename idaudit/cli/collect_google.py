@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from idaudit.cli.collect_output import REDACT_HELP, default_out_dir, finish_snapshot
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 
 
 def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +29,8 @@ def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: 
     g.add_argument("--ca-bundle", type=Path, help="PEM bundle of CAs to trust for an https endpoint")
     g.add_argument("--workers", type=int, default=4, help="parallel worker threads (default: %(default)s)")
     g.add_argument("--sections", help="comma-separated section names to collect (default: all)")
+    g.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
+                   help="days of Reports activities to read for signs of takeover (1-180; default: %(default)s)")
     g.add_argument("--out", type=Path, help="snapshot directory to write (default: snapshots/google-CUSTOMER-TIME)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
     g.add_argument("--redact", action="store_true", help=REDACT_HELP)
@@ -44,7 +47,7 @@ def options_from_args(args: argparse.Namespace) -> object:
         opts["service_account_file"] = str(args.service_account_file)
     else:
         opts["service_account_env"] = args.service_account_env
-    return options_from_tenant(opts, workers=args.workers)
+    return options_from_tenant(opts, workers=args.workers, lookback_days=args.lookback_days)
 
 
 def run_google(args: argparse.Namespace) -> int:

@@ -18,11 +18,13 @@ from idaudit.core.tables import AuditData
 # provenance kind -> (change_events kinds that explain it, the log sections that would hold them, per provider)
 KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
     "mail_rule": (("inbox_rule",), {"microsoft": ("exchangeAuditRecords",), "google": ()}),
-    "mailbox_forwarding": (("mailbox_forwarding",), {"microsoft": ("exchangeAuditRecords",), "google": ()}),
+    "mailbox_forwarding": (("mailbox_forwarding",), {"microsoft": ("exchangeAuditRecords",),
+                                                     "google": ("reports.userAccounts",)}),
     "consent": (("consent",), {"microsoft": ("directoryAudits",), "google": ("reports.tokenAuthorize",)}),
     "role": (("role_added",), {"microsoft": ("directoryAudits",), "google": ("reports.admin",)}),
 }
-NOT_LOGGED_BY_GOOGLE = "not in Google's logs: they do not record a user creating a Gmail filter or forwarding"
+NOT_LOGGED_BY_GOOGLE = "not in Google's logs: they do not record a user creating a Gmail filter"
+GOOGLE_FORWARDING_NOTE = "; Google logs forwarding turned on only when it goes outside the domain"
 MAX_EVENTS = 3
 ANNOTATED_STATUSES = frozenset({"fail", "unknown", "waived"})
 
@@ -47,7 +49,7 @@ def describe(ev: pd.DataFrame) -> str:
 def _absent(data: AuditData, kind: str) -> str:
     """What to say when no event matches: outside the window, or the log was not read (and why)."""
     sections = KINDS[kind][1].get(data.provider, ())
-    if data.provider == "google" and kind in ("mail_rule", "mailbox_forwarding"):
+    if data.provider == "google" and kind == "mail_rule":
         return NOT_LOGGED_BY_GOOGLE
     manifest = data.manifest
     for name in sections:
@@ -60,7 +62,8 @@ def _absent(data: AuditData, kind: str) -> str:
     if data.log_window is None:
         return "not in the log window"
     start, end = data.log_window
-    return f"not in the log window ({start:%Y-%m-%d} to {end:%Y-%m-%d})"
+    note = GOOGLE_FORWARDING_NOTE if data.provider == "google" and kind == "mailbox_forwarding" else ""
+    return f"not in the log window ({start:%Y-%m-%d} to {end:%Y-%m-%d}){note}"
 
 
 def _rule_name(data: AuditData) -> Callable[[str, str], str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import re
@@ -32,6 +33,7 @@ from idaudit.core import exitcodes
 from idaudit.core.config import Config, TenantConfig
 from idaudit.core.engine import AuditRun
 from idaudit.core.errors import ConfigError, IdauditError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 from idaudit.core.model import Status
 from idaudit.core.outcomes import AuditOutcome, TenantOutcome
 from idaudit.orchestration.collecting import collect_tenant
@@ -125,8 +127,8 @@ def tenant_lock(lock_dir: Path, tenant: str) -> Iterator[Path]:
         os.close(fd)
 
 
-def _default_collector(tenant: TenantConfig, out_dir: Path) -> Path:
-    return collect_tenant(tenant, out_dir, progress=False)
+def _default_collector(tenant: TenantConfig, out_dir: Path, *, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Path:
+    return collect_tenant(tenant, out_dir, progress=False, lookback_days=lookback_days)
 
 
 def _default_auditor(snapshot: Path, config: Config) -> AuditRun:
@@ -153,7 +155,8 @@ def run_audit(config: Config, *, tenant: str | None = None, settings: AuditSetti
         notify_settings = parse_notify(config)  # config errors surface before any collection starts
     outcomes = []
     for t in tenants:
-        outcomes.append(_audit_one(t, config, settings, collector or _default_collector,
+        outcomes.append(_audit_one(t, config, settings, collector or functools.partial(_default_collector,
+                                                                     lookback_days=config.settings.lookback_days),
                                    auditor or _default_auditor, pseudonymize_key, started))
     outcome = AuditOutcome(tuple(outcomes), started)
     if len(outcomes) > 1:
@@ -228,7 +231,7 @@ def _collect_check_report(t: TenantConfig, config: Config, settings: AuditSettin
     code = exitcodes.OK
     if counts["unknown"] or gaps or not complete:
         code = exitcodes.INCOMPLETE
-    if new_serious or signs:
+    if new_serious:  # a sign of takeover is high or critical: exit 3 the run it appears; called out every run
         code = exitcodes.FINDINGS
     return TenantOutcome(t.name, code, snapshot=snapshot, reports=tuple(paths), run_id=run_id,
                          posture_score=posture_score(f).score, counts=counts, changes=changes,

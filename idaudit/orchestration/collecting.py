@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 
 if TYPE_CHECKING:
     from idaudit.core.config import TenantConfig
@@ -117,8 +118,10 @@ def collect_google(out_dir: PathLike, *, admin_subject: str, service_account_fil
     return Path(_collect(opts, Path(out_dir).expanduser(), progress=progress, sections=sections))
 
 
-def collect_tenant(tenant: TenantConfig, out_dir: Path, *, progress: bool = True) -> Path:
-    """Collect one configured tenant into `out_dir` (a new snapshot directory) and return its path.
+def collect_tenant(tenant: TenantConfig, out_dir: Path, *, progress: bool = True,
+                   lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Path:
+    """Collect one configured tenant into `out_dir` (a new snapshot directory) and return its path; the sign-in
+    and audit logs cover the last `lookback_days` (the config's `[audit] lookback_days`).
 
     Dispatches to the provider's connector; raises idaudit.core.errors.CollectionError when collection cannot
     start (failed sign-in). Section-level failures are recorded in the manifest, not raised.
@@ -126,9 +129,9 @@ def collect_tenant(tenant: TenantConfig, out_dir: Path, *, progress: bool = True
     if tenant.provider == "microsoft":
         from connectors.microsoft.collect import collect_from_config as collect_ms  # lazy: start-up time
 
-        return collect_ms(tenant, out_dir, progress=progress)
+        return collect_ms(tenant, out_dir, progress=progress, lookback_days=lookback_days)
     if tenant.provider == "google":
         from connectors.google.collect import collect_from_config as collect_gg  # lazy: start-up time
 
-        return collect_gg(tenant, out_dir, progress=progress)
+        return collect_gg(tenant, out_dir, progress=progress, lookback_days=lookback_days)
     raise ValueError(f"unknown provider {tenant.provider!r}")

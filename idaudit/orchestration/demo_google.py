@@ -14,5 +14,7 @@ def run_google_demo_collection(org: Organisation, out_dir: str | Path, *, progre
     """Serve `org` on loopback as Google Workspace and collect it with google-auth + google-api-python-client."""
     with GoogleSimulator(org) as sim:
         options = GoogleOptions(service_account_info=sim.service_account_info, admin_subject=sim.admin_subject,
-                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri)
+                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri,
+                                # the simulated activity is the week before the organisation's "today"
+                                log_window_end=org.as_of)
         return collect_google(options, out_dir, progress=progress)

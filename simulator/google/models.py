@@ -12,14 +12,16 @@ eligible-only role holdings are not rendered. A person without a mailbox gets no
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from simulator.activity import SPAN_DAYS, home_ip, office_ip
+from simulator.google.activities import APPLICATIONS, LazyGoogleActivities
 from simulator.google.groups import render_groups
+from simulator.google.ids import _digits, _token, iso
 from simulator.org import InboxRule, Organisation, Person
 
 EPOCH = "1970-01-01T00:00:00.000Z"  # Directory lastLoginTime of a user who never signed in; 2SV "off"
@@ -37,19 +39,6 @@ ROLE_MAP: dict[str, tuple[str, str]] = {
 }
 SYSTEM_ROLES = ("_SEED_ADMIN_ROLE", "_GROUPS_ADMIN_ROLE", "_USER_MANAGEMENT_ADMIN_ROLE", "_HELP_DESK_ADMIN_ROLE",
                 "_SERVICES_ADMIN_ROLE", "_RESELLER_ADMIN_ROLE", "_GROUPS_EDITOR_ROLE")
-
-
-def _digits(*parts: object, n: int = 21) -> str:
-    h = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
-    return str(int(h, 16) % (9 * 10 ** (n - 1)) + 10 ** (n - 1))
-
-
-def _token(*parts: object, n: int = 15) -> str:
-    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:n]
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @dataclass(frozen=True)
@@ -324,7 +313,7 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
             app = apps.get(g.app_id)
             if app is None:
                 continue
-            client = f"{_digits('client', app.id, n=12)}-{_token('c', app.id, n=32)}.apps.googleusercontent.com"
+            client = client_id(app.id)
             toks.append({"kind": "admin#directory#token", "etag": f'"{_token("t", uid, app.id, n=27)}"',
                          "clientId": client, "displayText": app.name, "scopes": list(app.google_scopes),
                          "userKey": uid, "anonymous": False, "nativeApp": False})
@@ -346,9 +335,16 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
                                            "assignedTo": rendered.id_by_name[grp.name], "assigneeType": "group",
                                            "scopeType": "CUSTOMER"})
     t.policies = _policies(policies, ou_ids, rendered.id_by_name, org.seed, customer_id)
-    t.activities = {"token": _token_events(t, customer_id)}
-    # login events are only served, never stored in a snapshot: built on first request (100k users stay cheap)
-    t.lazy_activities = {"login": lambda: _login_events(t, people, gid, customer_id)}
+    # Reports activities are built on first request (a 100,000-user tenant stays cheap to build): the story of
+    # simulator.activity rendered by simulator.google.activities; the token authorize events place the story's
+    # consents at their time and address and every other authorisation before the activity's span.
+    story = LazyGoogleActivities(org, {p.id: t.user_by_key[gid[p.id]] for p in people}, customer_id,
+                                 {ms: g for ms, (g, _) in ROLE_MAP.items()})
+    person_of = {gid[p.id]: p for p in people}
+    t.activities = {}
+    t.lazy_activities = {"token": lambda: _token_events(t, customer_id, person_of, story().consents(),
+                                                        story().country_of_ip),
+                         **{app: story.renderer(app) for app in APPLICATIONS}}
     return t
 
 
@@ -376,40 +372,40 @@ def _policies(policies: tuple[OuPolicy, ...], ou_ids: Mapping[str, str], group_i
     return out
 
 
-def _activity(customer_id: str, app: str, when: str, actor: Mapping[str, Any], event: dict[str, Any],
-              n: int) -> dict[str, Any]:
-    return {"kind": "admin#reports#activity", "etag": f'"{_token(app, n, when, n=27)}"',
-            "id": {"time": when, "uniqueQualifier": "-" + _digits(app, n, when, n=19), "applicationName": app,
-                   "customerId": customer_id},
-            "actor": {"callerType": "USER", "email": actor["primaryEmail"], "profileId": actor["id"]},
-            "ipAddress": "203.0.113." + str(int(_digits(actor["id"], n=3)) % 250 + 1), "events": [event]}
+def client_id(app_id: str) -> str:
+    """The OAuth client id Google shows for one of the organisation's apps."""
+    return f"{_digits('client', app_id, n=12)}-{_token('c', app_id, n=32)}.apps.googleusercontent.com"
 
 
-def _token_events(t: GoogleTenant, customer_id: str) -> list[dict[str, Any]]:
+def _token_events(t: GoogleTenant, customer_id: str, person_of: Mapping[str, Person],
+                  consents: Mapping[tuple[str, str], tuple[datetime, str]],
+                  country_of_ip: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One `authorize` event per token: a consent of the activity's story at its time and address, every other
+    one from the user's home address, between the activity's span and Google's six months (Reports keep 180
+    days), so the log window holds exactly the story's consents."""
+    clients = {(pid, client_id(app)): logged for (pid, app), logged in consents.items()}
     out = []
     n = 0
     for user in t.users:
+        person = person_of.get(user["id"])
         for tok in t.tokens.get(user["id"], []):
             n += 1
-            when = iso(t.as_of - timedelta(days=1 + int(_digits(tok["clientId"], user["id"], n=3)) % 150))
+            logged = clients.get((person.id, tok["clientId"])) if person is not None else None
+            if logged is not None:
+                when, ip = logged
+            else:
+                when = t.as_of - timedelta(days=SPAN_DAYS + 1 + int(_digits(tok["clientId"], user["id"], n=3)) % 120)
+                ip = home_ip(person.id) if person is not None else office_ip()
             event = {"type": "auth", "name": "authorize", "parameters": [
                 {"name": "client_id", "value": tok["clientId"]}, {"name": "app_name", "value": tok["displayText"]},
                 {"name": "client_type", "value": "WEB"}, {"name": "scope", "multiValue": list(tok["scopes"])}]}
-            out.append(_activity(customer_id, "token", when, user, event, n))
+            stamp = iso(when)
+            out.append({"kind": "admin#reports#activity", "etag": f'"{_token("token", n, stamp, n=27)}"',
+                        "id": {"time": stamp, "uniqueQualifier": "-" + _digits("token", n, stamp, n=19),
+                               "applicationName": "token", "customerId": customer_id},
+                        "actor": {"callerType": "USER", "email": user["primaryEmail"], "profileId": user["id"]},
+                        "ipAddress": ip, "events": [event]})
+            if country_of_ip.get(ip):
+                out[-1]["networkInfo"] = {"regionCode": country_of_ip[ip]}
     out.sort(key=lambda a: a["id"]["time"], reverse=True)  # Reports lists newest first
-    return out
-
-
-def _login_events(t: GoogleTenant, people: list[Person], gid: dict[str, str], customer_id: str
-                  ) -> list[dict[str, Any]]:
-    out = []
-    for n, p in enumerate(people):
-        if p.last_sign_in is None or not p.has_mailbox:
-            continue
-        user = t.user_by_key[gid[p.id]]
-        event = {"type": "login", "name": "login_success", "parameters": [
-            {"name": "login_type", "value": "google_password"},
-            {"name": "is_second_factor", "boolValue": bool(p.mfa_methods)}]}
-        out.append(_activity(customer_id, "login", iso(p.last_sign_in), user, event, n))
-    out.sort(key=lambda a: a["id"]["time"], reverse=True)
     return out

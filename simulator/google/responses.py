@@ -24,6 +24,8 @@ from simulator.google.urls import ROUTES, Route
 from simulator.server import Router, SimServer, Stats, WireRequest, WireResponse
 from simulator.throttle import BucketSet, Limit, retry_after_seconds
 
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
 BATCH_LIMIT = 1000
 GMAIL_BATCH_LIMIT = 100
 GMAIL_PREFIX = "/gmail/"
@@ -365,6 +367,13 @@ class GoogleResponses:
         if name:
             items = [a for a in items if any(e.get("name") == name for e in a["events"])]
         start, end = _arg(req, "startTime"), _arg(req, "endTime")
+        # "The startTime must be before the endTime (if specified) ..., or the API returns an error" (the
+        # activities.list reference); the message is the project's, the reference does not quote one.
+        for value in (start, end):
+            if value and not _RFC3339.match(value):
+                return google_error(400, f"Invalid value for a time parameter: {value}", "invalid")
+        if start and end and start > end:
+            return google_error(400, "startTime must be before endTime", "invalid")
         if start:
             items = [a for a in items if a["id"]["time"] >= start]
         if end:

@@ -10,10 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, GOOGLE_LOG_APPLICATIONS, LogWindow
 from idaudit.core.sections import GOOGLE_USER_FIELDS as USER_FIELDS
 from idaudit.core.sections import google_targeted_groups, section_spec
 from idaudit.core.snapshot import SnapshotWriter
 from simulator.google.groups import derived_members
+from simulator.google.ids import iso
 from simulator.google.models import OuPolicy, build_google_tenant
 from simulator.google.partial import apply_fields
 from simulator.org import Organisation
@@ -23,15 +25,19 @@ _GMAIL = {"gmail.autoForwarding": "autoForwarding", "gmail.forwardingAddresses":
 
 
 def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,
-                    policies: tuple[OuPolicy, ...] | None = None) -> Path:
+                    policies: tuple[OuPolicy, ...] | None = None, lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+                    log_window_end: datetime | None = None) -> Path:
+    """The Reports activities of the takeover checks cover `lookback_days` up to `log_window_end` (default: the
+    organisation's `as_of`, where its activity ends), as a collection with that window stores them."""
     t = build_google_tenant(org, policies=policies)
+    window = LogWindow.ending(log_window_end or org.as_of, lookback_days)
     users = apply_fields({"users": sorted(t.users, key=lambda u: u["primaryEmail"])}, USER_FIELDS)["users"]
     writer = SnapshotWriter(out_dir, "google", t.customer_id, t.primary_domain, source="simulator",
                             collected_at=collected_at or org.as_of)
 
-    def add(name: str, data: Any) -> None:
+    def add(name: str, data: Any, window: tuple[datetime, datetime] | None = None) -> None:
         spec = section_spec("google", name)
-        writer.add(name, data, request=spec.request if spec else "")
+        writer.add(name, data, request=spec.request if spec else "", window=window)
 
     add("users", users)
     add("domains", t.domains)
@@ -42,7 +48,11 @@ def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: dat
     targeted = google_targeted_groups(t.policies, t.role_assignments)
     add("groups", {g: t.groups[g] for g in targeted if g in t.groups})
     add("groupMembers", {g: derived_members(t.group_members, g) for g in targeted if g in t.groups})
-    add("reports.tokenAuthorize", t.activities.get("token", []))
+    add("reports.tokenAuthorize", t.activities_for("token"))
+    start, end = iso(window.start), iso(window.end)
+    for name, app in GOOGLE_LOG_APPLICATIONS.items():
+        add(name, [a for a in t.activities_for(app) if start <= a["id"]["time"] <= end],
+            window=(window.start, window.end))
     add("tokens", {u["id"]: t.tokens.get(u["id"], []) for u in users})
     active = [u for u in users if not u.get("suspended") and not u.get("archived")]
     for section, key in _GMAIL.items():

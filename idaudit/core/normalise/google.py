@@ -10,6 +10,8 @@ What Google can and cannot tell, and how it lands in the tables:
   filter forwards become `forwarding`. A user without Gmail (`null` in the snapshot) has nothing to forward.
 - OAuth: per-user `tokens` when granted, otherwise the Reports API authorize events (marked partial: they only
   reach back about six months).
+- Signs of takeover: the Reports activities of the window become sign_in_countries and change_events
+  (google_logs.py); Identity Protection's tables are Microsoft's and stay missing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from idaudit.core.normalise.google_groups import GroupDirectory, group_id
+from idaudit.core.normalise.google_logs import GoogleLogs
 from idaudit.core.normalise.google_policy import (
     FACTORS,
     PolicyResolver,
@@ -374,10 +377,30 @@ class _Normaliser:
         self.settings_table()
         self.missing("conditional_access", "Conditional Access is a Microsoft Entra feature; Google Workspace "
                                            "enforcement is read from the Policy API (mfa_enforcement).")
+        window = self.log_tables()
         m = self.snap.manifest
         return AuditData(provider="google", tenant_id=m.tenant_id, tenant_name=m.tenant_name,
                          collected_at=pd.Timestamp(m.collected_at).tz_convert("UTC"), tables=self.tables,
-                         status=self.status, setting_gaps=self.gaps, manifest=m)
+                         status=self.status, setting_gaps=self.gaps, manifest=m, log_window=window)
+
+    # ---- signs of takeover: the Reports activities of the window (google_logs.py) ----------------------
+    def log_tables(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        logs = GoogleLogs(self.snap, self.users)
+        window = logs.window()
+        logs.sign_ins()
+        logs.changes(window)
+        for name in ("sign_in_countries", "change_events"):
+            if name in logs.tables:
+                self.put(name, logs.tables[name], logs.status[name])
+            else:
+                self.tables[name] = empty_table(name)
+                self.status[name] = logs.status[name]
+        self.missing("sign_in_summary", "Google's login audit does not say which sign-ins used a legacy protocol; "
+                                        "the password-only and legacy-protocol check is Microsoft's.")
+        for name in ("risky_users", "risk_detections"):
+            self.missing(name, "Identity Protection is a Microsoft Entra feature; Google's own rating of a sign-in "
+                               "is the login audit's is_suspicious and its suspicious-login warnings.")
+        return window
 
 
 def normalise(snapshot: Snapshot) -> AuditData:
