@@ -116,3 +116,67 @@ T_HIDE_RULES = Reference(A, "T1564.008", "Hide Artifacts: Email Hiding Rules")
 T_STEAL_TOKEN = Reference(A, "T1528", "Steal Application Access Token")
 T_APP_TOKEN = Reference(A, "T1550.001", "Use Alternate Authentication Material: Application Access Token")
 T_ACCOUNT_DISCOVERY = Reference(A, "T1087.004", "Account Discovery: Cloud Account")
+
+# ---- email security and detection (issue 17) --------------------------------------------------------------------
+# HIPAA: protection from malicious software (the phishing entry point); the review and audit-control references
+# above (HIPAA_REVIEW, HIPAA_AUDIT) cover the alarms.
+HIPAA_MALWARE = Reference(H, "164.308(a)(5)(ii)(B)", "Protection from malicious software")
+# HHS HPH CPG: logging is an enhanced goal ("Centralized Log Collection"), cited by name like the essential ones.
+CPG_LOGS = Reference(C, "Centralized Log Collection", "enhanced goal")
+# CIS Microsoft 365 Foundations Benchmark v6.0.1 (numbers as listed by public CIS mappings)
+CIS_M365_SAFE_LINKS = Reference(CIS, "M365 2.1.1", "Ensure Safe Links for Office Applications is Enabled")
+CIS_M365_ATTACHMENT_FILTER = Reference(CIS, "M365 2.1.2", "Ensure the Common Attachment Types Filter is enabled")
+CIS_M365_SAFE_ATTACHMENTS = Reference(CIS, "M365 2.1.4", "Ensure Safe Attachments policy is enabled")
+CIS_M365_ANTI_PHISH = Reference(CIS, "M365 2.1.7", "Ensure that an anti-phishing policy has been created")
+CIS_M365_SPF = Reference(CIS, "M365 2.1.8", "Ensure that SPF records are published for all Exchange Domains")
+CIS_M365_DKIM = Reference(CIS, "M365 2.1.9", "Ensure that DKIM is enabled for all Exchange Online Domains")
+CIS_M365_DMARC = Reference(CIS, "M365 2.1.10", "Ensure DMARC records for all Exchange Online domains are published")
+CIS_M365_IP_ALLOW = Reference(CIS, "M365 2.1.12", "Ensure the connection filter IP allow list is not used")
+CIS_M365_SAFE_LIST = Reference(CIS, "M365 2.1.13", "Ensure the connection filter safe list is off")
+CIS_M365_ALLOWED_DOMAINS = Reference(CIS, "M365 2.1.14",
+                                     "Ensure inbound anti-spam policies do not contain allowed domains")
+CIS_M365_AUDIT_LOG = Reference(CIS, "M365 3.1.1", "Ensure Microsoft 365 audit log search is Enabled")
+CIS_M365_AUDIT_DISABLED = Reference(CIS, "M365 6.1.1", "Ensure 'AuditDisabled' organizationally is set to 'False'")
+CIS_M365_AUDIT_BYPASS = Reference(CIS, "M365 6.1.3", "Ensure 'AuditBypassEnabled' is not enabled on mailboxes")
+CIS_M365_EXTERNAL_TAG = Reference(CIS, "M365 6.2.3", "Ensure email from external senders is identified")
+# CISA SCuBA — Exchange Online and Defender for Office 365 (ScubaGear baselines exo.md, defender.md)
+SCUBA_EXO_SPF = Reference(S, "MS.EXO.2.2v2", "An SPF policy SHALL be published for each domain that fails all "
+                                             "non-approved senders")
+SCUBA_EXO_DKIM = Reference(S, "MS.EXO.3.1v1", "DKIM SHOULD be enabled for all domains")
+SCUBA_EXO_DMARC = Reference(S, "MS.EXO.4.1v1", "A DMARC policy SHALL be published for every second-level domain")
+SCUBA_EXO_DMARC_REJECT = Reference(S, "MS.EXO.4.2v1", "The DMARC message rejection option SHALL be p=reject")
+SCUBA_EXO_EXTERNAL_TAG = Reference(S, "MS.EXO.7.1v1", "External sender warnings SHALL be implemented")
+SCUBA_EXO_ATTACHMENT_FILTER = Reference(S, "MS.EXO.9.1v2", "Emails SHALL be filtered by attachment file types")
+SCUBA_EXO_ZAP = Reference(S, "MS.EXO.10.3v1", "Email scanning SHALL be capable of reviewing emails after delivery")
+SCUBA_EXO_IMPERSONATION = Reference(S, "MS.EXO.11.1v1", "Impersonation protection checks SHOULD be used")
+SCUBA_EXO_IP_ALLOW = Reference(S, "MS.EXO.12.1v1", "IP allow lists SHOULD NOT be created")
+SCUBA_EXO_SAFE_LIST = Reference(S, "MS.EXO.12.2v1", "Safe lists SHOULD NOT be enabled")
+SCUBA_EXO_MAILBOX_AUDIT = Reference(S, "MS.EXO.13.1v1", "Mailbox auditing SHALL be enabled")
+SCUBA_EXO_ALLOWED_DOMAINS = Reference(S, "MS.EXO.14.3v1",
+                                      "Allowed domains SHALL NOT be added to inbound anti-spam protection policies")
+SCUBA_EXO_URL_BLOCK = Reference(S, "MS.EXO.15.1v1", "URL comparison with a block-list SHOULD be enabled")
+SCUBA_EXO_UAL = Reference(S, "MS.EXO.17.1v1", "Unified Audit logging SHALL be enabled")
+SCUBA_DEFENDER_EOP_ALL = Reference(S, "MS.DEFENDER.1.2v1", "All users SHALL be added to Exchange Online Protection "
+                                                           "in either the standard or strict preset security policy")
+SCUBA_DEFENDER_ATP_ALL = Reference(S, "MS.DEFENDER.1.3v1", "All users SHALL be added to Defender for Office 365 "
+                                                           "Protection in either the standard or strict preset "
+                                                           "security policy")
+SCUBA_DEFENDER_IMPERSONATION = Reference(S, "MS.DEFENDER.2.1v1", "User impersonation protection SHOULD be enabled "
+                                                                 "for sensitive accounts in both the standard and "
+                                                                 "strict preset policies")
+# CISA SCuBA — Gmail (ScubaGoggles gmail.md; cited without the version suffix)
+SCUBA_GWS_DKIM = Reference(S, "GWS.GMAIL.2.1", "DKIM SHOULD be enabled for all domains")
+SCUBA_GWS_SPF = Reference(S, "GWS.GMAIL.3.1", "An SPF policy SHALL be published for each domain that fails all "
+                                              "non-approved senders")
+SCUBA_GWS_DMARC = Reference(S, "GWS.GMAIL.4.1", "A DMARC policy SHALL be published for every second-level domain")
+SCUBA_GWS_ATTACHMENTS = Reference(S, "GWS.GMAIL.5.1", "Protect against encrypted attachments from untrusted "
+                                                      "senders SHALL be enabled")
+SCUBA_GWS_LINKS = Reference(S, "GWS.GMAIL.6.1", "Identify links behind shortened URLs SHALL be enabled")
+SCUBA_GWS_SPOOFING = Reference(S, "GWS.GMAIL.7.1", "Protect against domain spoofing based on similar domain names "
+                                                   "SHALL be enabled")
+SCUBA_GWS_ALLOWLIST = Reference(S, "GWS.GMAIL.14.1", "An email allowlist SHOULD not be implemented")
+SCUBA_GWS_PREDELIVERY = Reference(S, "GWS.GMAIL.15.1", "Enhanced pre-delivery message scanning SHALL be enabled")
+# MITRE ATT&CK
+T_PHISH_ATTACHMENT = Reference(A, "T1566.001", "Phishing: Spearphishing Attachment")
+T_IMPERSONATION = Reference(A, "T1656", "Impersonation")
+T_DISABLE_LOGS = Reference(A, "T1562.008", "Impair Defenses: Disable or Modify Cloud Logs")

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from connectors.email_dns import DnsOptions
 from connectors.google.client import GoogleClient
 from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
@@ -41,7 +42,8 @@ def org() -> Organisation:
 
 def opts(sim: GoogleSimulator, **kw: object) -> GoogleOptions:
     base: dict[str, object] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
-                               "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05}
+                               "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05,
+                               "dns": DnsOptions(resolvers=(sim.dns_address,))}
     base.update(kw)
     return GoogleOptions(**base)  # type: ignore[arg-type]
 
@@ -57,7 +59,7 @@ def test_full_collection_stores_exactly_what_the_renderer_writes(org: Organisati
     rendered = render_google_snapshot(org, tmp_path / "r")
     sections = manifest(out)
     assert {n: s["status"] for n, s in sections.items()} == {n: "ok" for n in sections}
-    assert len(sections) == 12
+    assert len(sections) == 13  # 12 API sections + dns.emailAuth (collected == rendered below, DNS included)
     for name, rec in sections.items():
         assert json.loads((out / rec["file"]).read_text()) == json.loads((rendered / rec["file"]).read_text()), name
     snap = load_snapshot(out)
@@ -231,7 +233,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
     assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
     assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
     finished = [e for e in progress.events if e[0] == "finish"]
-    assert len(finished) == 9 and progress.events[-1][0] == "close"  # 8 sections + the Gmail step
+    assert len(finished) == 10 and progress.events[-1][0] == "close"  # 9 sections (dns.emailAuth too) + Gmail
     assert ("finish", "users", "forbidden") in finished
 
 

@@ -19,6 +19,7 @@ import httplib2
 import pytest
 from googleapiclient.http import BatchHttpRequest
 
+from connectors.email_dns import DnsOptions
 from connectors.google.client import GoogleClient, PartBatch
 from connectors.google.collect import collect_google
 from connectors.google.options import SCOPE_GMAIL_SETTINGS, GoogleOptions
@@ -44,7 +45,8 @@ def _quotas() -> dict[str, tuple[int, float]]:
 def _opts(sim: GoogleSimulator, **kw: object) -> GoogleOptions:
     base: dict[str, object] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                                "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05,
-                               "directory_quota": DIRECTORY_QUOTA, "quota_window": 60.0 * SCALE}
+                               "directory_quota": DIRECTORY_QUOTA, "quota_window": 60.0 * SCALE,
+                               "dns": DnsOptions(resolvers=(sim.dns_address,))}
     base.update(kw)
     return GoogleOptions(**base)  # type: ignore[arg-type]
 

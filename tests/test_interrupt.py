@@ -42,7 +42,7 @@ def _collect(sim: MicrosoftSimulator, out: Path, *extra: str) -> subprocess.Pope
     cmd = [sys.executable, "-m", "idaudit", "collect", "microsoft", "--tenant-id", sim.tenant_id,
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
-           "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
+           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -131,6 +131,7 @@ client_secret_env = "{SECRET_VAR}"
 authority = "{sim.authority_host}"
 graph_endpoint = "{sim.graph_url}"
 exchange_endpoint = "{sim.exchange_url}"
+dns_resolver = "{sim.dns_address}"
 ca_bundle = "{sim.ca_file}"
 """, encoding="utf-8")
     return path

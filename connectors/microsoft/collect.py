@@ -16,6 +16,7 @@ from collections.abc import Collection, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.email_dns import dns_options_from
 from connectors.interface import CollectionProgress
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER, MicrosoftCollection
 from connectors.microsoft.exchange import ExchangeClient
@@ -136,8 +137,8 @@ async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progr
         elif not options.collect_exchange:
             exchange_unavailable = ApiError(0, "NotCollected", "Exchange collection was turned off")
 
-        await MicrosoftCollection(graph, recorder, exchange=exchange,
-                                  exchange_unavailable=exchange_unavailable).run()
+        await MicrosoftCollection(graph, recorder, exchange=exchange, exchange_unavailable=exchange_unavailable,
+                                  dns=options.dns).run()
         writer.finish(complete=True)
         log.info("collected %s into %s (%s requests, %s throttled answers)", tenant_id, out_dir,
                  stats.get("requests", 0), stats.get("retryable_responses", 0))
@@ -208,6 +209,7 @@ def options_from_config(tenant: TenantConfig, **overrides: Any) -> MicrosoftOpti
             kwargs[key] = o[key]
     if o.get("ca_bundle"):
         kwargs["ca_bundle"] = Path(o["ca_bundle"]).expanduser()
+    kwargs["dns"] = dns_options_from(o.get("dns_resolver"), o.get("dns_timeout"), where=f"tenant {name!r}: ")
     kwargs.update(overrides)
     if not kwargs.get("client_secret") and not kwargs.get("certificate_path") and not kwargs.get("device_code"):
         raise CollectionError(f"tenant {name!r}: give client_secret_env, client_secret_file or certificate_file")

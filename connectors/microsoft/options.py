@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from connectors.email_dns import DnsOptions
 from idaudit.core.errors import CollectionError
 
 # Application permissions (Microsoft Graph unless noted) and why each is needed. Read-only, all of them.
@@ -134,6 +135,7 @@ class MicrosoftOptions:
     timeout: float = 60.0
     time_scale: float = 1.0
     collect_exchange: bool = True
+    dns: DnsOptions = field(default_factory=DnsOptions)  # SPF / DMARC lookups (resolver, timeout)
 
     def __post_init__(self) -> None:
         if not self.tenant_id.strip():

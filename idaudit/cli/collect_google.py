@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from idaudit.cli.collect_output import default_out_dir, report_snapshot
+from idaudit.cli.collect_output import add_dns_arguments, default_out_dir, dns_from_args, report_snapshot
 
 
 def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,6 +27,7 @@ def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: 
     g.add_argument("--token-uri", default="", help="override the OAuth token endpoint (simulator)")
     g.add_argument("--ca-bundle", type=Path, help="PEM bundle of CAs to trust for an https endpoint")
     g.add_argument("--workers", type=int, default=4, help="parallel worker threads (default: %(default)s)")
+    add_dns_arguments(g)
     g.add_argument("--sections", help="comma-separated section names to collect (default: all)")
     g.add_argument("--out", type=Path, help="snapshot directory to write (default: snapshots/google-CUSTOMER-TIME)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
@@ -43,7 +44,7 @@ def options_from_args(args: argparse.Namespace) -> object:
         opts["service_account_file"] = str(args.service_account_file)
     else:
         opts["service_account_env"] = args.service_account_env
-    return options_from_tenant(opts, workers=args.workers)
+    return options_from_tenant(opts, workers=args.workers, dns=dns_from_args(args))
 
 
 def run_google(args: argparse.Namespace) -> int:

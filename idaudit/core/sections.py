@@ -29,6 +29,8 @@ class SectionSpec:
 
 
 _MS = "microsoft"
+_EXO_READ = "Exchange.ManageAsApp (application) + Exchange 'View-Only Configuration' role (or Entra 'Global Reader')"
+_DEFENDER = "Microsoft Defender for Office 365 Plan 1"
 _GG = "google"
 
 # The partial response the Google connector asks users.list for: only the fields the audit reads (smaller pages,
@@ -118,6 +120,38 @@ MICROSOFT_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("exchange.transportRules", _MS, "list", "InvokeCommand Get-TransportRule",
                 "Exchange.ManageAsApp (application) + Exchange 'View-Only Configuration' role",
                 purpose="transport rules that redirect or BCC mail outside"),
+    # ---- email security and detection (issue 17): the phishing entry point and the alarms -------------------
+    *(SectionSpec(name, _MS, "list", f"InvokeCommand {cmdlet}", _EXO_READ, licence=licence, purpose=purpose)
+      for name, cmdlet, licence, purpose in (
+          ("exchange.acceptedDomains", "Get-AcceptedDomain", "",
+           "the domains the organisation sends mail from (SPF, DMARC and DKIM are checked for each)"),
+          ("exchange.dkimSigningConfig", "Get-DkimSigningConfig", "", "DKIM signing enabled per domain"),
+          ("exchange.antiPhishPolicies", "Get-AntiPhishPolicy", "",
+           "spoof intelligence, impersonation protection, first-contact tips, mailbox intelligence"),
+          ("exchange.antiPhishRules", "Get-AntiPhishRule", "", "who each custom anti-phishing policy covers"),
+          ("exchange.safeLinksPolicies", "Get-SafeLinksPolicy", _DEFENDER, "Safe Links (time-of-click URL checks)"),
+          ("exchange.safeLinksRules", "Get-SafeLinksRule", _DEFENDER, "who each Safe Links policy covers"),
+          ("exchange.safeAttachmentPolicies", "Get-SafeAttachmentPolicy", _DEFENDER,
+           "Safe Attachments (attachments detonated before delivery)"),
+          ("exchange.safeAttachmentRules", "Get-SafeAttachmentRule", _DEFENDER,
+           "who each Safe Attachments policy covers"),
+          ("exchange.malwareFilterPolicies", "Get-MalwareFilterPolicy", "",
+           "common attachment filter and zero-hour auto purge of malware"),
+          ("exchange.contentFilterPolicies", "Get-HostedContentFilterPolicy", "",
+           "allowed sender domains that skip spam filtering"),
+          ("exchange.connectionFilterPolicies", "Get-HostedConnectionFilterPolicy", "",
+           "IP allow lists and the safe list that skip filtering"),
+          ("exchange.externalInOutlook", "Get-ExternalInOutlook", "", "the 'External' tag on outside senders"),
+          ("exchange.adminAuditLogConfig", "Get-AdminAuditLogConfig", "",
+           "unified audit log ingestion (the record an investigation starts from)"),
+          ("exchange.organizationConfig", "Get-OrganizationConfig", "", "mailbox auditing on or off (AuditDisabled)"),
+          ("exchange.mailboxAuditBypass", "Get-MailboxAuditBypassAssociation -ResultSize Unlimited", "",
+           "accounts whose mailbox access is never audited"),
+      )),
+    SectionSpec("dns.emailAuth", _MS, "object",
+                "DNS TXT lookups: <domain> (SPF and its include/redirect targets), _dmarc.<domain> for every "
+                "accepted domain", "", purpose="SPF and DMARC published for each sending domain (public DNS; no "
+                "permission needed, the resolver must answer)"),
 )
 
 GOOGLE_SECTIONS: tuple[SectionSpec, ...] = (
@@ -158,6 +192,11 @@ GOOGLE_SECTIONS: tuple[SectionSpec, ...] = (
                 "GET admin/reports/v1/activity/users/all/applications/token?eventName=authorize",
                 "https://www.googleapis.com/auth/admin.reports.audit.readonly",
                 purpose="tenant-wide OAuth authorisations when per-user tokens are not granted"),
+    SectionSpec("dns.emailAuth", _GG, "object",
+                "DNS TXT lookups: <domain> (SPF and its include/redirect targets), _dmarc.<domain>, "
+                "google._domainkey.<domain> for every verified domain and alias", "",
+                purpose="SPF, DMARC and the DKIM key published for each sending domain (public DNS; no permission "
+                        "needed, the resolver must answer)"),
 )
 
 SECTIONS: dict[tuple[str, str], SectionSpec] = {(s.provider, s.name): s for s in MICROSOFT_SECTIONS + GOOGLE_SECTIONS}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.email_dns import DnsOptions
 from connectors.interface import CollectionProgress
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.options import MicrosoftOptions
@@ -34,5 +35,6 @@ def run_microsoft_demo_collection(org: Organisation, out_dir: str | Path, *,
         options = MicrosoftOptions(
             tenant_id=sim.tenant_id, client_id=sim.client_id, client_secret=sim.client_secret,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,
-            ca_bundle=Path(sim.ca_file), time_scale=time_scale)
+            ca_bundle=Path(sim.ca_file), time_scale=time_scale,
+            dns=DnsOptions(resolvers=(sim.dns_address,)))  # the simulated zone, never the real DNS
         return collect_microsoft(options, out_dir, progress=progress)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from simulator.microsoft.mail_security import MailSecurityObjects
 from simulator.microsoft.wire_ids import derived_id, iso
 from simulator.org import Organisation
 
@@ -26,7 +27,12 @@ class ExchangeObjects:
             "Get-HostedOutboundSpamFilterPolicy": lambda: self.outbound_spam_policies,
             "Get-HostedOutboundSpamFilterRule": lambda: self.outbound_spam_rules,
             "Get-TransportRule": lambda: self.transport_rules,
+            **self.security.cmdlets(),
         }
+
+    @functools.cached_property
+    def security(self) -> MailSecurityObjects:
+        return MailSecurityObjects(self.org)
 
     @functools.cached_property
     def mailboxes(self) -> list[dict[str, Any]]:

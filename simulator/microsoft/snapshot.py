@@ -15,6 +15,7 @@ from typing import Any
 
 from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
+from simulator.email_zone import email_zone, render_email_auth
 from simulator.microsoft.models import MicrosoftTenant, select
 from simulator.org import Organisation
 
@@ -108,7 +109,34 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["exchange.outboundSpamPolicies"] = (ok, ex.outbound_spam_policies, "")
     out["exchange.outboundSpamRules"] = (ok, ex.outbound_spam_rules, "")
     out["exchange.transportRules"] = (ok, ex.transport_rules, "")
+    cmdlets = ex.security.cmdlets()
+    for name, cmdlet in MAIL_SECURITY_SECTIONS:
+        if cmdlet in cmdlets:
+            out[name] = (ok, cmdlets[cmdlet](), "")
+        else:
+            out[name] = (SectionStatus.UNLICENSED, None, f"400 BadRequest: The term '{cmdlet}' is not recognized "
+                                                         "as a cmdlet available through this endpoint.")
+    domains = [d["DomainName"] for d in ex.security.accepted_domains
+               if not d["DomainName"].casefold().endswith(".onmicrosoft.com")]
+    out["dns.emailAuth"] = (ok, render_email_auth(email_zone(tenant.org, "microsoft"), domains,
+                                                  source="exchange.acceptedDomains"), "")
     return out
+
+
+MAIL_SECURITY_SECTIONS = (
+    ("exchange.acceptedDomains", "Get-AcceptedDomain"), ("exchange.dkimSigningConfig", "Get-DkimSigningConfig"),
+    ("exchange.antiPhishPolicies", "Get-AntiPhishPolicy"), ("exchange.antiPhishRules", "Get-AntiPhishRule"),
+    ("exchange.safeLinksPolicies", "Get-SafeLinksPolicy"), ("exchange.safeLinksRules", "Get-SafeLinksRule"),
+    ("exchange.safeAttachmentPolicies", "Get-SafeAttachmentPolicy"),
+    ("exchange.safeAttachmentRules", "Get-SafeAttachmentRule"),
+    ("exchange.malwareFilterPolicies", "Get-MalwareFilterPolicy"),
+    ("exchange.contentFilterPolicies", "Get-HostedContentFilterPolicy"),
+    ("exchange.connectionFilterPolicies", "Get-HostedConnectionFilterPolicy"),
+    ("exchange.externalInOutlook", "Get-ExternalInOutlook"),
+    ("exchange.adminAuditLogConfig", "Get-AdminAuditLogConfig"),
+    ("exchange.organizationConfig", "Get-OrganizationConfig"),
+    ("exchange.mailboxAuditBypass", "Get-MailboxAuditBypassAssociation"),
+)
 
 
 def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,

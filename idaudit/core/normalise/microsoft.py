@@ -21,6 +21,7 @@ from idaudit.core.enforcement.ca_policy import CompiledPolicy
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_apps import app_names, oauth_table
 from idaudit.core.normalise.ms_context import Tables, text
+from idaudit.core.normalise.ms_email import email_tables
 from idaudit.core.normalise.ms_mail import mail_tables
 from idaudit.core.normalise.ms_roles import RoleInfo, group_directory, role_tables
 from idaudit.core.normalise.ms_settings import conditional_access_table, domains_table, settings_tables
@@ -110,6 +111,7 @@ def normalise(snapshot: Snapshot) -> AuditData:
     oauth_table(t)
     domains_table(t)
     settings_tables(t, policies)
+    email_tables(t)
     m = snapshot.manifest
     return AuditData(provider="microsoft", tenant_id=m.tenant_id, tenant_name=m.tenant_name,
                      collected_at=pd.Timestamp(m.collected_at).tz_convert("UTC"), tables=t.tables,
