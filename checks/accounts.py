@@ -28,6 +28,7 @@ from checks.common import (
     setting_or_none,
     tenant_row,
     tri_state,
+    unsure_privilege,
 )
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
@@ -38,12 +39,23 @@ FAMILY = "accounts"
 RESOURCE_MAILBOXES = ("shared", "room", "equipment")
 
 
+SUCCESS_FIELD = "lastSuccessfulSignInDateTime"  # Microsoft: successes only (interactive or not), since 2023-12-01
+ATTEMPT_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")  # attempts, failed ones included
+
+
 def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp, days: int,
                 what: str) -> pd.DataFrame:
-    """Vectorised staleness: no successful sign-in for `days`, or never signed in and older than `days`."""
+    """Vectorised staleness: no successful sign-in for `days`, or never signed in and older than `days`.
+
+    The evidence names the field that decided (users.sign_in_source). A Microsoft attempt field counts failed
+    attempts too, so a recent one proves nothing (password spraying looks the same): unknown, never pass."""
     known = users["sign_in_known"].fillna(False).astype(bool)
     last = users["last_sign_in"]
     created = users["created_at"]
+    source = users["sign_in_source"].fillna("").astype(str)
+    attempt = users["last_sign_in_attempt"]
+    success_field = source == SUCCESS_FIELD
+    attempts_only = source.isin(ATTEMPT_FIELDS)
     idle = (now - last).dt.days
     age = (now - created).dt.days
     never = last.isna()
@@ -51,24 +63,38 @@ def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp,
     resource = users["mailbox"].str.casefold().isin(RESOURCE_MAILBOXES)
     last_txt = last.dt.strftime("%Y-%m-%d").fillna("")
     created_txt = created.dt.strftime("%Y-%m-%d").fillna("")
+    idle_txt = idle.astype("Int64").astype(str)
+    age_txt = age.astype("Int64").astype(str)
+    field = pd.Series(np.where(source != "", "; " + source, ""), index=users.index).astype(str)
+    seen = pd.Series(np.where(success_field, "last successful sign-in ", "last sign-in "), index=users.index).astype(str)
+    attempt_txt = attempt.dt.strftime("%Y-%m-%d").fillna("")
+    tried = pd.Series(np.where(success_field & attempt.notna(), "; last sign-in attempt " + attempt_txt
+                               + " (failed attempts count there)", ""), index=users.index).astype(str)
+    none_yet = pd.Series(np.where(success_field, "no successful sign-in recorded (lastSuccessfulSignInDateTime is "
+                                  "empty: none since 2023-12-01, when Microsoft began recording it)",
+                                  "never signed in"), index=users.index).astype(str)
     conds = [
         bg, resource, ~known,
-        ~never & (idle > days), ~never,
+        ~never & (idle > days), attempts_only & ~never, ~never,
         never & created.isna(), never & (age > days), never,
     ]
-    statuses = [NOT_APPLICABLE, NOT_APPLICABLE, UNKNOWN, FAIL, PASS, FAIL, FAIL, PASS]
+    statuses = [NOT_APPLICABLE, NOT_APPLICABLE, UNKNOWN, FAIL, UNKNOWN, PASS, FAIL, FAIL, PASS]
     texts = [
         pd.Series("break-glass account (audit.break_glass): rarely used by design; monitor its sign-ins instead",
                   index=users.index),
         "resource mailbox (" + users["mailbox"] + "): no interactive sign-in expected, see IDA-ACCT-007",
         pd.Series("last sign-in not collected for this account (sign-in activity needs Entra ID P1 and "
                   "AuditLog.Read.All, or Google lastLoginTime)", index=users.index),
-        f"{what}: last sign-in " + last_txt + " (" + idle.astype("Int64").astype(str) + f" days ago, limit {days})",
-        "last sign-in " + last_txt + " (" + idle.astype("Int64").astype(str) + " days ago)",
-        pd.Series(f"{what}: never signed in and the creation date was not collected", index=users.index),
-        f"{what}: never signed in, created " + created_txt + " (" + age.astype("Int64").astype(str) + " days ago)",
-        "never signed in yet, created " + created_txt + " (" + age.astype("Int64").astype(str)
-        + f" days ago, within {days} days)",
+        f"{what}: " + pd.Series(np.where(attempts_only, "no sign-in attempt at all since ", seen),
+                                 index=users.index).astype(str) + last_txt + " (" + idle_txt + f" days ago, limit {days}" + field + ")",
+        "last sign-in attempt " + last_txt + " (" + idle_txt + " days ago" + field + "), but Graph returned no "
+        "lastSuccessfulSignInDateTime and attempts are recorded successful or not (password spraying looks the "
+        "same)",
+        seen + last_txt + " (" + idle_txt + " days ago" + field + ")",
+        f"{what}: " + none_yet + " and the creation date was not collected" + tried,
+        f"{what}: " + none_yet + ", created " + created_txt + " (" + age_txt + " days ago)" + tried,
+        none_yet.str.replace("never signed in", "never signed in yet", regex=False) + ", created " + created_txt
+        + " (" + age_txt + f" days ago, within {days} days)" + tried,
     ]
     status = np.select(conds, statuses, UNKNOWN)
     evidence = np.select(conds, texts, "sign-in data incomplete")
@@ -82,11 +108,12 @@ def _stale_rows(users: pd.DataFrame, settings: CheckSettings, now: pd.Timestamp,
     rationale="""Accounts of departed or long-absent staff are the quietest way in: nobody notices an MFA prompt, a
     new inbox rule or a forwarding address on a mailbox nobody reads. A password reused from a breached site
     opens it and the attacker can read and forward patient mail for months.""",
-    remediation="""Confirm with HR whether the person still works here; if not, block sign-in, reset the password,
-    revoke sessions and convert or remove the mailbox per your retention policy. Entra admin centre > Users >
-    (user) > Edit properties > Account enabled: off; PowerShell: `Update-MgUser -UserId <upn> -AccountEnabled:$false;
-    Revoke-MgUserSignInSession -UserId <upn>`. Google: Admin console > Directory > Users > Suspend;
-    `gam update user <email> suspended on`.""",
+    remediation="""Confirm with HR whether the person still works here; if not, block sign-in, reset the
+    password, revoke sessions and convert or remove the mailbox per your retention policy.""",
+    steps={MS: """Entra admin centre > Users > (user) > Edit properties > Account enabled: off; PowerShell:
+           `Update-MgUser -UserId <upn> -AccountEnabled:$false; Revoke-MgUserSignInSession -UserId <upn>`.""",
+           GG: """Admin console > Directory > Users > (user) > Suspend user; `gam update user <email>
+           suspended on`."""},
     references=(R.HIPAA_TERMINATION, R.HIPAA_INFO_ACCESS, R.HIPAA_REVIEW, R.CPG_REVOKE, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users",), subject_kind=SubjectKind.USER, family=FAMILY,
     owner_role="HR + IT manager", uses_settings=(),
@@ -105,11 +132,13 @@ def stale_member_accounts(data: AuditData, settings: CheckSettings) -> pd.DataFr
     rationale="""Every Global Administrator (Google: super admin) can read any mailbox, add forwarding or consent
     to an app for the whole organisation; the more there are, the more phishing targets hold the keys. Fewer than
     two means one lost phone locks you out of your own tenant during an incident.""",
-    remediation="""Keep between the configured minimum and maximum (default 2–4, including break-glass accounts):
-    move day-to-day admins to narrower roles (Exchange / User / Helpdesk Administrator). Entra admin centre >
-    Roles & admins > Global Administrator > Assignments; PowerShell: `Get-MgDirectoryRoleMember -DirectoryRoleId
-    <id>`, `Remove-MgRoleManagementDirectoryRoleAssignment`. Google: Admin console > Account > Admin roles >
-    Super Admin > Admins; `gam print admins role "Super Admin"`.""",
+    remediation="""Keep between the configured minimum and maximum (default 2–4, including break-glass
+    accounts): move day-to-day administrators to narrower roles.""",
+    steps={MS: """Narrower roles: Exchange / User / Helpdesk Administrator. Entra admin centre > Roles &
+           admins > Global Administrator > Assignments; PowerShell: `Get-MgDirectoryRoleMember
+           -DirectoryRoleId <id>`, `Remove-MgRoleManagementDirectoryRoleAssignment`.""",
+           GG: """Admin console > Account > Admin roles > Super Admin > Admins; `gam print admins role "Super
+           Admin"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_SEPARATE, R.CIS_M365_GA_COUNT, R.SCUBA_GA_COUNT,
                 R.SCUBA_GWS_SUPER_ADMINS, R.T_CLOUD_ROLES),
     providers=(MS, GG), requires=("users", "role_assignments"), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -142,9 +171,9 @@ def global_admin_count(data: AuditData, settings: CheckSettings) -> pd.DataFrame
     rationale="""A guest invited for one project keeps access to the Teams, SharePoint sites and shared mailboxes it
     was given long after the project ends. Nobody at your organisation notices when its home account is
     compromised and used to pull shared patient files.""",
-    remediation="""Remove guests that no longer need access and set up recurring access reviews. Entra admin centre >
-    Users > filter User type = Guest > Delete; PowerShell: `Remove-MgUser -UserId <id>`; Entra ID Governance >
-    Access reviews > New access review (guests).""",
+    remediation="""Remove guests that no longer need access and set up recurring access reviews.""",
+    steps={MS: """Entra admin centre > Users > filter User type = Guest > Delete; PowerShell: `Remove-MgUser
+           -UserId <id>`; Entra ID Governance > Access reviews > New access review (guests)."""},
     references=(R.HIPAA_TERMINATION, R.HIPAA_INFO_ACCESS, R.CPG_REVOKE, R.CIS_M365_GUEST_REVIEW, R.T_VALID_CLOUD),
     providers=(MS,), requires=("users",), subject_kind=SubjectKind.USER, family=FAMILY,
 )
@@ -162,9 +191,10 @@ def stale_guest_accounts(data: AuditData, settings: CheckSettings) -> pd.DataFra
     rationale="""A guest's password, MFA and offboarding are controlled by another organisation. Giving it an admin
     or directory role means a compromise you cannot see or stop can read mailboxes, change forwarding, or grant
     apps access to your patient data.""",
-    remediation="""Remove the role from the guest; if the person needs admin access, give them a member account you
-    control, with phishing-resistant MFA. Entra admin centre > Roles & admins > (role) > Assignments > Remove;
-    PowerShell: `Remove-MgRoleManagementDirectoryRoleAssignment -UnifiedRoleAssignmentId <id>`.""",
+    remediation="""Remove the role from the guest; if the person needs admin access, give them a member
+    account you control, with phishing-resistant MFA.""",
+    steps={MS: """Entra admin centre > Roles & admins > (role) > Assignments > Remove; PowerShell:
+           `Remove-MgRoleManagementDirectoryRoleAssignment -UnifiedRoleAssignmentId <id>`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_SEPARATE, R.T_CLOUD_ROLES, R.T_VALID_CLOUD),
     providers=(MS,), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
 )
@@ -208,9 +238,10 @@ def _setting_row(data: AuditData, key: str, bad: dict[str, str], good_text: str)
     rationale="""When every user and guest can invite outsiders, an attacker holding one phished account invites
     their own external identity, which then keeps access to shared mailboxes, Teams and files after the phished
     password is reset.""",
-    remediation="""Entra admin centre > External Identities > External collaboration settings > Guest invite settings
-    > 'Only users assigned to specific admin roles can invite guest users'; Graph: `PATCH
-    /policies/authorizationPolicy` with `{"allowInvitesFrom":"adminsAndGuestInviters"}`.""",
+    remediation="""Let only administrators (and the Guest Inviter role) invite guests.""",
+    steps={MS: """Entra admin centre > External Identities > External collaboration settings > Guest invite
+           settings > 'Only users assigned to specific admin roles can invite guest users'; Graph: `PATCH
+           /policies/authorizationPolicy` with `{"allowInvitesFrom":"adminsAndGuestInviters"}`."""},
     references=(R.HIPAA_INFO_ACCESS, R.HIPAA_ACCESS, R.CIS_M365_GUEST_INVITES, R.SCUBA_GUEST_INVITES,
                 R.T_VALID_CLOUD),
     providers=(MS,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -226,10 +257,11 @@ def guest_invites_open(data: AuditData, settings: CheckSettings) -> pd.DataFrame
     id="IDA-ACCT-006", title="Guests have the same directory access as members", severity=Severity.MEDIUM,
     rationale="""With member-level access a guest (or whoever phished the guest's home account) can list every user,
     group and mail address in the directory — the target list for the next phishing wave against your staff.""",
-    remediation="""Entra admin centre > External Identities > External collaboration settings > Guest user access >
-    'Guest users have limited access to properties and memberships of directory objects' (or the most restrictive
-    option); Graph: `PATCH /policies/authorizationPolicy` with
-    `{"guestUserRoleId":"10dae51f-b6af-4016-8d66-8c2a99b929b3"}`.""",
+    remediation="""Give guests the most limited view of the directory.""",
+    steps={MS: """Entra admin centre > External Identities > External collaboration settings > Guest user
+           access > 'Guest users have limited access to properties and memberships of directory objects' (or
+           the most restrictive option); Graph: `PATCH /policies/authorizationPolicy` with
+           `{"guestUserRoleId":"10dae51f-b6af-4016-8d66-8c2a99b929b3"}`."""},
     references=(R.HIPAA_INFO_ACCESS, R.HIPAA_ACCESS, R.CIS_M365_GUEST_ACCESS, R.SCUBA_GUEST_ACCESS,
                 R.T_ACCOUNT_DISCOVERY),
     providers=(MS,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -246,9 +278,10 @@ def guest_member_access(data: AuditData, settings: CheckSettings) -> pd.DataFram
     rationale="""A shared mailbox (billing@, referrals@) holds patient mail from many people, and its account has a
     password nobody owns and usually no MFA. If sign-in is enabled, a reset or guessed password opens the whole
     mailbox directly, with no individual user in the audit trail.""",
-    remediation="""Block sign-in for every shared, room and equipment mailbox account; people reach the mailbox
-    through delegated permissions. Microsoft 365 admin centre > Teams & groups > Shared mailboxes > (mailbox) >
-    Block sign-in; PowerShell: `Update-MgUser -UserId <id> -AccountEnabled:$false`.""",
+    remediation="""Block sign-in for every shared, room and equipment mailbox account; people reach the
+    mailbox through delegated permissions.""",
+    steps={MS: """Microsoft 365 admin centre > Teams & groups > Shared mailboxes > (mailbox) > Block sign-in;
+           PowerShell: `Update-MgUser -UserId <id> -AccountEnabled:$false`."""},
     references=(R.HIPAA_UNIQUE_ID, R.HIPAA_ACCESS, R.CPG_UNIQUE, R.CIS_M365_SHARED_MAILBOX, R.T_VALID_CLOUD),
     providers=(MS,), requires=("users",), subject_kind=SubjectKind.MAILBOX, family=FAMILY,
 )
@@ -283,9 +316,11 @@ def shared_mailbox_sign_in(data: AuditData, settings: CheckSettings) -> pd.DataF
     rationale="""A privileged cloud account synced from on-premises AD can be taken over from the clinic network:
     whoever compromises a domain controller or the sync server resets its password and walks into the cloud
     tenant as an administrator, then into every mailbox.""",
-    remediation="""Use separate cloud-only accounts (…@<tenant>.onmicrosoft.com) for administration and remove the
-    roles from the synced account. Entra admin centre > Users > New user (cloud-only) > assign the role; PowerShell:
-    `Get-MgUser -UserId <upn> -Property onPremisesSyncEnabled`.""",
+    remediation="""Use separate cloud-only accounts for administration and remove the roles from the synced
+    account.""",
+    steps={MS: """Create the admin account as …@<tenant>.onmicrosoft.com: Entra admin centre > Users > New
+           user (cloud-only) > assign the role; PowerShell: `Get-MgUser -UserId <upn> -Property
+           onPremisesSyncEnabled`."""},
     references=(R.HIPAA_ACCESS, R.CPG_SEPARATE, R.CIS_M365_CLOUD_ONLY_ADMINS, R.SCUBA_CLOUD_ONLY, R.T_HYBRID),
     providers=(MS,), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
 )
@@ -295,14 +330,15 @@ def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         return result_frame([tenant_row(NOT_APPLICABLE, "no enabled account holds a privileged role")])
     users = data.table("users").drop_duplicates("user_id").set_index("user_id")
     synced = tri_state(priv["user_id"].map(users["on_premises_synced"]))
+    status = np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([synced == "yes", synced == "no"],
+                         ["holds " + priv["roles"] + "; synced from on-premises AD",
+                          "holds " + priv["roles"] + "; cloud-only account"],
+                         "holds " + priv["roles"] + "; on-premises sync state not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([synced == "yes", synced == "no"], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([synced == "yes", synced == "no"],
-                              ["holds " + priv["roles"] + "; synced from on-premises AD",
-                               "holds " + priv["roles"] + "; cloud-only account"],
-                              "holds " + priv["roles"] + "; on-premises sync state not collected"),
-    }))
+        "status": status, "evidence": evidence}))
 
 
 @check(
@@ -310,10 +346,11 @@ def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rationale="""An administrator who reads mail with the admin account opens phishing with admin rights: one click
     on a consent prompt or a fake sign-in page hands the attacker the whole tenant. Admin work belongs in a
     separate account without a mailbox.""",
-    remediation="""Give the person a normal account for mail and a separate admin account without a mailbox licence.
-    Microsoft 365 admin centre > Users > (admin) > Licenses and apps > remove Exchange Online; PowerShell:
-    `Set-MgUserLicense -UserId <upn> -RemoveLicenses @(<skuId>) -AddLicenses @()`. Google: turn Gmail off for
-    an admins-only OU (Admin console > Apps > Google Workspace > Gmail > Service status).""",
+    remediation="""Give the person a normal account for mail and a separate admin account without a mailbox.""",
+    steps={MS: """Microsoft 365 admin centre > Users > (admin) > Licenses and apps > remove Exchange Online;
+           PowerShell: `Set-MgUserLicense -UserId <upn> -RemoveLicenses @(<skuId>) -AddLicenses @()`.""",
+           GG: """Turn Gmail off for an admins-only OU: Admin console > Apps > Google Workspace > Gmail >
+           Service status."""},
     references=(R.HIPAA_ACCESS, R.CPG_SEPARATE, R.CIS_M365_ADMIN_LICENCE, R.T_PHISH_LINK, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
 )
@@ -325,11 +362,12 @@ def privileged_with_mailbox(data: AuditData, settings: CheckSettings) -> pd.Data
     mailbox = priv["user_id"].map(users["mailbox"]).fillna("").astype(str).str.casefold()
     has = mailbox == "user"
     known = mailbox.isin(("user", "none", "shared", "room", "equipment"))
+    status = np.select([has, known], [FAIL, PASS], UNKNOWN)
+    evidence = np.select([has, known],
+                         ["holds " + priv["roles"] + "; the same account has a personal mailbox",
+                          "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
+                         "holds " + priv["roles"] + "; mailbox type not collected")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({
         "subject_id": priv["user_id"], "subject": priv["subject"],
-        "status": np.select([has, known], [FAIL, PASS], UNKNOWN),
-        "evidence": np.select([has, known],
-                              ["holds " + priv["roles"] + "; the same account has a personal mailbox",
-                               "holds " + priv["roles"] + "; no personal mailbox (" + mailbox + ")"],
-                              "holds " + priv["roles"] + "; mailbox type not collected"),
-    }))
+        "status": status, "evidence": evidence}))

@@ -1,7 +1,8 @@
 """App checks: OAuth consent is how a phished user hands an attacker's app a token that reads mail for months.
 
 A consented app keeps its refresh token when the password is reset and MFA is re-registered, so these grants
-outlive every other remediation. Apps on `audit.allowed_apps` (app id, client id or name) pass after review.
+outlive every other remediation. Apps on `audit.allowed_apps` pass after review — matched by app id (Microsoft) or
+client id (Google) only, never by display name; an app registered in the tenant itself is judged like any other.
 """
 
 from __future__ import annotations
@@ -32,10 +33,25 @@ FAMILY = "apps"
 
 
 def _allowed(app: pd.DataFrame, settings: CheckSettings) -> bool:
+    """On the allow-list by its app id (Microsoft appId / Google client id), never by its display name: anyone can
+    register an app named 'DocuSign', and a phished user consents to it just the same."""
     if not settings.allowed_apps:
         return False
-    keys = {str(app["app_id"].iloc[0]).casefold(), str(app["app_name"].iloc[0]).casefold()}
-    return bool(keys & {a.casefold() for a in settings.allowed_apps})
+    return str(app["app_id"].iloc[0]).casefold() in {a.casefold() for a in settings.allowed_apps}
+
+
+def _name_only_note(app: pd.DataFrame, settings: CheckSettings) -> str:
+    """Evidence for an app whose display name (not its id) is on the allow-list: a look-alike, or a stale entry."""
+    name = str(app["app_name"].iloc[0]).casefold()
+    if name and name in {a.casefold() for a in settings.allowed_apps}:
+        return (f"; audit.allowed_apps names '{app['app_name'].iloc[0]}' by display name only — names are not "
+                f"trusted (any app can be registered under any name): allow this app by its id "
+                f"{app['app_id'].iloc[0]} after review")
+    return ""
+
+
+OWN_ORG_NOTE = ("; registered in your own organisation, so not trusted automatically (an unverified app that "
+                "reads mail is exactly what a phished account registers): allow it by its app id after review")
 
 
 def _risky(grants: pd.DataFrame, scopes: frozenset[str] | None = None) -> pd.DataFrame:
@@ -80,12 +96,13 @@ def _no_grant_row(data: AuditData, grants: pd.DataFrame, what: str) -> dict[str,
     rationale="""Consent phishing skips the password entirely: a link asks the user to 'allow' an app named like a
     document viewer, and the app receives a token that reads their mail and files — and keeps working after a
     password reset. While ordinary users may consent to any app, one click is all it takes.""",
-    remediation="""Allow consent only by administrators (with an admin consent request workflow) or, at most, to
-    verified publishers for low-risk permissions. Entra admin centre > Enterprise apps > Consent and permissions >
-    User consent settings > 'Do not allow user consent'; Graph: `PATCH /policies/authorizationPolicy` with
-    defaultUserRolePermissions.permissionGrantPoliciesAssigned []. Google: Admin console > Security > Access and
-    data control > API controls > Settings > unconfigured third-party apps: 'Don't allow users to access any
-    third-party apps'.""",
+    remediation="""Allow consent only by administrators (with an admin consent request workflow) or, at most,
+    to verified publishers for low-risk permissions.""",
+    steps={MS: """Entra admin centre > Enterprise apps > Consent and permissions > User consent settings > 'Do
+           not allow user consent'; Graph: `PATCH /policies/authorizationPolicy` with
+           defaultUserRolePermissions.permissionGrantPoliciesAssigned [].""",
+           GG: """Admin console > Security > Access and data control > API controls > Settings > unconfigured
+           third-party apps: 'Don't allow users to access any third-party apps'."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.CIS_M365_USER_CONSENT, R.SCUBA_CONSENT,
                 R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -95,6 +112,8 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     value, why = setting_or_none(data, "user_consent")
     if value is None:
         return result_frame([tenant_row(UNKNOWN, f"user consent setting not collected: {why}")])
+    if data.provider == "google":
+        return result_frame([_google_app_access(value)])
     if value == "any_app":
         return result_frame([tenant_row(FAIL, "ordinary users may consent to any app, from any publisher, for any "
                                               "permission they hold (user_consent = any_app)")])
@@ -102,9 +121,34 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
         return result_frame([tenant_row(PASS, "users may consent only to verified publishers for low-risk "
                                               "permissions; CIS and SCuBA recommend admin-only consent",
                                         MEDIUM)])
+    if value == "microsoft_managed":
+        return result_frame([tenant_row(FAIL, "users may consent under Microsoft's managed policy "
+                                              "(microsoft-user-default-recommended): mail, calendar, chat and "
+                                              "all-files permissions need an admin, but an app from any publisher "
+                                              "can still be granted the user's own OneDrive (Files.Read, "
+                                              "Files.ReadWrite), notes and contacts (user_consent = "
+                                              "microsoft_managed)", MEDIUM)])
+    if value == "mail_clients_only":
+        return result_frame([tenant_row(PASS, "users may consent only to the popular mail clients Microsoft names "
+                                              "(Apple Mail, Thunderbird, ...), for mail permissions; any other app "
+                                              "needs an admin", MEDIUM)])
     if value == "off":
         return result_frame([tenant_row(PASS, "users cannot consent to apps; administrators decide")])
     return result_frame([tenant_row(UNKNOWN, f"unrecognised user consent setting {value!r}")])
+
+
+def _google_app_access(value: str) -> dict[str, str]:
+    """Google's unconfigured third-party apps setting (api_controls.unconfigured_third_party_apps)."""
+    if value == "any_app":
+        return tenant_row(FAIL, "users may give any app access to their Google account: an unconfigured "
+                                "third-party app may be granted any scope, Gmail and Drive included (unconfigured "
+                                "third-party apps: 'Allow users to access any third-party apps')")
+    if value == "sign_in_only":
+        return tenant_row(PASS, "unconfigured third-party apps may only use Sign in with Google (basic profile "
+                                "info); they cannot be granted mail or file scopes", MEDIUM)
+    if value == "off":
+        return tenant_row(PASS, "users cannot access unconfigured third-party apps; administrators decide")
+    return tenant_row(UNKNOWN, f"unrecognised third-party app access setting {value!r}")
 
 
 @check(
@@ -112,13 +156,15 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     severity=Severity.HIGH,
     rationale="""Illicit consent grants come from apps whose publisher nobody vouches for: a 'Secure Docs' app with
     Mail.Read holds a refresh token that pulls every message the user receives, invisible in Outlook and untouched
-    by a password reset or new MFA method.""",
-    remediation="""If nobody can vouch for the app, revoke the grant and disable its service principal, then check
-    what it read (audit log, MailItemsAccessed). Entra admin centre > Enterprise apps > (app) > Permissions >
-    Review permissions / Properties > Enabled for users to sign in: No; PowerShell:
-    `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>'" | Remove-MgOauth2PermissionGrant;
-    Update-MgServicePrincipal -ServicePrincipalId <spId> -AccountEnabled:$false`. If the app is legitimate, add it
-    to audit.allowed_apps.""",
+    by a password reset or new MFA method. An app registered in your own tenant is judged the same way: an
+    unverified, mail-reading app consented by one user is exactly what a phished account registers. Only an app
+    id on audit.allowed_apps exempts an app — a display name proves nothing.""",
+    remediation="""If nobody can vouch for the app, revoke the grant and disable the app, then check what it
+    read; if the app is legitimate, add its app id to audit.allowed_apps.""",
+    steps={MS: """Entra admin centre > Enterprise apps > (app) > Permissions > Review permissions / Properties
+           > Enabled for users to sign in: No; what it read: audit log, MailItemsAccessed; PowerShell:
+           `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>'" | Remove-MgOauth2PermissionGrant;
+           Update-MgServicePrincipal -ServicePrincipalId <spId> -AccountEnabled:$false`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.HIPAA_REVIEW, R.CPG_VENDOR, R.CPG_EMAIL, R.SCUBA_CONSENT,
                 R.T_STEAL_TOKEN, R.T_APP_TOKEN),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
@@ -135,10 +181,12 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
         detail = f"{_app_label(group)} ({_publisher(group)}) holds {_scope_text(group)}; {_who(group, labels)}"
         if _allowed(group, settings):
             status, conf, evidence = PASS, HIGH, f"{detail} — on the allow-list (audit.allowed_apps)"
-        elif owner in ("first_party", "own_org"):
+        elif owner == "first_party":
             status, conf, evidence = PASS, HIGH, detail
-        elif owner == "third_party" and not pd.isna(verified):
-            status, conf, evidence = (PASS, HIGH, detail) if bool(verified) else (FAIL, HIGH, detail)
+        elif owner in ("third_party", "own_org") and not pd.isna(verified):
+            own = OWN_ORG_NOTE if owner == "own_org" else ""
+            status, conf, evidence = (PASS, HIGH, detail) if bool(verified) else \
+                (FAIL, HIGH, detail + own + _name_only_note(group, settings))
         else:
             status, conf, evidence = UNKNOWN, HIGH, f"{detail}; publisher or owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
@@ -149,15 +197,17 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
 
 
 @check(
-    id="IDA-APPS-003", title="Third-party app holds mail or file access for all users", severity=Severity.HIGH,
+    id="IDA-APPS-003", title="Non-Microsoft app holds mail or file access for all users", severity=Severity.HIGH,
     rationale="""An admin consent ('Consent on behalf of your organisation') gives the app the permission for every
-    user at once. If that outside app or its vendor is compromised, or the consent was phished from an admin,
-    every mailbox or file share is readable through one token.""",
-    remediation="""Review why the app needs organisation-wide mail or file access; revoke the AllPrincipals grant or
-    replace it with per-user consent, or document the vendor (BAA) and add the app to audit.allowed_apps. Entra
-    admin centre > Enterprise apps > (app) > Permissions > Admin consent > Revoke; PowerShell:
-    `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>' and consentType eq 'AllPrincipals'" |
-    Remove-MgOauth2PermissionGrant`.""",
+    user at once (apps registered in your own tenant included: they are not trusted automatically). If that app or
+    its vendor is compromised, or the consent was phished from an admin, every mailbox or file share is readable
+    through one token.""",
+    remediation="""Review why the app needs organisation-wide mail or file access; revoke the
+    organisation-wide grant or replace it with per-user consent, or document the vendor (BAA) and add its app id
+    to audit.allowed_apps.""",
+    steps={MS: """Entra admin centre > Enterprise apps > (app) > Permissions > Admin consent > Revoke;
+           PowerShell: `Get-MgOauth2PermissionGrant -Filter "clientId eq '<spId>' and consentType eq
+           'AllPrincipals'" | Remove-MgOauth2PermissionGrant`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.SCUBA_CONSENT, R.T_STEAL_TOKEN, R.T_APP_TOKEN),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
     owner_role="IT manager + compliance",
@@ -171,10 +221,11 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
         detail = f"{_app_label(group)} ({_publisher(group)}) holds {_scope_text(group)} for ALL users"
         if _allowed(group, settings):
             status, evidence = PASS, f"{detail} — on the allow-list (audit.allowed_apps)"
-        elif owner in ("first_party", "own_org"):
+        elif owner == "first_party":
             status, evidence = PASS, detail
-        elif owner == "third_party":
-            status, evidence = FAIL, detail
+        elif owner in ("third_party", "own_org"):
+            own = OWN_ORG_NOTE if owner == "own_org" else ""
+            status, evidence = FAIL, detail + own + _name_only_note(group, settings)
         else:
             status, evidence = UNKNOWN, f"{detail}; app owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
@@ -190,12 +241,13 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
     rationale="""Application permissions such as Mail.Read, full_access_as_app or Files.Read.All work with no user
     present: whoever holds the app's secret or certificate reads every mailbox and file, with no MFA and no
     sign-in to notice. A leaked secret of a forgotten integration is a tenant-wide breach of patient data.""",
-    remediation="""Remove the permission unless the app truly needs it; if it does, limit Exchange access with an
-    application access policy / RBAC for Applications, rotate its credentials, and add it to audit.allowed_apps.
-    Entra admin centre > Enterprise apps > (app) > Permissions; PowerShell:
-    `Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId <spId> | Remove-MgServicePrincipalAppRoleAssignment`;
-    Exchange: `New-ApplicationAccessPolicy -AppId <appId> -PolicyScopeGroupId <group> -AccessRight
-    RestrictAccess`.""",
+    remediation="""Remove the permission unless the app truly needs it; if it does, limit which mailboxes it
+    can reach, rotate its credentials, and add it to audit.allowed_apps.""",
+    steps={MS: """Limit Exchange access with an application access policy / RBAC for Applications. Entra admin
+           centre > Enterprise apps > (app) > Permissions; PowerShell:
+           `Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId <spId> |
+           Remove-MgServicePrincipalAppRoleAssignment`; Exchange: `New-ApplicationAccessPolicy -AppId <appId>
+           -PolicyScopeGroupId <group> -AccessRight RestrictAccess`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.HIPAA_AUDIT, R.CPG_VENDOR, R.T_STEAL_TOKEN, R.T_APP_TOKEN,
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
@@ -213,7 +265,7 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
         elif owner == "first_party":
             status, evidence = PASS, f"{detail} — Microsoft first-party service"
         elif owner in ("own_org", "third_party"):
-            status, evidence = FAIL, detail
+            status, evidence = FAIL, detail + _name_only_note(group, settings)
         else:
             status, evidence = UNKNOWN, f"{detail}; app owner not collected"
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
@@ -228,10 +280,11 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
     rationale="""Any user can authorise a third-party app with Gmail or Drive scopes unless apps are restricted; the
     app's refresh token then reads mail and files until it is revoked, surviving password resets. Consent
     phishing uses exactly this.""",
-    remediation="""Revoke the tokens of apps nobody approved and restrict API access to trusted apps. Admin console >
-    Security > Access and data control > API controls > Manage third-party app access (set to Blocked / Limited);
-    revoke: `gam user <email> deprovision` or `gam user <email> delete token clientid <clientId>`. Approved apps go
-    on audit.allowed_apps.""",
+    remediation="""Revoke the tokens of apps nobody approved and restrict API access to trusted apps; approved
+    apps go on audit.allowed_apps.""",
+    steps={GG: """Admin console > Security > Access and data control > API controls > Manage third-party app
+           access (set to Blocked / Limited); revoke: `gam user <email> deprovision` or `gam user <email>
+           delete token clientid <clientId>`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN,
                 R.T_APP_TOKEN),
     providers=(GG,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
@@ -249,7 +302,7 @@ def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.Dat
         elif str(group["app_owner"].iloc[0]) == "first_party":
             status, evidence = PASS, f"{detail} — Google first-party client"
         else:
-            status, evidence = FAIL, detail
+            status, evidence = FAIL, detail + _name_only_note(group, settings)
         rows.append({"subject_id": str(app_id), "subject": _app_label(group), "status": status,
                      "evidence": evidence, "confidence": HIGH})
     if not risky.shape[0]:
@@ -262,9 +315,10 @@ def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.Dat
     rationale="""When internal apps are trusted automatically, any Apps Script or project someone in the domain
     publishes gets access to Gmail and Drive data without an admin review — a path for a phished account to plant
     a script that keeps reading mail.""",
-    remediation="""Admin console > Security > Access and data control > API controls > Settings > uncheck 'Trust
-    internal apps'; trust reviewed internal apps individually. Check with `gam print policies query
-    "setting.type.matches('api_controls')"`.""",
+    remediation="""Stop trusting every internal app by default; trust reviewed internal apps one by one.""",
+    steps={GG: """Admin console > Security > Access and data control > API controls > Settings > uncheck
+           'Trust internal apps'. Check with `gam print policies query
+           "setting.type.matches('api_controls')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_internal_apps_trusted",),

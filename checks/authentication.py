@@ -27,6 +27,7 @@ from checks.common import (
     tenant_row,
     tri_state,
     truthy,
+    unsure_privilege,
 )
 from idaudit.core.engine import CheckSettings, result_frame
 from idaudit.core.model import Provider, Severity, SubjectKind
@@ -61,11 +62,12 @@ def _lookup(table: pd.DataFrame, column: str, keys: pd.Series) -> pd.Series:
     rationale="""A phished password is all an attacker needs to open this mailbox. Worse, the first person to sign
     in with that password is asked to register MFA — the attacker registers their own phone or authenticator and
     keeps access even after the password is changed, reading and forwarding patient mail at leisure.""",
-    remediation="""Register MFA for the user now (ideally in person, with a Temporary Access Pass) or disable the
-    account until they can. Entra admin centre > Users > (user) > Authentication methods > Add authentication
-    method; PowerShell: `New-MgUserAuthenticationTemporaryAccessPassMethod -UserId <upn>`. Google: Admin console >
-    Security > 2-Step Verification; `gam user <email> show 2sv` then have the user enrol at
-    myaccount.google.com/signinoptions/two-step-verification.""",
+    remediation="""Register MFA for the user now (ideally in person) or disable the account until they can.""",
+    steps={MS: """Issue a Temporary Access Pass: Entra admin centre > Users > (user) > Authentication methods
+           > Add authentication method; PowerShell: `New-MgUserAuthenticationTemporaryAccessPassMethod -UserId
+           <upn>`.""",
+           GG: """Admin console > Security > 2-Step Verification; `gam user <email> show 2sv`, then have the
+           user enrol at myaccount.google.com/signinoptions/two-step-verification."""},
     references=(R.HIPAA_AUTH, R.HIPAA_PASSWORD, R.CPG_MFA, R.CIS_M365_MFA_CAPABLE, R.CIS_M365_MFA_ALL,
                 R.SCUBA_MFA_ALL, R.SCUBA_GWS_MFA, R.T_VALID_CLOUD, R.T_DEVICE_REG),
     providers=(MS, GG), requires=("users", "mfa_registration"), subject_kind=SubjectKind.USER, family=FAMILY,
@@ -101,12 +103,13 @@ def no_mfa_registered(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     on every sign-in to every app — because it is excluded (directly, through a group or a role), the only policy
     is report-only, or the policy is narrowed to some apps, platforms or locations — a phished password signs
     straight in and the attacker sets up forwarding rules or consents to a mail-reading app.""",
-    remediation="""Close the exact gap named in the evidence: remove the exclusion, switch the report-only policy
-    On, or widen the policy to All users / All resources with no narrowing conditions. Entra admin centre >
-    Protection > Conditional Access > Policies (or turn on security defaults if you have no Entra ID P1);
-    Graph: `GET /identity/conditionalAccess/policies` to review, `PATCH /identity/conditionalAccess/policies/{id}`
-    with `"state": "enabled"`. Google: Admin console > Security > Authentication > 2-Step Verification >
-    Enforcement: On for every OU; `gam print users query "isEnforcedIn2Sv=False"`.""",
+    remediation="""Close the exact gap named in the evidence: remove the exclusion, switch a report-only
+    policy on, or widen the policy to every user and every app with no narrowing conditions.""",
+    steps={MS: """Entra admin centre > Protection > Conditional Access > Policies (or turn on security
+           defaults if you have no Entra ID P1); Graph: `GET /identity/conditionalAccess/policies` to review,
+           `PATCH /identity/conditionalAccess/policies/{id}` with `"state": "enabled"`.""",
+           GG: """Admin console > Security > Authentication > 2-Step Verification > Enforcement: On for every
+           OU; `gam print users query "isEnforcedIn2Sv=False"`."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CIS_M365_MFA_ALL, R.SCUBA_MFA_ALL, R.SCUBA_GWS_MFA,
                 R.T_VALID_CLOUD, R.T_SPRAY),
     providers=(MS, GG), requires=("users", "mfa_enforcement"), subject_kind=SubjectKind.USER, family=FAMILY,
@@ -155,11 +158,12 @@ def _privileged_users(data: AuditData) -> pd.DataFrame:
     administrator using SMS, an authenticator app or a code can still be phished. With an admin session the
     attacker grants themselves mailbox access, disables forwarding controls or consents to an app tenant-wide.
     Only FIDO2 keys, passkeys, Windows Hello or certificates are bound to the real sign-in site.""",
-    remediation="""Issue the administrator a FIDO2 security key or passkey and remove weaker methods. Entra admin
-    centre > Protection > Authentication methods > Passkey (FIDO2) > Enable; user registers at
-    https://aka.ms/mysecurityinfo; Graph: `GET /users/{id}/authentication/fido2Methods` to confirm. Google: Admin
-    console > Security > 2-Step Verification > allowed methods 'Only security key' for the admin OU;
-    `gam user <email> show securitykeys`.""",
+    remediation="""Issue the administrator a FIDO2 security key or passkey and remove weaker methods.""",
+    steps={MS: """Entra admin centre > Protection > Authentication methods > Passkey (FIDO2) > Enable; the
+           user registers at https://aka.ms/mysecurityinfo; Graph: `GET
+           /users/{id}/authentication/fido2Methods` to confirm.""",
+           GG: """Admin console > Security > 2-Step Verification > allowed methods 'Only security key' for the
+           admin OU; `gam user <email> show securitykeys`."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CPG_SEPARATE, R.CIS_M365_PR_ADMINS,
                 R.SCUBA_PR_PRIV, R.SCUBA_GWS_PR, R.T_PHISH_LINK, R.T_MFA_REQUEST, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments", "mfa_registration"), subject_kind=SubjectKind.USER,
@@ -186,6 +190,7 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
          + " (" + methods_text + ")"],
         "holds " + priv["roles"] + "; MFA method strength not collected for this account (registered: "
         + methods_text + ")")
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({"subject_id": priv["user_id"], "subject": priv["subject"],
                                       "status": status, "evidence": evidence}))
 
@@ -195,11 +200,13 @@ def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettin
     rationale="""SMS and voice codes are stolen by SIM swapping and by phishing pages that simply ask for the
     code; email codes go to a mailbox that may itself be compromised. An account whose only second factor is one
     of these is one convincing text message away from an attacker reading patient mail.""",
-    remediation="""Have the user register the Microsoft Authenticator app or a passkey, then remove the phone or
-    email method. Entra admin centre > Users > (user) > Authentication methods; PowerShell:
-    `Get-MgUserAuthenticationPhoneMethod -UserId <upn>` / `Remove-MgUserAuthenticationPhoneMethod`. Google:
-    Admin console > Security > 2-Step Verification > Allowed methods 'Any except verification codes via text,
-    phone call'; user enrols Google Prompt or a security key.""",
+    remediation="""Have the user register an authenticator app or a passkey, then remove the phone or email
+    method.""",
+    steps={MS: """Microsoft Authenticator or a passkey; Entra admin centre > Users > (user) > Authentication
+           methods; PowerShell: `Get-MgUserAuthenticationPhoneMethod -UserId <upn>` /
+           `Remove-MgUserAuthenticationPhoneMethod`.""",
+           GG: """The user enrols Google Prompt or a security key; Admin console > Security > 2-Step
+           Verification > Allowed methods 'Any except verification codes via text, phone call'."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.CIS_M365_WEAK_METHODS, R.SCUBA_WEAK_METHODS, R.SCUBA_GWS_NO_SMS,
                 R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(MS, GG), requires=("users", "mfa_registration"), subject_kind=SubjectKind.USER, family=FAMILY,
@@ -233,12 +240,14 @@ def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     picks the weaker method. Unless a policy demands a phishing-resistant authentication strength for
     administrators, a relayed admin session lets the attacker open every mailbox and grant apps tenant-wide
     access to patient data.""",
-    remediation="""Require the built-in 'Phishing-resistant MFA' authentication strength for every privileged role.
-    Entra admin centre > Protection > Conditional Access > New policy: Users > Directory roles (all privileged
-    roles), Target resources > All resources, Grant > Require authentication strength > Phishing-resistant MFA;
-    Graph: `POST /identity/conditionalAccess/policies` with grantControls.authenticationStrength id
-    00000000-0000-0000-0000-000000000004. Google: put admins in an OU whose 2SV allowed methods is 'Only security
-    key'.""",
+    remediation="""Require phishing-resistant MFA (security key or passkey) for every administrator.""",
+    steps={MS: """Built-in 'Phishing-resistant MFA' authentication strength: Entra admin centre > Protection >
+           Conditional Access > New policy: Users > Directory roles (all privileged roles), Target resources >
+           All resources, Grant > Require authentication strength > Phishing-resistant MFA; Graph: `POST
+           /identity/conditionalAccess/policies` with grantControls.authenticationStrength id
+           00000000-0000-0000-0000-000000000004.""",
+           GG: """Put administrators in an OU whose 2-Step Verification allowed methods is 'Only security key'
+           (Admin console > Security > Authentication > 2-Step Verification)."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CPG_SEPARATE, R.CIS_M365_PR_ADMINS, R.SCUBA_PR_PRIV,
                 R.SCUBA_GWS_PR, R.T_PHISH_LINK, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments", "mfa_enforcement"), subject_kind=SubjectKind.USER,
@@ -260,6 +269,7 @@ def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckS
          + np.where(reason != "", " (" + reason + ")", ""),
          "holds " + priv["roles"] + "; MFA enforcement was not evaluated for this account"],
         "holds " + priv["roles"] + "; cannot tell: " + reason.where(reason != "", "enforcement data incomplete"))
+    status, evidence = unsure_privilege(data, priv, status, evidence)
     return result_frame(pd.DataFrame({"subject_id": priv["user_id"], "subject": priv["subject"],
                                       "status": status, "evidence": evidence}))
 
@@ -268,43 +278,45 @@ def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckS
     id="IDA-AUTH-006", title="Legacy authentication not blocked", severity=Severity.HIGH,
     rationale="""Legacy protocols (IMAP, POP, SMTP AUTH, ActiveSync basic auth, older Office clients) cannot do
     MFA. Password-spraying tools use them precisely because a correct password there downloads the whole mailbox
-    over IMAP with no second factor, whatever your MFA policies say.""",
-    remediation="""Create a Conditional Access policy that blocks legacy authentication for all users. Entra admin
-    centre > Protection > Conditional Access > New policy: Users > All users, Target resources > All resources,
-    Conditions > Client apps > Exchange ActiveSync clients + Other clients, Grant > Block access (or turn on
-    security defaults). Graph: `POST /identity/conditionalAccess/policies` with
-    conditions.clientAppTypes ["exchangeActiveSync","other"] and grantControls.builtInControls ["block"].""",
+    over IMAP with no second factor, whatever your MFA policies say. A block that excludes some accounts (often the
+    scanner and fax accounts also excluded from MFA), skips some locations or platforms, or blocks only ActiveSync
+    leaves exactly those accounts open: each account is judged on its own.""",
+    remediation="""Block legacy authentication (protocols that cannot ask for MFA) for every account, without
+    exclusions.""",
+    steps={MS: """Conditional Access: Entra admin centre > Protection > Conditional Access > New policy: Users
+           > All users, Target resources > All resources, Conditions > Client apps > Exchange ActiveSync
+           clients + Other clients, Grant > Block access (or turn on security defaults). Graph: `POST /identity/conditionalAccess/policies` with
+           conditions.clientAppTypes ["exchangeActiveSync","other"] and grantControls.builtInControls
+           ["block"]."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CIS_M365_LEGACY, R.SCUBA_LEGACY, R.T_SPRAY,
                 R.T_VALID_CLOUD, R.T_REMOTE_EMAIL),
-    providers=(MS,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("legacy_auth_blocked", "security_defaults_enabled"),
+    providers=(MS,), requires=("users", "mfa_enforcement"), subject_kind=SubjectKind.USER, family=FAMILY,
+    lookup_tables=("mfa_enforcement",),  # every enabled account is listed
 )
 def legacy_auth_not_blocked(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    defaults_v, defaults_why = setting_or_none(data, "security_defaults_enabled")
-    if truthy(defaults_v):
-        return result_frame([tenant_row(PASS, "security defaults are on: legacy authentication is blocked")])
-    blocked_v, blocked_why = setting_or_none(data, "legacy_auth_blocked")
-    blocked = truthy(blocked_v)
-    policies = _legacy_block_policies(data)
-    if blocked:
-        return result_frame([tenant_row(PASS, "an enabled Conditional Access policy blocks legacy authentication "
-                                              f"for all users{policies}")])
-    if blocked is False:
-        note = "" if defaults_v is not None else f" (security defaults state unknown: {defaults_why})"
-        conf = HIGH if defaults_v is not None else MEDIUM
-        return result_frame([tenant_row(FAIL, "no enabled Conditional Access policy blocks legacy authentication "
-                                              f"for all users, and security defaults are off{note}", conf)])
-    return result_frame([tenant_row(UNKNOWN, f"cannot tell whether legacy authentication is blocked: {blocked_why}")])
-
-
-def _legacy_block_policies(data: AuditData) -> str:
-    ca = data.tables.get("conditional_access")
-    if ca is None or not data.available("conditional_access") or ca.empty:
-        return ""
-    hit = ca[(ca["state"].str.casefold() == "enabled") & ca["blocks"].fillna(False).astype(bool)
-             & ca["targets_legacy_clients"].fillna(False).astype(bool)]
-    names = sorted(set(hit["name"]))
-    return f" ({', '.join(repr(n) for n in names)})" if names else ""
+    """Per account, from the same path-by-path evaluation as MFA enforcement (mfa_enforcement.legacy_blocked):
+    a block policy, an MFA requirement on legacy clients (they cannot satisfy it), security defaults or per-user
+    MFA 'enforced' closes them; an exclusion, a narrowing condition or per-user 'enabled' leaves them open."""
+    users = data.table("users")
+    users = users[enabled_mask(users)]
+    enf = data.table("mfa_enforcement")
+    keys = users["user_id"]
+    legacy = _lookup(enf, "legacy_blocked", keys).fillna("missing").astype(str).str.casefold()
+    detail = _lookup(enf, "legacy_detail", keys).fillna("").astype(str)
+    status = np.select([legacy == "yes", legacy == "no"], [PASS, FAIL], UNKNOWN)
+    chosen = np.select(
+        [legacy == "yes", legacy == "no", legacy == "missing"],
+        ["legacy authentication is closed for this account by " + detail.where(detail != "", "(not named)"),
+         detail.where(detail != "", "legacy protocols (IMAP, POP, SMTP AUTH, ActiveSync) take this account's "
+                      "password alone"),
+         pd.Series("legacy authentication was not evaluated for this account", index=users.index)],
+        "cannot tell whether legacy authentication is closed: " + detail.where(detail != "", "data incomplete"))
+    evidence = pd.Series(chosen, index=users.index)
+    bg = is_break_glass(users, settings)
+    evidence = evidence.where(~bg, evidence + " (listed as a break-glass account in audit.break_glass)")
+    return result_frame(or_not_applicable(pd.DataFrame({
+        "subject_id": keys, "subject": _labels(users), "status": status, "evidence": evidence}),
+        "no enabled accounts in the directory"))
 
 
 @check(
@@ -312,10 +324,11 @@ def _legacy_block_policies(data: AuditData) -> str:
     rationale="""While SMS, voice call or email OTP are allowed sign-in methods, users keep registering them and the
     phishing kit can always fall back to them: a code read out over a SIM-swapped phone or typed into a fake page
     opens the mailbox just like a password.""",
-    remediation="""Disable the weak methods once users have moved to the Authenticator app or passkeys. Entra admin
-    centre > Protection > Authentication methods > Policies > SMS / Voice call / Email OTP > Enable: No;
-    Graph: `PATCH /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms` with
-    `{"state":"disabled"}` (same for voice, email).""",
+    remediation="""Disable the weak methods once users have moved to an authenticator app or passkeys.""",
+    steps={MS: """Entra admin centre > Protection > Authentication methods > Policies > SMS / Voice call /
+           Email OTP > Enable: No; Graph: `PATCH
+           /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms` with
+           `{"state":"disabled"}` (same for voice, email)."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.CIS_M365_WEAK_METHODS, R.CIS_M365_EMAIL_OTP, R.SCUBA_WEAK_METHODS,
                 R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(MS,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -351,9 +364,10 @@ GOOGLE_OU_KEYS = {"google_allowed_factors": "google_telephony_ous", "google_devi
     id="IDA-AUTH-008", title="Google: telephone (SMS / voice) 2-Step Verification allowed", severity=Severity.MEDIUM,
     rationale="""When text-message and phone-call codes are allowed second factors, SIM swapping or a fake sign-in
     page that asks for the code turns a phished password into a full Gmail and Drive session.""",
-    remediation="""Admin console > Security > Authentication > 2-Step Verification > Allowed methods: 'Any except
-    verification codes via text, phone call' (or 'Only security key'). Check with
-    `gam print policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`.""",
+    remediation="""Stop accepting codes by text message or phone call as the second step.""",
+    steps={GG: """Admin console > Security > Authentication > 2-Step Verification > Allowed methods: 'Any
+           except verification codes via text, phone call' (or 'Only security key'). Check with `gam print
+           policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_NO_SMS, R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_allowed_factors", "google_telephony_ous"),
@@ -368,9 +382,10 @@ def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.Dat
     id="IDA-AUTH-009", title="Google: users may skip 2-Step Verification on trusted devices", severity=Severity.LOW,
     rationale="""'Trust this device' lets a browser skip the second factor for good. Session-cookie theft or a
     shared clinic workstation then gives an attacker Gmail without any MFA challenge.""",
-    remediation="""Admin console > Security > Authentication > 2-Step Verification > uncheck 'Allow user to trust
-    the device'. Check with `gam print policies query
-    "setting.type.matches('security.two_step_verification_device_trust')"`.""",
+    remediation="""Stop letting users skip the second step on devices they mark as trusted.""",
+    steps={GG: """Admin console > Security > Authentication > 2-Step Verification > uncheck 'Allow user to
+           trust the device'. Check with `gam print policies query
+           "setting.type.matches('security.two_step_verification_device_trust')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_TRUST_DEVICE, R.T_VALID_CLOUD),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_device_trust", "google_device_trust_ous"),
@@ -385,9 +400,10 @@ def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFram
     id="IDA-AUTH-010", title="Google: less secure apps allowed", severity=Severity.HIGH,
     rationale="""Less secure apps sign in with the password alone over IMAP/POP/SMTP, bypassing 2-Step
     Verification entirely: a sprayed or phished password downloads the whole mailbox.""",
-    remediation="""Admin console > Security > Access and data control > Less secure apps > 'Disable access to less
-    secure apps (Recommended)'. Check with `gam print policies query
-    "setting.type.matches('security.less_secure_apps')"`.""",
+    remediation="""Turn off password-only sign-in for less secure apps.""",
+    steps={GG: """Admin console > Security > Access and data control > Less secure apps > 'Disable access to
+           less secure apps (Recommended)'. Check with `gam print policies query
+           "setting.type.matches('security.less_secure_apps')"`."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.T_SPRAY, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous"),

@@ -7,13 +7,15 @@ changes. A helper that cannot decide (no verified domains, a recipient without a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from checks.hiding_words import HIDING_WORDS
+from idaudit.core import scopes
 from idaudit.core.engine import CheckSettings
 from idaudit.core.errors import DataUnavailable
 from idaudit.core.model import Confidence, Framework, Reference, Status
@@ -31,54 +33,10 @@ INSIDE = "inside"
 OUTSIDE = "outside"
 UNDECIDED = "unknown"
 
-# --------------------------------------------------------------------------------------------------------------
-# Risky OAuth scopes: the permissions an attacker's app wants to copy mail and files out (PLATFORM-FACTS.md, from
-# the published consent-grant reviews). Keys are case-folded; values say what the scope exposes, for evidence.
-# --------------------------------------------------------------------------------------------------------------
-RISKY_SCOPES: Mapping[str, str] = {s.casefold(): why for s, why in {
-    # Microsoft Graph / Exchange: mail
-    "Mail.Read": "reads mail",
-    "Mail.ReadBasic": "reads mail headers and bodies' metadata",
-    "Mail.ReadBasic.All": "reads every mailbox's message metadata",
-    "Mail.ReadWrite": "reads and changes mail",
-    "Mail.Read.Shared": "reads mail the user can open, including shared mailboxes",
-    "Mail.ReadWrite.Shared": "reads and changes mail the user can open, including shared mailboxes",
-    "Mail.Send": "sends mail as the user",
-    "MailboxSettings.ReadWrite": "creates forwarding and inbox rules",
-    "MailboxItem.Read.All": "reads every mailbox item",
-    "EWS.AccessAsUser.All": "full mailbox access through Exchange Web Services",
-    "IMAP.AccessAsUser.All": "reads the mailbox over IMAP",
-    "POP.AccessAsUser.All": "downloads the mailbox over POP",
-    "full_access_as_app": "full access to every mailbox",
-    "Exchange.ManageAsApp": "administers Exchange Online",
-    # Microsoft Graph: files, notes, contacts
-    "Files.Read.All": "reads every file the user can open",
-    "Files.ReadWrite.All": "reads and changes every file the user can open",
-    "Sites.Read.All": "reads every SharePoint site",
-    "Sites.ReadWrite.All": "reads and changes every SharePoint site",
-    "Sites.FullControl.All": "full control of every SharePoint site",
-    "Notes.Read.All": "reads OneNote notebooks",
-    "Contacts.Read": "reads contacts (patients, partners)",
-    # Microsoft Graph: directory takeover
-    "Directory.ReadWrite.All": "changes the directory",
-    "AppRoleAssignment.ReadWrite.All": "grants itself any permission",
-    "RoleManagement.ReadWrite.Directory": "grants admin roles",
-    # Google Workspace
-    "https://mail.google.com/": "full Gmail access",
-    "https://www.googleapis.com/auth/gmail.readonly": "reads Gmail",
-    "https://www.googleapis.com/auth/gmail.modify": "reads and changes Gmail",
-    "https://www.googleapis.com/auth/gmail.settings.sharing": "creates Gmail forwarding and delegates",
-    "https://www.googleapis.com/auth/drive": "full Google Drive access",
-    "https://www.googleapis.com/auth/drive.readonly": "reads all of Google Drive",
-}.items()}
-
-# Application permissions (no user present) that read every mailbox or every file in the organisation.
-TENANT_WIDE_APP_SCOPES: frozenset[str] = frozenset(s.casefold() for s in (
-    "Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic.All", "Mail.ReadBasic", "Mail.Send", "MailboxItem.Read.All",
-    "full_access_as_app", "Exchange.ManageAsApp", "Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All",
-    "Sites.ReadWrite.All", "Sites.FullControl.All", "Notes.Read.All", "MailboxSettings.ReadWrite",
-    "Directory.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
-))
+# Risky OAuth scopes and application permissions: one catalogue with its sources (idaudit.core.scopes), shared with
+# the notebook answers and the workbook. Keys are case-folded; values say what the scope exposes, for evidence.
+RISKY_SCOPES: Mapping[str, str] = scopes.RISKY_SCOPES
+TENANT_WIDE_APP_SCOPES: frozenset[str] = scopes.TENANT_WIDE_APP_SCOPES
 
 GLOBAL_ADMIN_ROLE_IDS: frozenset[str] = frozenset({
     "62e90394-69f5-4237-9190-012177145e10",  # Entra ID Global Administrator (template id)
@@ -88,15 +46,6 @@ GLOBAL_ADMIN_ROLE_NAMES: frozenset[str] = frozenset({
     "super admin", "_seed_admin_role",  # Google Workspace super admin (display name / system role name)
 })
 
-# Words attackers' hiding rules match on: payment fraud and "your account was compromised" replies.
-SUSPICIOUS_RULE_WORDS: tuple[str, ...] = (
-    "invoice", "payment", "wire", "bank", "remittance", "ach", "payroll", "direct deposit", "w-2", "w2",
-    "password", "security", "secure", "phish", "hack", "compromise", "suspicious", "fraud", "verify",
-    "mfa", "helpdesk", "help desk", "it support", "do not open", "spam", "scam", "urgent",
-)
-SUSPICIOUS_WORD_RE = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(re.escape(w) for w in SUSPICIOUS_RULE_WORDS) + r")(?![a-z0-9])",
-    re.IGNORECASE)
 # Folders where hidden mail is never looked at (attackers' favourites first).
 HIDING_FOLDERS: tuple[str, ...] = ("rss feeds", "rss subscriptions", "conversation history", "archive",
                                    "deleted items", "junk email", "junk e-mail", "junk", "trash", "spam")
@@ -118,8 +67,31 @@ def _clean_domain(domain: str) -> str:
     return domain.strip().strip(".").casefold()
 
 
-def inside_domains(data: AuditData, settings: CheckSettings) -> frozenset[str]:
-    """Verified domains of the tenant plus configured trusted partner domains (case-folded).
+@dataclass(frozen=True)
+class InsideDomains:
+    """Where a recipient domain is inside the organisation.
+
+    `verified`: the tenant's verified (accepted) domains, matched exactly — a subdomain is inside only when it is
+    itself verified, because Exchange Online routes a subdomain that is not an accepted domain by its own MX
+    (Set-AcceptedDomain MatchSubDomains defaults to off) and Google Workspace delivers only to domains added to
+    the account. `trusted`: configured partner domains (`audit.trusted_domains`), matched with their subdomains:
+    the partner's own DNS names are the partner's.
+    """
+
+    verified: frozenset[str]
+    trusted: frozenset[str] = frozenset()
+
+    def place(self, domain: str) -> str:
+        return classify_domain(domain, self.verified, self.trusted)
+
+    def is_partner(self, domain: str) -> bool:
+        """Inside only because of the trusted-partner list."""
+        d = _clean_domain(domain)
+        return d not in self.verified and classify_domain(d, frozenset(), self.trusted) == INSIDE
+
+
+def inside_domains(data: AuditData, settings: CheckSettings) -> InsideDomains:
+    """Verified domains of the tenant and configured trusted partner domains (case-folded).
 
     Raises DataUnavailable when no verified domain was collected: without them every recipient would look
     outside (noise) or inside (a false pass), so the check must say `unknown`.
@@ -130,7 +102,7 @@ def inside_domains(data: AuditData, settings: CheckSettings) -> frozenset[str]:
     if not found:
         raise DataUnavailable("no verified domain was collected, so inside and outside recipients cannot be told "
                               "apart (domains section empty or unreadable)")
-    return found | frozenset(_clean_domain(d) for d in settings.trusted_domains)
+    return InsideDomains(found, frozenset(_clean_domain(d) for d in settings.trusted_domains if str(d).strip()))
 
 
 def recipient_domain(recipient: str, given_domain: str = "") -> str:
@@ -147,18 +119,24 @@ def recipient_domain(recipient: str, given_domain: str = "") -> str:
     return _clean_domain(domain) if local and domain else ""
 
 
-def classify_domain(domain: str, inside: frozenset[str]) -> str:
-    """inside / outside / unknown. Subdomains of an inside domain are inside; 'evilcontoso.com' is not."""
+def classify_domain(domain: str, verified: frozenset[str], trusted: frozenset[str] = frozenset()) -> str:
+    """inside / outside / unknown.
+
+    A verified domain counts only as itself ('mail.clinic.org' is outside unless it is verified too); a trusted
+    partner domain counts with its subdomains. 'evilcontoso.com' is never a subdomain of 'contoso.com'.
+    """
     d = _clean_domain(domain)
     if not d or "." not in d:
         return UNDECIDED
-    for v in inside:
-        if d == v or d.endswith("." + v):
+    if d in verified:
+        return INSIDE
+    for t in trusted:
+        if d == t or d.endswith("." + t):
             return INSIDE
     return OUTSIDE
 
 
-def classify_recipients(recipients: pd.Series, domains: pd.Series, inside: frozenset[str]) -> pd.Series:
+def classify_recipients(recipients: pd.Series, domains: pd.Series, inside: InsideDomains) -> pd.Series:
     """Vectorised `classify_domain` over (recipient, recipient_domain) columns; unique values computed once."""
     if recipients.empty:
         return pd.Series([], dtype="str", index=recipients.index)
@@ -167,9 +145,17 @@ def classify_recipients(recipients: pd.Series, domains: pd.Series, inside: froze
     out = []
     for d in doms:
         if d not in cache:
-            cache[d] = classify_domain(d, inside)
+            cache[d] = inside.place(d)
         out.append(cache[d])
     return pd.Series(out, index=recipients.index, dtype="str")
+
+
+def partner_recipients(recipients: pd.Series, domains: pd.Series, inside: InsideDomains) -> pd.Series:
+    """True where a recipient is inside only because its domain is a trusted partner's."""
+    if recipients.empty:
+        return pd.Series([], dtype=bool, index=recipients.index)
+    doms = [recipient_domain(r, d) for r, d in zip(recipients.astype(str), domains.astype(str), strict=True)]
+    return pd.Series([inside.is_partner(d) if d else False for d in doms], index=recipients.index, dtype=bool)
 
 
 # ---------------------------------------------------------------------------------------------------- people --
@@ -201,7 +187,9 @@ def is_break_glass(users: pd.DataFrame, settings: CheckSettings) -> pd.Series:
 class PrivilegedSet:
     """Who holds a privileged role, and a readable summary of how (active/eligible, direct/through a group)."""
 
-    holders: pd.DataFrame  # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool)
+    # user_id, roles (summary text), active (bool), eligible (bool), global_admin (bool), certain (bool: at least
+    # one of the roles is known to be privileged; False: every one is a role whose privilege level was not collected)
+    holders: pd.DataFrame
 
     @property
     def user_ids(self) -> set[str]:
@@ -228,8 +216,9 @@ def is_global_admin_role(roles: pd.DataFrame) -> pd.Series:
 def privileged_set(data: AuditData) -> PrivilegedSet:
     """Users holding a privileged role, active or PIM-eligible, directly or through a group.
 
-    A role whose privileged flag was not collected counts as privileged (with the gap named in the summary):
-    leaving its holder out would silently drop them from every privileged-user check.
+    A role whose privileged flag was not collected counts as a candidate (with the gap named in the summary):
+    leaving its holder out would silently drop them from every privileged-user check; a check that would fail
+    such a holder reports unknown instead (`unsure_privilege`).
     """
     roles = data.table("role_assignments")
     ga = is_global_admin_role(roles)
@@ -237,19 +226,34 @@ def privileged_set(data: AuditData) -> PrivilegedSet:
     if priv.empty:
         return PrivilegedSet(pd.DataFrame({"user_id": pd.Series(dtype="str"), "roles": pd.Series(dtype="str"),
                                            "active": pd.Series(dtype=bool), "eligible": pd.Series(dtype=bool),
-                                           "global_admin": pd.Series(dtype=bool)}))
+                                           "global_admin": pd.Series(dtype=bool), "certain": pd.Series(dtype=bool)}))
     priv["route"] = [_route(r) for r in priv.itertuples(index=False)]
     priv["is_active"] = priv["assignment"].str.casefold() != "eligible"
     priv["is_eligible"] = ~priv["is_active"]
     priv["is_ga"] = is_global_admin_role(priv)
+    priv["is_certain"] = priv["privileged"].fillna(False).astype(bool) | priv["is_ga"]
     grouped = priv.groupby("user_id", sort=True)
     holders = pd.DataFrame({
         "roles": grouped["route"].agg(lambda s: "; ".join(sorted(set(s)))),
         "active": grouped["is_active"].any(),
         "eligible": grouped["is_eligible"].any(),
         "global_admin": grouped["is_ga"].any(),
+        "certain": grouped["is_certain"].any(),
     }).reset_index()
     return PrivilegedSet(holders)
+
+
+def unsure_privilege(data: AuditData, holders: pd.DataFrame, status: Any, evidence: Any) -> tuple[Any, Any]:
+    """A fail that rests only on roles whose privilege level was not collected is unknown, with the gap named:
+    the holder stays visible, but the audit cannot say the role is privileged (Microsoft's isPrivileged comes
+    from roleDefinitions; the built-in fallback list names only some roles)."""
+    unsure = ~holders["certain"].fillna(False).astype(bool).to_numpy() & (np.asarray(status) == FAIL)
+    if not unsure.any():
+        return status, evidence
+    gap = section_gap(data, "roleDefinitions") or "roleDefinitions does not say whether these roles are privileged"
+    note = f"; cannot tell whether these roles are privileged ({gap})"
+    return np.where(unsure, UNKNOWN, status), np.where(unsure, pd.Series(evidence, index=holders.index).astype(str)
+                                                       + note, evidence)
 
 
 # ------------------------------------------------------------------------------------------- data coverage --
@@ -304,7 +308,8 @@ def truthy(value: str | None) -> bool | None:
 
 
 def suspicious_words(text: str) -> list[str]:
-    return sorted({m.group(1).casefold() for m in SUSPICIOUS_WORD_RE.finditer(text or "")})
+    """The words attackers' hiding rules match, in any of their forms, named by their base word."""
+    return HIDING_WORDS.find(text)
 
 
 def meaningless_name(name: str) -> bool:

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from checks import builtin_checks, references
-from checks.common import RISKY_SCOPES, SUSPICIOUS_RULE_WORDS, TENANT_WIDE_APP_SCOPES
+from checks.common import RISKY_SCOPES, TENANT_WIDE_APP_SCOPES
+from checks.hiding_words import HIDING_WORDS
 from idaudit.core.atomic import write_text_atomic
 from idaudit.core.engine import CheckRegistry, CheckSettings
-from idaudit.core.model import CheckMeta, Framework
+from idaudit.core.model import PROVIDER_LABELS, CheckMeta, Framework
 from idaudit.core.settings import TENANT_SETTINGS
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
@@ -28,7 +29,8 @@ SETTING_HELP = {
     "global_admin_min": "fewest Global Administrators / super admins allowed (IDA-ACCT-002)",
     "global_admin_max": "most Global Administrators / super admins allowed (IDA-ACCT-002)",
     "trusted_domains": "partner domains that count as inside for forwarding checks (IDA-MAIL-001/003/005)",
-    "allowed_apps": "app ids, client ids or names reviewed and allowed to hold mail/file scopes (IDA-APPS-002..005)",
+    "allowed_apps": "app ids (Microsoft appId) or client ids (Google) reviewed and allowed to hold mail/file scopes "
+                    "(IDA-APPS-002..005); display names are never matched",
     "break_glass": "principals of break-glass accounts: labelled in evidence, skipped by the stale check",
     "now": "evaluation time; defaults to the snapshot's collection time",
 }
@@ -61,6 +63,12 @@ def _references(meta: CheckMeta) -> list[str]:
     return lines
 
 
+def _steps(meta: CheckMeta) -> list[str]:
+    """Each provider's console path and command under its own label (a tenant's reports show only its own)."""
+    lines = [f"- **{PROVIDER_LABELS[p]}**: {text}" for p, text in meta.steps]
+    return [*lines, ""] if lines else []
+
+
 def _table_ref(meta: CheckMeta, table: str) -> str:
     return f"`{table}`" + (" (looked up for the subjects listed)" if table in meta.lookup_tables else "")
 
@@ -79,6 +87,7 @@ def _check_section(meta: CheckMeta) -> list[str]:
         "",
         f"**Fix.** {meta.remediation}",
         "",
+        *_steps(meta),
         "**References.**",
         "",
         *_references(meta),
@@ -134,8 +143,8 @@ def render(registry: CheckRegistry | None = None) -> str:
     out += [f"- `{s}` — {why}" for s, why in sorted(RISKY_SCOPES.items())]
     out += ["", "**Application permissions that read every mailbox or file** (IDA-APPS-004): "
             + ", ".join(f"`{s}`" for s in sorted(TENANT_WIDE_APP_SCOPES)), "",
-            "**Words that mark a hiding rule as suspicious** (IDA-MAIL-002, whole words, case-insensitive): "
-            + ", ".join(f"`{w}`" for w in SUSPICIOUS_RULE_WORDS), ""]
+            "**Words that mark a hiding rule as suspicious** (IDA-MAIL-002, whole words in any listed form, "
+            "case-insensitive): " + ", ".join(f"`{w}`" for w in HIDING_WORDS.shown()), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

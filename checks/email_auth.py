@@ -116,10 +116,11 @@ def dkim_verdict(d: pd.Series) -> Verdict:
     ending in -all (or ~all), within the 10 DNS lookups receivers will evaluate, anyone can send "from"
     billing@ or the IT desk and staff, patients and partners cannot tell: the phishing message that steals the
     first password arrives looking internal. This closes the spoofed-sender step of the phishing chain.""",
-    remediation="""Publish one TXT record at the domain: Microsoft 365 `v=spf1 include:spf.protection.outlook.com
-    -all`, Google Workspace `v=spf1 include:_spf.google.com ~all` (add other senders, e.g. the billing system,
-    before the all term; keep to 10 lookups). At your DNS host: DNS records > TXT. Check:
-    `Resolve-DnsName <domain> -Type TXT` or `dig +short TXT <domain>`.""",
+    remediation="""Publish one TXT record at the domain that lists every legitimate sender (e.g. the billing
+    system) and ends in -all, within 10 DNS lookups. At your DNS host: DNS records > TXT. Check: `dig +short TXT
+    <domain>`.""",
+    steps={MS: "Microsoft 365: `v=spf1 include:spf.protection.outlook.com -all`.",
+           GG: "Google Workspace: `v=spf1 include:_spf.google.com ~all` (or -all)."},
     references=(R.HIPAA_MALWARE, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.CIS_M365_SPF, R.SCUBA_EXO_SPF,
                 R.SCUBA_GWS_SPF, R.T_PHISH_LINK),
     providers=(MS, GG), requires=("mail_domains",), subject_kind=SubjectKind.DOMAIN, family=FAMILY,
@@ -138,8 +139,10 @@ def spf_record(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     the domain being forged. p=quarantine or p=reject at pct=100 with reports closes the spoofing step.""",
     remediation="""Publish a TXT record at _dmarc.<domain>: start with `v=DMARC1; p=quarantine; pct=100;
     rua=mailto:dmarc-reports@<domain>`, watch the reports, then move to p=reject. At your DNS host: DNS records >
-    TXT, host `_dmarc`. Microsoft 365 admin center > Settings > Domains shows the record; check with
-    `Resolve-DnsName _dmarc.<domain> -Type TXT`.""",
+    TXT, host `_dmarc`; check with `dig +short TXT _dmarc.<domain>`.""",
+    steps={MS: "Microsoft 365 admin center > Settings > Domains lists each domain's records.",
+           GG: "Google Admin console > Apps > Google Workspace > Gmail > Authenticate email shows DKIM; DMARC is "
+               "published at your DNS host."},
     references=(R.HIPAA_MALWARE, R.HIPAA_REVIEW, R.CPG_EMAIL, R.CIS_M365_DMARC, R.SCUBA_EXO_DMARC,
                 R.SCUBA_EXO_DMARC_REJECT, R.SCUBA_GWS_DMARC, R.T_PHISH_LINK),
     providers=(MS, GG), requires=("mail_domains",), subject_kind=SubjectKind.DOMAIN, family=FAMILY,
@@ -154,11 +157,13 @@ def dmarc_enforced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rationale="""DKIM signs every outgoing message with a key published in the domain's DNS, so receivers can
     prove a message really came from the clinic and was not altered. Without it, DMARC can only rely on SPF, which
     breaks on forwarding, and a forged message is easier to pass off as genuine.""",
-    remediation="""Microsoft 365: Microsoft Defender portal > Email & collaboration > Policies & rules > Threat
-    policies > Email authentication settings > DKIM: publish the two CNAME records shown, then enable signing —
-    `New-DkimSigningConfig -DomainName <domain> -Enabled $true` / `Set-DkimSigningConfig -Identity <domain>
-    -Enabled $true`. Google Workspace: Admin console > Apps > Google Workspace > Gmail > Authenticate email:
-    generate the key, publish the TXT record at google._domainkey.<domain>, then Start authentication.""",
+    remediation="""Turn on DKIM signing with the domain's own key for every sending domain: publish the key
+    records your mail provider gives you at your DNS host (DNS records > CNAME or TXT), then enable signing.""",
+    steps={MS: """Microsoft Defender portal > Email & collaboration > Policies & rules > Threat policies > Email
+           authentication settings > DKIM: publish the two CNAME records shown, then `Set-DkimSigningConfig
+           -Identity <domain> -Enabled $true` (or `New-DkimSigningConfig -DomainName <domain> -Enabled $true`).""",
+           GG: """Google Admin console > Apps > Google Workspace > Gmail > Authenticate email: generate the key,
+           publish the TXT record at google._domainkey.<domain>, then Start authentication."""},
     references=(R.HIPAA_MALWARE, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.CIS_M365_DKIM, R.SCUBA_EXO_DKIM,
                 R.SCUBA_GWS_DKIM, R.T_IMPERSONATION),
     providers=(MS, GG), requires=("mail_domains",), subject_kind=SubjectKind.DOMAIN, family=FAMILY,

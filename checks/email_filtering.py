@@ -201,13 +201,14 @@ ALLOW_SECTIONS = {"microsoft": ("exchange.contentFilterPolicies", "exchange.conn
     straight past spam, spoofing and phishing filtering — the domain or address only has to be forged or
     compromised once. A billing vendor's domain on the allow list is exactly what an invoice-fraud phish
     imitates.""",
-    remediation="""Remove allowed sender domains and IP allow list entries; handle false positives with the
-    Tenant Allow/Block List for a specific sender, or a transport rule that still requires authentication.
-    Microsoft Defender portal > Threat policies > Anti-spam: inbound policy > Allowed senders and domains; the
-    connection filter policy > IP Allow list and 'Turn on safe list'. PowerShell: `Set-HostedContentFilterPolicy
-    -Identity Default -AllowedSenderDomains @{}`; `Set-HostedConnectionFilterPolicy -Identity Default
-    -IPAllowList @{} -EnableSafeList $false`. Google: Admin console > Apps > Gmail > Spam, Phishing and Malware >
-    Email allowlist: empty it.""",
+    remediation="""Remove allowed sender domains and IP allow-list entries; handle a false positive for one
+    specific sender instead, so everything else is still filtered.""",
+    steps={MS: """Microsoft Defender portal > Threat policies > Anti-spam: inbound policy > Allowed senders and
+           domains; connection filter policy > IP Allow list, 'Turn on safe list' off. PowerShell:
+           `Set-HostedContentFilterPolicy -Identity Default -AllowedSenderDomains @{}`;
+           `Set-HostedConnectionFilterPolicy -Identity Default -IPAllowList @{} -EnableSafeList $false`.""",
+           GG: """Google Admin console > Apps > Google Workspace > Gmail > Spam, Phishing and Malware > Email
+           allowlist: empty it (`gam print policies` shows gmail.email_spam_filter_ip_allowlist)."""},
     references=(R.HIPAA_MALWARE, R.CPG_EMAIL, R.CIS_M365_ALLOWED_DOMAINS, R.CIS_M365_IP_ALLOW,
                 R.CIS_M365_SAFE_LIST, R.SCUBA_EXO_ALLOWED_DOMAINS, R.SCUBA_EXO_IP_ALLOW, R.SCUBA_EXO_SAFE_LIST,
                 R.SCUBA_GWS_ALLOWLIST, R.T_PHISH_LINK),

@@ -1,8 +1,9 @@
 """Mail checks: the rules, forwards and settings that copy patient mail out of the organisation or hide it.
 
-"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive,
-subdomains count as inside) and not a configured trusted partner domain (`audit.trusted_domains`). A recipient
-without an SMTP address cannot be placed and is reported `unknown`, never inside.
+"Outside" always means: the recipient's domain is not one of the tenant's verified domains (case-insensitive; a
+subdomain counts as inside only when it is itself verified) and not a configured trusted partner domain
+(`audit.trusted_domains`, subdomains included). A recipient without an SMTP address cannot be placed and is
+reported `unknown`, never inside.
 """
 
 from __future__ import annotations
@@ -83,12 +84,13 @@ def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: s
     rule (or Gmail filter) that forwards, forwards as attachment or redirects incoming mail to an outside address.
     Every referral, lab result and invoice then leaves silently, and the rule keeps working after the password is
     reset.""",
-    remediation="""Treat as a possible breach: confirm with the user, delete the rule, reset the password and revoke
-    sessions, and review what was forwarded (HIPAA breach risk assessment). Outlook on the web > Settings > Mail >
-    Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo;
-    Remove-InboxRule -Mailbox <upn> -Identity <rule>`; Graph: `DELETE
-    /users/{id}/mailFolders/inbox/messageRules/{ruleId}`. Google: `gam user <email> show filters` then
-    `gam user <email> delete filter <id>`.""",
+    remediation="""Treat as a possible breach: confirm with the user, delete the rule, reset the password and
+    revoke sessions, and review what was forwarded (HIPAA breach risk assessment).""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl
+           Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo; Remove-InboxRule -Mailbox <upn> -Identity <rule>`;
+           Graph: `DELETE /users/{id}/mailFolders/inbox/messageRules/{ruleId}`.""",
+           GG: """Gmail > Settings > See all settings > Filters and Blocked Addresses; `gam user <email> show
+           filters` then `gam user <email> delete filter <id>`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING,
                 R.SCUBA_EXO_FORWARDING, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -101,10 +103,11 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     rules = fwd[fwd["mechanism"].isin(RULE_MECHANISMS)]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
+        placed = place(rules, inside)
         keys = ["user_id", "rule_id"]
         how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
-        res = verdicts(placed, keys, grouped_parts(placed, keys, how), " — rule is disabled")
+        res = verdicts(placed, keys, grouped_parts(placed, keys, how),
+                       " — rule is disabled (reported under IDA-MAIL-008)")
         who = label_users(res["user_id"], labels)
         found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
                               "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
@@ -127,11 +130,13 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     History or a hidden folder fails even without suspicious words. Microsoft Graph names a rule's folder only by an
     opaque id: idaudit names it with the optional Mail.ReadBasic.All permission; without it, every enabled rule
     that moves mail to a folder idaudit could not name is `unknown` (the folder may be RSS Feeds), never `pass`.""",
-    remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password, revoke
-    sessions and look for forwarding rules and consented apps on the same account. Outlook on the web > Settings
-    > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl Name,DeleteMessage,MoveToFolder,MarkAsRead,
-    SubjectOrBodyContainsWords; Remove-InboxRule -Mailbox <upn> -Identity <rule>`. Google: `gam user <email>
-    show filters`.""",
+    remediation="""Confirm with the user; if they did not create it, delete the rule, reset the password,
+    revoke sessions and look for forwarding rules and consented apps on the same account.""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | fl
+           Name,DeleteMessage,MoveToFolder,MarkAsRead, SubjectOrBodyContainsWords; Remove-InboxRule -Mailbox
+           <upn> -Identity <rule>`.""",
+           GG: """Gmail > Settings > See all settings > Filters and Blocked Addresses; `gam user <email> show
+           filters`."""},
     references=(R.HIPAA_REVIEW, R.HIPAA_AUDIT, R.CPG_EMAIL, R.T_HIDE_RULES, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("mail_rules",), subject_kind=SubjectKind.RULE, family=FAMILY,
     owner_role="IT manager + compliance",
@@ -185,10 +190,13 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     rationale="""Mailbox-level forwarding (Exchange ForwardingSmtpAddress, Gmail automatic forwarding) copies every
     message the mailbox receives to another address — no rule to spot in Outlook, and it survives a password
     reset. Set by an attacker or a well-meaning employee, it sends patient mail to a personal or hostile mailbox.""",
-    remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then add the
-    domain to audit.trusted_domains). Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow
-    settings > Email forwarding; PowerShell: `Set-Mailbox <upn> -ForwardingSmtpAddress $null -ForwardingAddress
-    $null -DeliverToMailboxAndForward $false`. Google: `gam user <email> forward off`.""",
+    remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then
+    add the domain to audit.trusted_domains).""",
+    steps={MS: """Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow settings > Email
+           forwarding; PowerShell: `Set-Mailbox <upn> -ForwardingSmtpAddress $null -ForwardingAddress $null
+           -DeliverToMailboxAndForward $false`.""",
+           GG: """Gmail > Settings > See all settings > Forwarding and POP/IMAP > Disable forwarding; `gam
+           user <email> forward off`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.MAILBOX, family=FAMILY,
@@ -201,7 +209,7 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     boxes = fwd[fwd["mechanism"].isin(MAILBOX_MECHANISMS)]
     found = _empty()
     if not boxes.empty:
-        placed = place(boxes, inside, settings.trusted_domains)
+        placed = place(boxes, inside)
         keeps, on = placed["keeps_copy"], placed["enabled"]
         copy = np.select([keeps.fillna(False).astype(bool), ~keeps.fillna(True).astype(bool)],
                          [", keeps a copy", ", keeps NO copy in the mailbox"], "")
@@ -222,12 +230,15 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     rationale="""This is the safety net under every forwarding rule: when the tenant blocks automatic external
     forwarding, an attacker's forwarding rule or mailbox forward is stopped with a bounce. When it is allowed,
     one phished mailbox can quietly copy all incoming patient mail to the attacker.""",
-    remediation="""Microsoft: Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound
-    policy (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains > Default
-    > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy Default
-    -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. Create a separate outbound
-    policy only for mailboxes with a documented need. Google: Admin console > Apps > Google Workspace > Gmail >
-    End User Access > Automatic forwarding: uncheck 'Allow users to automatically forward incoming email'.""",
+    remediation="""Block automatic forwarding to outside addresses for the whole organisation; allow it only
+    for mailboxes with a documented need.""",
+    steps={MS: """Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound policy
+           (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains >
+           Default > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy
+           Default -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. A separate
+           outbound policy covers only the mailboxes with a documented need.""",
+           GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > Automatic forwarding:
+           uncheck 'Allow users to automatically forward incoming email'."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
@@ -266,12 +277,17 @@ def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) 
 @check(
     id="IDA-MAIL-005", title="Transport rule redirects or copies mail outside the organisation",
     severity=Severity.CRITICAL,
-    rationale="""A mail-flow (transport) rule that redirects or blind-copies messages to an outside address copies
-    mail for many mailboxes at once, invisibly to every user. An attacker with Exchange admin rights adds one to
-    siphon all mail mentioning patients, invoices or payroll.""",
-    remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add the
-    domain to audit.trusted_domains). Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule |
-    fl Name,State,RedirectMessageTo,BlindCopyTo,CopyTo; Remove-TransportRule -Identity <name>`.""",
+    rationale="""A mail-flow (transport) rule that redirects, copies (Bcc, Cc, added recipient), sends for
+    approval or attaches the original to an incident report for an outside address copies mail for many mailboxes
+    at once, invisibly to every user. An attacker with Exchange admin rights adds one to siphon all mail mentioning
+    patients, invoices or payroll. A rule in test mode (Audit / AuditAndNotify) takes no action and passes, naming
+    what it would do; its conditions and exceptions are shown, since they decide whose mail leaves.""",
+    remediation="""Remove or correct the rule unless it is a documented archiving or partner flow (then add
+    the domain to audit.trusted_domains).""",
+    steps={MS: """Exchange admin centre > Mail flow > Rules; PowerShell: `Get-TransportRule | fl
+           Name,State,Mode,RedirectMessageTo,BlindCopyTo,CopyTo,AddToRecipients,ModerateMessageByUser,
+           AddManagerAsRecipientType,GenerateIncidentReport,IncidentReportContent; Remove-TransportRule
+           -Identity <name>`."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.T_FORWARD_RULE,
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
@@ -284,9 +300,19 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     rules = fwd[fwd["mechanism"] == "transport_rule"]
     found = _empty()
     if not rules.empty:
-        placed = place(rules, inside, settings.trusted_domains)
-        how = pd.Series("sends mail to", index=placed.index)
-        res = verdicts(placed, ["rule_id"], grouped_parts(placed, ["rule_id"], how), " — rule is disabled")
+        placed = place(rules, inside)
+        how = placed["how"].where(placed["how"].str.strip() != "", "sends mail to")
+        parts = grouped_parts(placed, ["rule_id"], how)
+        when = placed["applies_when"].str.strip()
+        parts = parts + np.where(when != "", "; only messages matching " + when, "; every message it handles")
+        mode = placed["mode"].str.strip().str.casefold()
+        testing = mode.isin(["audit", "auditandnotify"])
+        enabled = placed["enabled"].fillna(True).astype(bool)
+        shown_mode = mode.map({"audit": "Audit", "auditandnotify": "AuditAndNotify"}).fillna(mode).astype(str)
+        off = pd.Series(np.where(~enabled, " — rule is disabled",
+                                 " — rule is in test mode (" + shown_mode + "): Exchange takes no action on the "
+                                 "message; it would if the mode were Enforce"), index=placed.index)
+        res = verdicts(placed, ["rule_id"], parts, off, active=enabled & ~testing)
         found = pd.DataFrame({"subject_id": "transport:" + res["rule_id"],
                               "subject": "transport rule '" + res["name"] + "'", "status": res["status"],
                               "evidence": "transport rule '" + res["name"] + "' " + res["evidence"],
@@ -315,8 +341,10 @@ def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> p
     rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
     attacker in one account adds a delegate they control and keeps reading the mailbox after the password is
     changed, with nothing visible in the user's filters or forwarding settings.""",
-    remediation="""Admin console > Apps > Google Workspace > Gmail > User settings > Mail delegation: uncheck 'Let
-    users delegate access to their mailbox'. Review existing delegates: `gam all users print delegates`.""",
+    remediation="""Stop users delegating their mailbox, and review the delegates that already exist.""",
+    steps={GG: """Admin console > Apps > Google Workspace > Gmail > User settings > Mail delegation: uncheck
+           'Let users delegate access to their mailbox'. Review existing delegates: `gam all users print
+           delegates`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_mail_delegation",),
@@ -330,9 +358,10 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
     id="IDA-MAIL-007", title="Google: IMAP or POP access enabled", severity=Severity.MEDIUM,
     rationale="""IMAP and POP let any mail client download the whole mailbox. With a stolen app password or OAuth
     token an attacker syncs years of patient mail to their own machine, outside every Gmail control.""",
-    remediation="""Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access: uncheck
-    both (or restrict IMAP to approved mail clients). Check with `gam print policies query
-    "setting.type.matches('gmail.imap_access')"`.""",
+    remediation="""Turn off POP and IMAP, or restrict IMAP to approved mail clients.""",
+    steps={GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access:
+           uncheck both (or restrict IMAP to approved mail clients). Check with `gam print policies query
+           "setting.type.matches('gmail.imap_access')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
     uses_settings=("google_imap_pop",),
@@ -340,3 +369,50 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
 def google_imap_pop(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_flag(data, "google_imap_pop", "IMAP or POP access is enabled", "IMAP and POP access are off")
 
+
+DISABLED_RULE_MECHANISMS = {
+    "inbox_rule_forward": "would forward to",
+    "inbox_rule_forward_attachment": "would forward as attachment to",
+    "inbox_rule_redirect": "would redirect to",
+}
+
+
+@check(
+    id="IDA-MAIL-008", title="Disabled inbox rule still names an outside forwarding address", severity=Severity.MEDIUM,
+    rationale="""A disabled rule copies nothing today, so IDA-MAIL-001 passes it — but it is one click (or one
+    Set-InboxRule call from a stolen session) from forwarding every referral and lab result again. Often it is the
+    attacker's leftover after a cleanup that disabled rather than deleted it, or an employee's 'forward to home'
+    parked for later. Either way the outside address is known and the rule should go.""",
+    remediation="""Confirm with the user why the rule exists; delete it (disabling is not removal), and if nobody
+    created it knowingly, treat the account as compromised: reset the password, revoke sessions, review the
+    audit log for when it was last enabled.""",
+    steps={MS: """Outlook on the web > Settings > Mail > Rules; PowerShell: `Get-InboxRule -Mailbox <upn> | where
+           {-not $_.Enabled} | fl Name,ForwardTo,ForwardAsAttachmentTo,RedirectTo; Remove-InboxRule -Mailbox <upn>
+           -Identity <rule>`; Graph: `DELETE /users/{id}/mailFolders/inbox/messageRules/{ruleId}`."""},
+    references=(R.HIPAA_TRANSMISSION, R.HIPAA_REVIEW, R.CPG_EMAIL, R.T_FORWARD_RULE),
+    providers=(MS,), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
+    owner_role="IT manager + compliance",
+)
+def disabled_rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    """Graph messageRule.isEnabled false with forwardTo / forwardAsAttachmentTo / redirectTo recipients. Gmail
+    filters have no disabled state, so the check is Microsoft's only."""
+    inside = inside_domains(data, settings)
+    labels = data.user_labels()
+    fwd = data.table("forwarding")
+    off = ~fwd["enabled"].fillna(True).astype(bool)  # not known counts as enabled: IDA-MAIL-001 judges it
+    disabled = fwd[fwd["mechanism"].isin(DISABLED_RULE_MECHANISMS) & off]
+    found = _empty()
+    if not disabled.empty:
+        placed = place(disabled, inside)
+        keys = ["user_id", "rule_id"]
+        how = placed["mechanism"].map(DISABLED_RULE_MECHANISMS).astype(str)
+        res = verdicts(placed, keys, grouped_parts(placed, keys, how), "",
+                       active=pd.Series(True, index=placed.index))
+        who = label_users(res["user_id"], labels)
+        found = pd.DataFrame({"subject_id": res["user_id"] + ":" + res["rule_id"],
+                              "subject": who + ": rule '" + res["name"] + "'", "status": res["status"],
+                              "evidence": "DISABLED rule '" + res["name"] + "' " + res["evidence"],
+                              "confidence": res["confidence"], "owner_id": res["user_id"]})
+    extra = _tenant_rows(data, "forwarding", RULE_SECTIONS.get(data.provider, ()), "inbox rules",
+                         not found.empty, "no disabled inbox rule forwards or redirects mail")
+    return _combine(found, extra)

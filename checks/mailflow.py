@@ -7,8 +7,6 @@ Kept apart from checks/mail.py so the check definitions stay readable; everythin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
@@ -19,22 +17,23 @@ from checks.common import (
     MEDIUM,
     OUTSIDE,
     PASS,
-    SUSPICIOUS_WORD_RE,
     UNDECIDED,
     UNKNOWN,
+    InsideDomains,
     classify_recipients,
     meaningless_name,
+    partner_recipients,
 )
+from checks.hiding_words import HIDING_WORDS
 
 UNREAD_FOLDERS = ("rss feeds", "rss subscriptions", "conversation history")
 
 
-def place(recipients: pd.DataFrame, inside: frozenset[str], trusted: Iterable[str]) -> pd.DataFrame:
+def place(recipients: pd.DataFrame, inside: InsideDomains) -> pd.DataFrame:
     """Adds `where` (inside / outside / unknown) and a readable `shown` to each recipient row."""
     out = recipients.copy()
     out["where"] = classify_recipients(out["recipient"], out["recipient_domain"], inside)
-    verified_only = inside - {d.casefold() for d in trusted}
-    partner = classify_recipients(out["recipient"], out["recipient_domain"], verified_only) != INSIDE
+    partner = partner_recipients(out["recipient"], out["recipient_domain"], inside)
     note = out["where"].map({OUTSIDE: "outside", UNDECIDED: "no SMTP address: cannot tell inside or outside",
                              INSIDE: "inside"}).astype(str)
     note = note.where(~((out["where"] == INSIDE) & partner), "trusted partner domain")
@@ -43,25 +42,31 @@ def place(recipients: pd.DataFrame, inside: frozenset[str], trusted: Iterable[st
     return out
 
 
-def verdicts(placed: pd.DataFrame, keys: list[str], part: pd.Series, disabled_note: str) -> pd.DataFrame:
+def verdicts(placed: pd.DataFrame, keys: list[str], part: pd.Series, disabled_note: str | pd.Series,
+             active: pd.Series | None = None) -> pd.DataFrame:
     """One row per `keys` group: status, confidence, joined evidence parts, enabled flag, first rule name.
 
-    A group fails when an enabled member sends outside; a disabled one that would is a pass with medium
-    confidence (visible, not leaking); a recipient that cannot be placed makes the group unknown, never pass.
+    A group fails when an active member sends outside; an inactive one that would (a disabled rule, a transport
+    rule in test mode) is a pass with medium confidence (visible, not leaking now) and says why with
+    `disabled_note` (one text, or one per row: the group's first); a recipient that cannot be placed makes an
+    active group unknown, never pass. `active` defaults to the `enabled` column (unknown counts as enabled).
     """
     frame = placed[keys].copy()
     frame["part"] = part.to_numpy()
     frame["out"] = (placed["where"] == OUTSIDE).to_numpy()
     frame["und"] = (placed["where"] == UNDECIDED).to_numpy()
-    frame["on"] = placed["enabled"].fillna(True).astype(bool).to_numpy()
+    on = placed["enabled"].fillna(True).astype(bool) if active is None else active
+    frame["on"] = on.to_numpy()
+    frame["note"] = disabled_note.to_numpy() if isinstance(disabled_note, pd.Series) else disabled_note
     frame["name"] = placed["rule_name"].to_numpy() if "rule_name" in placed else ""
     grouped = frame.groupby(keys, sort=True)
-    res = grouped.agg(out=("out", "any"), und=("und", "any"), on=("on", "any"), name=("name", "first"))
+    res = grouped.agg(out=("out", "any"), und=("und", "any"), on=("on", "any"), name=("name", "first"),
+                      note=("note", "first"))
     res["evidence"] = grouped["part"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     res = res.reset_index()
-    res["status"] = np.select([res["out"] & res["on"], res["out"], res["und"]], [FAIL, PASS, UNKNOWN], PASS)
-    res["confidence"] = np.where(res["out"] & ~res["on"], MEDIUM, HIGH)
-    res["evidence"] = res["evidence"] + np.where(res["on"], "", disabled_note)
+    res["status"] = np.select([res["out"] & res["on"], res["und"] & res["on"]], [FAIL, UNKNOWN], PASS)
+    res["confidence"] = np.where((res["out"] | res["und"]) & ~res["on"], MEDIUM, HIGH)
+    res["evidence"] = res["evidence"] + np.where(res["on"], "", res["note"])
     return res
 
 
@@ -85,8 +90,8 @@ def hiding_markers(rules: pd.DataFrame) -> pd.Series:
     names = rules["rule_name"].astype(str)
     conditions = rules["conditions"].astype(str)
     action = rules["hide_action"].astype(str).str.casefold().str.strip()
-    found = (names + " " + conditions).str.findall(SUSPICIOUS_WORD_RE)
-    words = found.map(lambda hits: ", ".join(sorted({h.casefold() for h in hits})))
+    found = (names + " " + conditions).str.findall(HIDING_WORDS.regex)
+    words = found.map(lambda hits: ", ".join(sorted({HIDING_WORDS.base(h) for h in hits})))
     idx = rules.index
     empty = pd.Series("", index=idx, dtype="str")
     markers = empty.copy()

@@ -67,8 +67,8 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
             owners = {resolve(s) for s in subjects} - {None}
             users = len(owners) if owners else (len(subjects) if kind in USER_KINDS else None)
         days = DUE_DAYS.get(meta.severity.value, 90)
-        actions.append(Action(0, days, start + timedelta(days=days), meta.owner_role, meta.remediation,
-                              _outcome(meta.rationale), meta.id, meta.severity.value, len(subjects), users,
+        actions.append(Action(0, days, start + timedelta(days=days), meta.owner_role,
+                              meta.fix_for(run.data.provider), _outcome(meta.rationale), meta.id, meta.severity.value, len(subjects), users,
                               _hipaa(meta.references), meta.title))
     by_fix: dict[str, list[Gap]] = {}
     for gap in collection_gaps(run):

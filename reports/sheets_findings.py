@@ -110,7 +110,7 @@ def write_checks(wb: Workbook, run: AuditRun) -> None:
             counts = [int(row[st]) for st in STATUS_ORDER]
             outcome = str(row["outcome"])
         s.row([m.id, m.title, severity_cell(m.severity.value), m.family, m.owner_role, status_cell(outcome),
-               *counts, m.rationale, m.remediation, "\n".join(str(r) for r in m.references),
+               *counts, m.rationale, m.fix_for(run.data.provider), "\n".join(str(r) for r in m.references),
                ", ".join(m.requires), ", ".join(sorted(p.value for p in m.providers))])
     s.finish_table()
 

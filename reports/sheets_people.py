@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from openpyxl.workbook import Workbook
 
+from idaudit.core import scopes
 from idaudit.core.engine import AuditRun
 from idaudit.core.model import Status
 from idaudit.core.tables import AuditData
@@ -19,16 +20,8 @@ from reports.sheetio import Column, SheetWriter, Styled, prepare_column, status_
 from reports.subjects import user_resolver
 
 NOT_COLLECTED = "not collected"
-# Scopes that let an app read or send mail or files (PLATFORM-FACTS: Hawk's consent-grant review, azure-tiering).
-RISKY_SCOPES = frozenset(s.casefold() for s in (
-    "Mail.Read", "Mail.ReadBasic.All", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite",
-    "MailboxItem.Read.All", "Mail.Read.All", "Mail.ReadWrite.All", "Mail.Send.All", "Files.Read.All",
-    "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All", "Notes.Read.All", "Contacts.Read",
-    "EWS.AccessAsUser.All", "full_access_as_app", "Exchange.ManageAsApp", "Directory.ReadWrite.All",
-    "AppRoleAssignment.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "https://mail.google.com/",
-    "https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.modify",
-    "https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/drive.readonly",
-))
+# Scopes that let an app read or send mail or files, or take over the tenant: the shared catalogue.
+RISKY_SCOPES = frozenset(scopes.RISKY_SCOPES)
 
 
 def _records(df: pd.DataFrame) -> Iterator[Any]:
@@ -44,7 +37,7 @@ def _yn(value: Any) -> str:
 
 
 def is_risky_scope(scope: str) -> bool:
-    return scope.strip().casefold() in RISKY_SCOPES
+    return scopes.is_risky(scope)
 
 
 def _table(data: AuditData, name: str) -> pd.DataFrame | None:

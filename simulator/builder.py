@@ -372,6 +372,9 @@ def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago
         else:
             kw["last_sign_in"] = ago(205, 540)
             kw["planted"].append("stale_account")
+            if j == 1:  # sprayed: a failed attempt two days ago makes lastSignInDateTime look recent
+                kw["last_failed_sign_in"] = as_of - timedelta(days=2)
+                kw["planted"].append("sprayed_dormant")
     for i in picks["leaver"]:
         kw = staff[i]
         kw.update(enabled=False, licensed=False, last_sign_in=ago(100, 700))
@@ -468,6 +471,20 @@ def _transport_rules(rng: random.Random, policy: TenantPolicy) -> tuple[Transpor
         rules.append(TransportRule(stable_uuid(rng), "Copy outbound mail to records archive", 1, True,
                                    bcc_to=(policy.transport_bcc,), sent_to_scope="NotInOrganization",
                                    description="Blind-copy every message sent outside to the records vendor"))
+    if policy.transport_copies:
+        # Caught since issue 16: an added recipient (narrowed to referrals), an incident report that carries the
+        # original message; and a rule in test mode (Audit), which takes no action and must not fail.
+        rules += [
+            TransportRule(stable_uuid(rng), "Copy referrals to billing service", 2, True,
+                          add_to=("referrals@medbill-outsource.com",), subject_contains=("referral",),
+                          description="Add the outsourced billing service to every message about a referral"),
+            TransportRule(stable_uuid(rng), "PHI to personal mail: incident report", 3, True,
+                          incident_report_to="phi-reports@compliance-desk.net", sent_to_scope="NotInOrganization",
+                          description="Report messages sent outside to the compliance desk, original attached"),
+            TransportRule(stable_uuid(rng), "Pilot: copy lab results to new LIS vendor", 4, True,
+                          copy_to=("intake@lis-vendor-pilot.com",), subject_contains=("lab result",),
+                          mode="Audit", description="Test only: what would be copied to the LIS pilot"),
+        ]
     return tuple(rules)
 
 

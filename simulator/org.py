@@ -115,6 +115,9 @@ class Person:
     mobile_phone: str = ""
     org_unit: str = "/"
     planted: tuple[str, ...] = ()
+    # a failed interactive sign-in after the last success (password spraying): Graph's lastSignInDateTime records
+    # attempts, lastSuccessfulSignInDateTime only successes
+    last_failed_sign_in: datetime | None = None
 
     @property
     def mail(self) -> str:
@@ -189,6 +192,11 @@ class TransportRule:
     prepend_subject: str = ""
     sent_to_scope: str = ""  # "" | NotInOrganization | InOrganization
     description: str = ""
+    add_to: tuple[str, ...] = ()  # AddToRecipients
+    copy_to: tuple[str, ...] = ()  # CopyTo (Cc)
+    incident_report_to: str = ""  # GenerateIncidentReport, with the original message attached
+    subject_contains: tuple[str, ...] = ()  # SubjectContainsWords condition
+    mode: str = "Enforce"  # Enforce | Audit | AuditAndNotify
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,7 @@ class TenantPolicy:
     outbound_spam_autoforward: str = "On"  # On | Off | Automatic
     remote_domain_autoforward: bool = True
     transport_bcc: str = "records@offsite-archive-vault.com"  # "" = no BCC transport rule
+    transport_copies: bool = True  # rules that add an outside recipient, report with the original, or only audit
     guest_invites: str = "everyone"  # none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone
     guest_user_role: str = "guest"  # member | guest | restricted_guest
     legacy_auth_block: str = "enabled"  # enabled | report_only

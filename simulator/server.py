@@ -76,6 +76,7 @@ class WireResponse:
 
 
 Handler = Callable[[WireRequest, "re.Match[str]"], WireResponse]
+Tap = Callable[[WireRequest, str, WireResponse], None]  # (request, route class, answer)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,9 @@ class SimServer:
         self.latency = latency
         self.time_scale = time_scale
         self.loop_link = loop_link
+        # Observers of every dispatched request (outer and batch-inner) and its answer: the contract tests hold
+        # what the simulator serves to the published schemas through this, without touching the handlers.
+        self.taps: list[Tap] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -219,6 +223,12 @@ class SimServer:
 
     def dispatch(self, req: WireRequest) -> tuple[str, WireResponse]:
         """Route one request (outer or inner) with fault injection; returns (route class, response)."""
+        name, resp = self._dispatch(req)
+        for tap in self.taps:
+            tap(req, name, resp)
+        return name, resp
+
+    def _dispatch(self, req: WireRequest) -> tuple[str, WireResponse]:
         found = self.router.resolve(req.method, req.path)
         if found is None:
             return "unrouted", self.error(400, "BadRequest", f"Resource not found for the segment "

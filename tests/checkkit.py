@@ -68,9 +68,10 @@ class Tenant:
                         strongest=strongest or best(list(methods)), methods="; ".join(methods), source=source)
 
     def enforcement(self, user_id: str, enforced: str, *, by: str = "", strength: str = "mfa", reason: str = "",
-                    phishing_resistant: str = "no") -> Tenant:
+                    phishing_resistant: str = "no", legacy: str = "", legacy_detail: str = "") -> Tenant:
         return self.add("mfa_enforcement", user_id=user_id, enforced=enforced, enforced_by=by, strength=strength,
-                        reason=reason, phishing_resistant=phishing_resistant)
+                        reason=reason, phishing_resistant=phishing_resistant, legacy_blocked=legacy,
+                        legacy_detail=legacy_detail)
 
     def role(self, user_id: str, role_name: str = "Global Administrator",
              role_id: str = "62e90394-69f5-4237-9190-012177145e10", privileged: bool | None = True,

@@ -340,7 +340,7 @@ def test_device_code_html_links_https_only_and_escapes() -> None:
     assert "href" not in hostile and "<img" not in hostile and "&lt;img" in hostile
 
 
-def test_external_forwarding_subdomains_inside_and_no_verified_domain_is_a_gap() -> None:
+def test_external_forwarding_unverified_subdomain_outside_and_no_verified_domain_is_a_gap() -> None:
     data = _data()
     tables = dict(data.tables)
     tables["forwarding"] = make_table("forwarding", [
@@ -350,7 +350,8 @@ def test_external_forwarding_subdomains_inside_and_no_verified_domain_is_a_gap()
          "enabled": True, "recipient": "desk@evilclinic.org", "recipient_domain": "evilclinic.org"},
     ])
     sub = idaudit.Audit.from_data(AuditData(**{**data.__dict__, "tables": tables}), registry=_registry())
-    assert list(sub.external_forwarding()["recipient"]) == ["desk@evilclinic.org"]
+    # lab.clinic.org is not itself verified: Exchange routes it by its own MX, so it is outside
+    assert sorted(sub.external_forwarding()["recipient"]) == ["desk@evilclinic.org", "desk@lab.clinic.org"]
     tables["domains"] = make_table("domains", [{"domain": "clinic.org", "verified": False, "default": True}])
     unverified = idaudit.Audit.from_data(AuditData(**{**data.__dict__, "tables": tables}), registry=_registry())
     with pytest.raises(idaudit.DataNotCollected, match="no verified domain"):

@@ -8,7 +8,8 @@ from idaudit.core.engine import CheckSettings
 from tests.checkkit import Case, Tenant, cases_param, run, status
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-ALLOW_DOCS = CheckSettings(now=NOW, allowed_apps=frozenset({"secure docs viewer"}))
+ALLOW_DOCS = CheckSettings(now=NOW, allowed_apps=frozenset({"secure docs viewer"}))  # a name: never trusted
+ALLOW_DOCS_ID = CheckSettings(now=NOW, allowed_apps=frozenset({"app-docs"}))
 
 
 def _t(provider: str = "microsoft") -> Tenant:
@@ -35,10 +36,21 @@ CASES = [
     Case("IDA-APPS-002", "fail", lambda: _docs().build(), "app-docs",
          "'Secure Docs Viewer' (SecureDocs LLC, publisher not verified, third-party) holds Mail.Read (reads mail)"),
     Case("IDA-APPS-002", "pass", lambda: _docs(verified=True).build(), "app-docs", "verified publisher"),
-    Case("IDA-APPS-002", "pass", lambda: _docs().build(), "app-docs", "allow-list", settings=ALLOW_DOCS,
-         name="allow-listed-by-name"),
-    Case("IDA-APPS-002", "pass", lambda: _t().grant("app-x", "mail.read", owner="own_org").build(), "app-x",
-         "your own organisation", name="own-org-app-case-insensitive-scope"),
+    Case("IDA-APPS-002", "fail", lambda: _docs().build(), "app-docs", "by display name only", settings=ALLOW_DOCS,
+         name="allow-list-by-name-is-not-trust"),
+    Case("IDA-APPS-002", "pass", lambda: _docs().build(), "app-docs", "allow-list", settings=ALLOW_DOCS_ID,
+         name="allow-listed-by-app-id"),
+    Case("IDA-APPS-002", "fail", lambda: _t().grant("app-x", "mail.read", owner="own_org", user_id="u1").build(),
+         "app-x", "not trusted automatically", name="own-org-unverified-app-case-insensitive-scope"),
+    Case("IDA-APPS-002", "pass", lambda: _t().grant("app-x", "Mail.Read", owner="own_org", verified=True,
+                                                    user_id="u1").build(), "app-x", "verified publisher",
+         name="own-org-verified-app"),
+    Case("IDA-APPS-002", "fail", lambda: _t().grant("app-x", "EAS.AccessAsUser.All", user_id="u1").build(),
+         "app-x", "Exchange ActiveSync", name="activesync-scope"),
+    Case("IDA-APPS-002", "fail", lambda: _t().grant("app-x", "Directory.AccessAsUser.All", user_id="u1").build(),
+         "app-x", "signed-in user's rights", name="directory-impersonation"),
+    Case("IDA-APPS-002", "fail", lambda: _t().grant("app-x", "Notes.ReadWrite.All", user_id="u1").build(),
+         "app-x", "OneNote", name="readwrite-superset-of-listed-read"),
     Case("IDA-APPS-002", "pass", lambda: _t().grant("app-x", "User.Read").build(), "tenant",
          "no app holds a delegated mail or file scope", name="harmless-scope"),
     Case("IDA-APPS-002", "unknown", lambda: _docs(verified=None).build(), "app-docs", "not collected"),
@@ -52,6 +64,9 @@ CASES = [
                                                     consent="all_users").build(), "app-crm", "first-party"),
     Case("IDA-APPS-003", "pass", lambda: _docs().build(), "tenant", "no organisation-wide consent",
          name="single-user-consent-not-in-scope"),
+    Case("IDA-APPS-003", "fail", lambda: _t().grant("app-own", "Mail.Read", owner="own_org",
+                                                    consent="all_users").build(), "app-own",
+         "not trusted automatically", name="own-org-app-for-all-users"),
     Case("IDA-APPS-003", "unknown", lambda: _t().grant("app-crm", "Files.Read.All", owner="",
                                                        consent="all_users").build(), "app-crm", "not collected"),
     # IDA-APPS-004 application permissions
@@ -60,6 +75,12 @@ CASES = [
          .build(), "app-bk", "full access to every mailbox"),
     Case("IDA-APPS-004", "pass", lambda: _t().grant("app-ms", "Mail.Read", kind="application", consent="application",
                                                     owner="first_party").build(), "app-ms", "first-party"),
+    Case("IDA-APPS-004", "fail", lambda: _t().grant("app-ar", "Application.ReadWrite.All", kind="application",
+                                                    consent="application").build(), "app-ar",
+         "adds a secret to any app", name="application-readwrite-takes-over"),
+    Case("IDA-APPS-004", "fail", lambda: _t().grant("app-sp", "Sites.Manage.All", kind="application",
+                                                    consent="application", resource="Office 365 SharePoint Online")
+         .build(), "app-sp", "every SharePoint site", name="sharepoint-manage-superset"),
     Case("IDA-APPS-004", "pass", lambda: _t().grant("app-bk", "User.Read.All", kind="application",
                                                     consent="application").build(), "tenant",
          "no app holds an application permission", name="directory-read-not-mail"),
@@ -73,6 +94,16 @@ CASES = [
     Case("IDA-APPS-005", "pass", lambda: _t("google").grant("cid-1", "https://www.googleapis.com/auth/drive",
                                                             app_name="Approved Sync", user_id="u1").build(),
          "cid-1", "allow-list", settings=CheckSettings(now=NOW, allowed_apps=frozenset({"cid-1"}))),
+    Case("IDA-APPS-005", "fail", lambda: _t("google").grant("cid-9", "https://www.googleapis.com/auth/drive",
+                                                            app_name="Approved Sync", user_id="u1").build(),
+         "cid-9", "by display name only", settings=CheckSettings(now=NOW, allowed_apps=frozenset({"approved sync"})),
+         name="google-allow-list-by-name-is-not-trust"),
+    Case("IDA-APPS-005", "fail", lambda: _t("google").grant(
+        "cid-3", "https://www.googleapis.com/auth/spreadsheets.readonly", app_name="Sheet Export", user_id="u1")
+         .build(), "cid-3", "Google Sheets", name="google-sheets-scope"),
+    Case("IDA-APPS-005", "fail", lambda: _t("google").grant(
+        "cid-4", "https://www.googleapis.com/auth/documents", app_name="Doc Helper", user_id="u1")
+         .build(), "cid-4", "Google Docs", name="google-docs-scope"),
     Case("IDA-APPS-005", "pass", lambda: _t("google").grant("cid-2", "openid", user_id="u1").build(), "tenant",
          "no app token", name="harmless-google-scope"),
     Case("IDA-APPS-005", "unknown", lambda: _t("google").partial("oauth_grants", u1="tokens: 403").build(), "u1",

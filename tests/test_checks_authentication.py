@@ -51,8 +51,11 @@ CASES = [
          .mfa("u1", "2sv", strongest="unknown").build(), "u1", "not collected", name="google-strength-unknown"),
     Case("IDA-AUTH-003", "not_applicable", lambda: _base().mfa("u1", "sms").build(), "tenant",
          "no enabled account holds a privileged role"),
-    Case("IDA-AUTH-003", "fail", lambda: _admin(("sms",), role_name="Mystery Role", role_id="x", privileged=None)
-         .build(), "u1", "privilege level not collected", name="unknown-privilege-counts-as-privileged"),
+    # a role whose privilege level was not collected keeps its holder in the check, as unknown (never dropped)
+    Case("IDA-AUTH-003", "unknown", lambda: _admin(("sms",), role_name="Mystery Role", role_id="x", privileged=None)
+         .build(), "u1", "cannot tell whether these roles are privileged", name="unknown-privilege-is-unknown"),
+    Case("IDA-AUTH-003", "pass", lambda: _admin(("fido2",), role_name="Mystery Role", role_id="x", privileged=None)
+         .build(), "u1", "privilege level not collected", name="unknown-privilege-with-key-passes"),
     # IDA-AUTH-004 only weak methods
     Case("IDA-AUTH-004", "fail", lambda: _base().mfa("u1", "sms", "email").build(), "u1", "only weak methods"),
     Case("IDA-AUTH-004", "pass", lambda: _base().mfa("u1", "sms", "authenticator_push").build(), "u1", "standard"),
@@ -68,19 +71,23 @@ CASES = [
     Case("IDA-AUTH-005", "unknown", lambda: _base().role("u1").enforcement(
         "u1", "unknown", reason="group 'Admins' members not collected", phishing_resistant="unknown").build(),
          "u1", "members not collected"),
-    # IDA-AUTH-006 legacy auth
-    Case("IDA-AUTH-006", "fail", lambda: _base().setting("security_defaults_enabled", "false")
-         .setting("legacy_auth_blocked", "false").build(), "tenant", "no enabled Conditional Access policy"),
-    Case("IDA-AUTH-006", "pass", lambda: _base().setting("security_defaults_enabled", "false")
-         .setting("legacy_auth_blocked", "true")
-         .add("conditional_access", policy_id="p1", name="Block legacy", state="enabled", blocks=True,
-              targets_legacy_clients=True, all_users=True, all_apps=True).build(), "tenant", "'Block legacy'"),
-    Case("IDA-AUTH-006", "pass", lambda: _base().setting("security_defaults_enabled", "true")
-         .setting_gap("legacy_auth_blocked", "CA unlicensed").build(), "tenant", "security defaults",
+    # IDA-AUTH-006 legacy auth, per account (mfa_enforcement.legacy_blocked)
+    Case("IDA-AUTH-006", "fail", lambda: _base().enforcement(
+        "u1", "no", legacy="no", legacy_detail="Exchange ActiveSync and other (legacy) client sign-ins accept the "
+        "password alone: excluded through group 'Scanners' in policy 'Block legacy'").build(),
+         "u1", "excluded through group 'Scanners'"),
+    Case("IDA-AUTH-006", "pass", lambda: _base().enforcement(
+        "u1", "yes", legacy="yes", legacy_detail="CA policy 'Block legacy' (blocks sign-in)").build(),
+         "u1", "'Block legacy'"),
+    Case("IDA-AUTH-006", "pass", lambda: _base().enforcement(
+        "u1", "yes", legacy="yes", legacy_detail="security defaults").build(), "u1", "security defaults",
          name="security-defaults-block-legacy"),
-    Case("IDA-AUTH-006", "unknown", lambda: _base().setting("security_defaults_enabled", "false")
-         .setting_gap("legacy_auth_blocked", "conditionalAccessPolicies: unlicensed — requires Entra ID P1")
-         .build(), "tenant", "requires Entra ID P1"),
+    Case("IDA-AUTH-006", "unknown", lambda: _base().enforcement(
+        "u1", "unknown", legacy="unknown", legacy_detail="Conditional Access policies not collected "
+        "(conditionalAccessPolicies: unlicensed — requires Entra ID P1)").build(), "u1", "requires Entra ID P1"),
+    Case("IDA-AUTH-006", "unknown", lambda: _base().build(), "u1", "not evaluated", name="legacy-no-enforcement-row"),
+    Case("IDA-AUTH-006", "unknown", lambda: _base().enforcement("u1", "yes").missing("mfa_enforcement").build(),
+         "*", "required data not collected", name="legacy-enforcement-table-missing"),
     # IDA-AUTH-007 SMS / voice / email OTP
     Case("IDA-AUTH-007", "fail", lambda: _base().setting("sms_sign_in_enabled", "true")
          .setting("voice_enabled", "false").setting_gap("email_otp_enabled", "forbidden").build(),

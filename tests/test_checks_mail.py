@@ -62,9 +62,12 @@ CASES = [
     Case("IDA-MAIL-003", "fail", lambda: _t().forward("u1", "smtp:Me@Gmail.com", mechanism="mailbox_forwarding",
                                                       rule_id="", recipient_domain="", keeps_copy=False).build(),
          "u1", "keeps NO copy"),
-    Case("IDA-MAIL-003", "pass", lambda: _t().forward("u1", "billing@sub.clinic.org",
+    Case("IDA-MAIL-003", "pass", lambda: _t().domains("sub.clinic.org").forward(
+        "u1", "billing@sub.clinic.org", mechanism="mailbox_forwarding", rule_id="").build(),
+         "u1", "(inside)", name="verified-subdomain-is-inside"),
+    Case("IDA-MAIL-003", "fail", lambda: _t().forward("u1", "billing@sub.clinic.org",
                                                       mechanism="mailbox_forwarding", rule_id="").build(),
-         "u1", "(inside)", name="subdomain-is-inside"),
+         "u1", "(outside)", name="unverified-subdomain-is-outside"),
     Case("IDA-MAIL-003", "pass", lambda: _t().build(), "tenant", "no mailbox has forwarding"),
     Case("IDA-MAIL-003", "unknown", lambda: _t().section("exchange.mailboxes", "forbidden",
                                                          "Exchange.ManageAsApp not granted").build(),
@@ -98,6 +101,17 @@ CASES = [
          "tenant", "among the accounts collected", name="partial-named-gaps-pass-is-about-the-rest"),
     Case("IDA-MAIL-001", "unknown", lambda: _t().user("u2").partial("forwarding", u2="inboxRules: 503").build(),
          "u2", "503", name="partial-named-gap-row"),
+    # IDA-MAIL-008 disabled inbox rules that would forward outside (an attacker's leftover, one click from active)
+    Case("IDA-MAIL-008", "fail", lambda: _t().forward("u1", "x@evil.net", enabled=False, rule_name="Fwd to home")
+         .build(), "u1:r1", "DISABLED rule 'Fwd to home' would forward to 'x@evil.net' (outside)"),
+    Case("IDA-MAIL-008", "pass", lambda: _t().forward("u1", "desk@clinic.org", enabled=False).build(), "u1:r1",
+         "(inside)", name="disabled-rule-forwarding-inside"),
+    Case("IDA-MAIL-008", "pass", lambda: _t().forward("u1", "x@evil.net").build(), "tenant",
+         "no disabled inbox rule forwards", name="enabled-rules-are-mail-001s"),
+    Case("IDA-MAIL-008", "unknown", lambda: _t().forward("u1", "John Smith", recipient_domain="", enabled=False)
+         .build(), "u1:r1", "no SMTP address", name="disabled-display-name-recipient"),
+    Case("IDA-MAIL-008", "unknown", lambda: _t().section("inboxRules", "forbidden", "grant MailboxSettings.Read")
+         .build(), "tenant", "MailboxSettings.Read", name="rules-not-collected"),
     # IDA-MAIL-005 transport rules
     Case("IDA-MAIL-005", "fail", lambda: _t().forward("", "archive@mailvault.io", mechanism="transport_rule",
                                                       rule_id="t1", rule_name="Copy all").build(),
@@ -126,23 +140,27 @@ def test_case(case: Case) -> None:
     case.verify()
 
 
-INSIDE_SET = frozenset({"clinic.org", "partner.com"})
+VERIFIED_SET = frozenset({"clinic.org"})
+TRUSTED_SET = frozenset({"partner.com"})
 
 
 @pytest.mark.parametrize(("domain", "expected"), [
     ("clinic.org", INSIDE),
     ("CLINIC.ORG", INSIDE),  # case
-    ("mail.clinic.org", INSIDE),  # subdomain
-    ("a.b.clinic.org.", INSIDE),  # nested subdomain, trailing dot
+    ("clinic.org.", INSIDE),  # trailing dot
+    ("mail.clinic.org", OUTSIDE),  # a subdomain that is not itself verified is routed by its own MX
+    ("a.b.clinic.org.", OUTSIDE),
     ("evilclinic.org", OUTSIDE),  # suffix without a dot boundary is NOT a subdomain
     ("clinic.org.evil.com", OUTSIDE),  # verified domain as a prefix
     ("gmail.com", OUTSIDE),
     ("partner.com", INSIDE),  # trusted partner
+    ("lab.partner.com", INSIDE),  # the partner's own subdomain
+    ("evilpartner.com", OUTSIDE),
     ("", UNDECIDED),  # display-name-only recipient
     ("localhost", UNDECIDED),
 ])
 def test_classify_domain(domain: str, expected: str) -> None:
-    assert classify_domain(domain, INSIDE_SET) == expected
+    assert classify_domain(domain, VERIFIED_SET, TRUSTED_SET) == expected
 
 
 @pytest.mark.parametrize(("recipient", "given", "expected"), [
@@ -167,6 +185,23 @@ def test_mixed_recipients_one_outside_fails_the_rule_and_names_it() -> None:
     assert "'x@proton.me' (outside)" in ev and "'desk@clinic.org' (inside)" in ev
 
 
+def test_unverified_subdomain_of_a_verified_domain_is_outside() -> None:
+    """Exchange routes a subdomain that is not itself an accepted domain by its own MX (MatchSubDomains is off):
+    'x@mail.clinic.org' leaves the organisation even though clinic.org is verified."""
+    data = Tenant().domains("clinic.org").user("u1").forward("u1", "x@mail.clinic.org").build()
+    got = run(data, "IDA-MAIL-001")
+    assert status(got, "u1:r1") == "fail"
+    assert "'x@mail.clinic.org' (outside)" in got.iloc[0]["evidence"]
+
+
+def test_verified_subdomain_is_inside_and_partner_subdomains_stay_trusted() -> None:
+    data = (Tenant().domains("clinic.org", "lab.clinic.org").user("u1").forward("u1", "x@lab.clinic.org")
+            .forward("u1", "y@results.questlab.com").build())
+    got = run(data, "IDA-MAIL-001", PARTNER)
+    assert status(got, "u1:r1") == "pass"
+    assert "'y@results.questlab.com' (trusted partner domain)" in got.iloc[0]["evidence"]
+
+
 def test_unverified_domain_counts_as_outside() -> None:
     data = (Tenant().domains("clinic.org", unverified=("clinic-old.org",)).user("u1")
             .forward("u1", "me@clinic-old.org").build())
@@ -182,24 +217,28 @@ _LABEL = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 
 def test_classify_domain_properties() -> None:
-    """Any subdomain of a verified domain is inside, in any case; gluing text on without a dot is outside."""
+    """A verified domain is inside in any case, its unverified subdomains are outside, a trusted partner's
+    subdomains are inside; gluing text on without a dot is outside either way."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     label = st.text(alphabet=_LABEL, min_size=1, max_size=12)
 
     @settings(max_examples=200, deadline=None)
-    @given(labels=st.lists(label, min_size=0, max_size=3), verified=st.lists(label, min_size=2, max_size=3),
+    @given(labels=st.lists(label, min_size=1, max_size=3), verified=st.lists(label, min_size=2, max_size=3),
            glue=label, upper=st.booleans())
     def prop(labels: list[str], verified: list[str], glue: str, upper: bool) -> None:
         v = ".".join(verified)
-        inside = frozenset({v})
+        only = frozenset({v})
         sub = ".".join([*labels, v])
-        assert classify_domain(sub.upper() if upper else sub, inside) == INSIDE
-        assert classify_domain(glue + v, inside) == OUTSIDE  # 'evil' + 'clinic.org' is not a subdomain
+        assert classify_domain(v.upper() if upper else v, only) == INSIDE
+        assert classify_domain(sub.upper() if upper else sub, only) == OUTSIDE
+        assert classify_domain(sub.upper() if upper else sub, frozenset(), only) == INSIDE  # trusted partner
+        assert classify_domain(glue + v, only, only) == OUTSIDE  # 'evil' + 'clinic.org' is not a subdomain
         longer = v + "." + glue  # the verified domain as a prefix: outside unless it happens to end with it
+        assert classify_domain(longer, only) == OUTSIDE
         expected = INSIDE if longer.endswith("." + v) else OUTSIDE
-        assert classify_domain(longer, inside) == expected
+        assert classify_domain(longer, frozenset(), only) == expected
 
     prop()
 
@@ -284,3 +323,23 @@ def test_label_users_keeps_ids_when_no_user_table_names_them() -> None:
         warnings.simplefilter("error")
         assert list(label_users(ids, {})) == ["u1", "u2"]
         assert list(label_users(ids, {"u2": "nurse@clinic.org"})) == ["u1", "nurse@clinic.org"]
+
+
+# ---- IDA-MAIL-002: the words an attacker's hiding rule matches, in their inflected forms ------------------------
+
+@pytest.mark.parametrize("words", ["hacked", "phishing", "compromised", "invoices", "payments", "Hacker",
+                                   "wire transfers", "fraudulent", "verification", "passwords", "scammers"])
+def test_hiding_rule_words_match_inflected_forms(words: str) -> None:
+    data = _t().rule("u1", "r1", "Cleanup", hide_action="delete", conditions=f"subject contains '{words}'").build()
+    got = run(data, "IDA-MAIL-002")
+    assert status(got, "u1:r1") == "fail", got.iloc[0]["evidence"]
+    assert "matches words attackers hide" in got.iloc[0]["evidence"]
+
+
+@pytest.mark.parametrize("words", ["webinar", "conference", "statement", "OR schedule", "newsletter",
+                                   "wireless", "hackathon", "bankruptcy court", "payee list", "unsecured loans"])
+def test_ordinary_filing_words_do_not_flood(words: str) -> None:
+    data = _t().rule("u1", "r1", "Filing", hide_action="move_to:Archive",
+                     conditions=f"subject contains '{words}'").build()
+    got = run(data, "IDA-MAIL-002")
+    assert status(got, "u1:r1") == "pass", got.iloc[0]["evidence"]

@@ -22,11 +22,27 @@ BREAK_GLASS = "bbbbbbbb-0000-0000-0000-000000000001"
 STAFF = "bbbbbbbb-0000-0000-0000-000000000002"
 NESTED = "bbbbbbbb-0000-0000-0000-000000000003"
 UNCOLLECTED = "bbbbbbbb-0000-0000-0000-00000000dead"
+CUSTOM_ROLE = "cccccccc-0000-0000-0000-0000000c0570"
+HELPDESK = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+INTUNE_ENROLLMENT = "d4ebce55-015a-49b5-a083-c84d1797ae8c"
+LEGACY = ["exchangeActiveSync", "other"]
+MODERN = ["browser", "mobileAppsAndDesktopClients"]
 PR_STRENGTH = {"id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA",
                "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"]}
 MFA_STRENGTH = {"id": "00000000-0000-0000-0000-000000000002", "displayName": "Multifactor authentication",
                 "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor",
                                         "password,microsoftAuthenticatorPush", "password,sms"]}
+# A custom strength that also lets a password alone through (Graph: requirementsSatisfied 'none').
+WEAK_STRENGTH = {"id": "s-weak", "displayName": "Password or key", "policyType": "custom",
+                 "requirementsSatisfied": "none", "allowedCombinations": ["fido2", "password"]}
+FUTURE_STRENGTH = {"id": "s-future", "displayName": "Future methods", "policyType": "custom",
+                   "allowedCombinations": ["fido2", "someFutureMethod"]}
+
+
+def block(name: str = "Block legacy", clients: list[str] | None = None, **changes: Any) -> dict[str, Any]:
+    """An enabled 'block legacy authentication for All users on All resources' policy."""
+    return policy(name, conditions__clientAppTypes=LEGACY if clients is None else clients,
+                  grantControls__builtInControls=["block"], **changes)
 
 
 def policy(name: str = "Require MFA", **changes: Any) -> dict[str, Any]:
@@ -144,8 +160,6 @@ CASES: dict[str, Case] = {
     "user action": Case([policy(conditions__applications__includeApplications=[],
                                 conditions__applications__includeUserActions=["urn:user:registersecurityinfo"])],
                         "no", "", "applies to user actions"),
-    "excluded app is noted": Case([policy(conditions__applications__excludeApplications=["app-1"])], "yes", "mfa",
-                                  "excludes app(s): Legacy Billing", tenant={"app_names": {"app-1": "Legacy Billing"}}),
     "excluded exchange is not covered": Case(
         [policy(conditions__applications__excludeApplications=["00000002-0000-0ff1-ce00-000000000000"])], "no", "",
         "policy 'Require MFA' excludes Exchange Online, where the mail and files are"),
@@ -161,18 +175,18 @@ CASES: dict[str, Case] = {
                                       grantControls__authenticationStrength=MFA_STRENGTH)],
                               "yes", "mfa", "Multifactor authentication"),
     "pr strength or plain mfa": Case([policy(grantControls__authenticationStrength=PR_STRENGTH)], "yes", "mfa"),
-    "strongest of two policies": Case([policy("weak", grantControls__builtInControls=["mfa", "approvedApplication"]),
+    "strongest of two policies": Case([policy("weak", grantControls__builtInControls=["mfa", "compliantDevice"]),
                                        policy("strong")], "yes", "mfa", "CA policy 'strong'"),
-    "block is not mfa": Case([policy(grantControls__builtInControls=["block"])], "no", "",
-                             "no Conditional Access policy requires MFA"),
+    "block everywhere closes every path": Case([policy("Lockdown", grantControls__builtInControls=["block"])], "yes",
+                                               "phishing_resistant", "CA policy 'Lockdown' (blocks sign-in)", pr="yes"),
+    "block alone is not mfa for modern clients": Case([block()], "no", "",
+                                                      "no Conditional Access policy requires MFA"),
     "pr policy excludes user, mfa covers": Case(
         [policy("Admins PR", grantControls__builtInControls=[], grantControls__authenticationStrength=PR_STRENGTH,
                 conditions__users__excludeGroups=[BREAK_GLASS]), policy()], "yes", "mfa", "CA policy 'Require MFA'"),
     # ---- other sources ----------------------------------------------------------------------------------------
     "security defaults": Case([], "yes", "mfa", "security defaults", tenant={"security_defaults": True}),
     "per-user enforced": Case([], "yes", "mfa", "per-user MFA (enforced)", user={"per_user_mfa": "enforced"}),
-    "per-user enabled, registered": Case([], "yes", "mfa", "per-user MFA (enabled",
-                                         user={"per_user_mfa": "enabled", "mfa_registered": True}),
     "per-user enabled, not registered": Case([], "no", "", "no method is registered",
                                              user={"per_user_mfa": "enabled", "mfa_registered": False}),
     "no policies at all": Case([], "no", "", "no Conditional Access policy requires MFA; per-user MFA is disabled; "
@@ -195,13 +209,75 @@ CASES: dict[str, Case] = {
                                          "directory roles were not collected", user={"roles": None}),
     "per-user state not collected": Case([], "unknown", "", "per-user MFA state not collected",
                                          user={"per_user_mfa": None, "per_user_gap": "perUserMfaState: error"}),
-    "per-user enabled, registration unknown": Case([], "unknown", "", "registration was not collected",
-                                                   user={"per_user_mfa": "enabled", "mfa_registered": None}),
     "security defaults unknown": Case([], "unknown", "", "security defaults state not collected",
                                       tenant={"security_defaults": None}),
     "pr policy unknown for a covered user": Case(
         [policy("Admins PR", grantControls__builtInControls=[], grantControls__authenticationStrength=PR_STRENGTH,
                 conditions__users__excludeGroups=[UNCOLLECTED]), policy()], "yes", "mfa", pr="unknown"),
+    # ---- issue 15: documented semantics (each case failed before its fix) --------------------------------------
+    # 1. role targeting: only built-in roles; a custom role id targets nobody; a role of unknown kind is unknown
+    "custom role in includeRoles targets nobody": Case(
+        [policy(conditions__users__includeUsers=[], conditions__users__includeRoles=[CUSTOM_ROLE])], "no", "",
+        "does not include", user={"roles": frozenset({CUSTOM_ROLE})}, tenant={"custom_roles": frozenset({CUSTOM_ROLE})}),
+    "custom role in excludeRoles excludes nobody": Case(
+        [policy(conditions__users__excludeRoles=[CUSTOM_ROLE])], "yes", "mfa",
+        user={"roles": frozenset({CUSTOM_ROLE})}, tenant={"custom_roles": frozenset({CUSTOM_ROLE})}),
+    "role of unknown kind is unknown": Case(
+        [policy(conditions__users__excludeRoles=[CUSTOM_ROLE])], "unknown", "",
+        "whether role 'cccccccc-0000-0000-0000-0000000c0570' is a built-in role", pr="no",
+        user={"roles": frozenset({CUSTOM_ROLE})},
+        tenant={"unknown_kind_roles": {CUSTOM_ROLE: "roleDefinitions: forbidden"}}),
+    # 5. a role held through a group whose members were not read: any user may hold it
+    "role through unreadable group is unknown": Case(
+        [policy(conditions__users__excludeRoles=[HELPDESK])], "unknown", "", "through group 'Helpdesk'", pr="no",
+        tenant={"unresolved_roles": {HELPDESK: "through group 'Helpdesk', whose members were not collected"}}),
+    "unreadable group of another role does not matter": Case(
+        [policy(conditions__users__excludeRoles=[GA])], "yes", "mfa",
+        tenant={"unresolved_roles": {HELPDESK: "through group 'Helpdesk', whose members were not collected"}}),
+    # 2. per-user MFA 'enabled' still accepts the password alone from legacy clients
+    "per-user enabled leaves legacy clients open": Case(
+        [], "no", "", "still accepts the password alone from legacy clients",
+        user={"per_user_mfa": "enabled", "mfa_registered": True}),
+    "per-user enabled, registration unknown, is decided": Case(
+        [], "no", "", "legacy clients", user={"per_user_mfa": "enabled", "mfa_registered": None}),
+    "per-user enabled plus a legacy block": Case(
+        [block()], "yes", "mfa", "per-user MFA (enabled", user={"per_user_mfa": "enabled", "mfa_registered": True}),
+    "per-user enabled, registration unknown, legacy blocked": Case(
+        [block()], "unknown", "", "registration was not collected",
+        user={"per_user_mfa": "enabled", "mfa_registered": None}),
+    # 4. grant controls an attacker satisfies without a second factor
+    "mfa or terms of use is not mfa": Case(
+        [policy(grantControls__termsOfUse=["tou-1"])], "no", "", "also satisfied by accepting terms of use instead of MFA"),
+    "mfa or approved app is not mfa": Case(
+        [policy(grantControls__builtInControls=["mfa", "approvedApplication"])], "no", "", "an approved client app"),
+    "mfa or app protection is not mfa": Case(
+        [policy(grantControls__builtInControls=["mfa", "compliantApplication"])], "no", "", "an app protection policy"),
+    "mfa or password change is mfa": Case(
+        [policy(grantControls__builtInControls=["mfa", "passwordChange"])], "yes", "mfa"),
+    "mfa or custom control is unknown": Case(
+        [policy(grantControls__customAuthenticationFactors=["Duo"])], "unknown", "", "custom control", pr="no"),
+    "strength with a single-factor combination": Case(
+        [policy(grantControls__builtInControls=[], grantControls__authenticationStrength=WEAK_STRENGTH)], "no", "",
+        "authentication strength 'Password or key' does not require MFA"),
+    "strength with an unknown combination": Case(
+        [policy(grantControls__builtInControls=[], grantControls__authenticationStrength=FUTURE_STRENGTH)],
+        "unknown", "", "someFutureMethod", pr="no"),
+    "excluded app is not covered": Case(
+        [policy(conditions__applications__excludeApplications=["app-1"])], "no", "",
+        "excludes app(s) Legacy Billing", tenant={"app_names": {"app-1": "Legacy Billing"}}),
+    "excluded intune enrollment is a caveat": Case(
+        [policy(conditions__applications__excludeApplications=[INTUNE_ENROLLMENT])], "yes", "mfa",
+        "Microsoft Intune Enrollment (a documented benign exclusion)"),
+    # 4. coverage across policies: every client path needs MFA or a block
+    "mfa for modern clients plus a legacy block": Case(
+        [policy("MFA modern", conditions__clientAppTypes=MODERN), block()], "yes", "mfa",
+        "CA policy 'MFA modern' (browser and mobile and desktop app sign-ins) + CA policy 'Block legacy'"),
+    "mfa for browsers plus a legacy block": Case(
+        [policy("MFA web", conditions__clientAppTypes=["browser"]), block()], "no", "",
+        "not on mobile and desktop app sign-ins"),
+    "pr for modern clients plus a legacy block": Case(
+        [policy("PR modern", conditions__clientAppTypes=MODERN, grantControls__builtInControls=[],
+                grantControls__authenticationStrength=PR_STRENGTH), block()], "yes", "phishing_resistant", pr="yes"),
 }
 
 
@@ -247,3 +323,46 @@ def test_pr_gap_is_explained_for_enforced_admins() -> None:
     got = MicrosoftEvaluator(tenant).evaluate(UserFacts(user_id=ALICE, roles=frozenset({GA})))
     assert got.enforced == "yes" and got.phishing_resistant == "no"
     assert "policy 'Admins PR' is report-only" in got.reason
+
+
+# ---- issue 15 item 3: is legacy authentication (Exchange ActiveSync + other clients) closed for this user? -------
+LEGACY_CASES: dict[str, Case] = {
+    "block for all users": Case([block()], "yes", reason="CA policy 'Block legacy'"),
+    "block excluding the user's group": Case(
+        [block(conditions__users__excludeGroups=[BREAK_GLASS])], "no",
+        reason="excluded through group 'Break Glass' in policy 'Block legacy'"),
+    "block only exchange activesync": Case([block(clients=["exchangeActiveSync"])], "no",
+                                           reason="policy 'Block legacy' limited to Exchange ActiveSync sign-ins"),
+    "block narrowed by location": Case(
+        [block(conditions__locations={"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]})], "no",
+        reason="policy 'Block legacy' skips sign-ins from trusted locations"),
+    "block narrowed by platform": Case(
+        [block(conditions__platforms={"includePlatforms": ["windows"], "excludePlatforms": []})], "no",
+        reason="limited to platforms windows"),
+    "block of selected apps": Case([block(conditions__applications__includeApplications=["Office365"])], "no",
+                                   reason="targets only selected apps"),
+    "report-only block": Case([block(state="enabledForReportingButNotEnforced")], "no", reason="report-only"),
+    "mfa on all client apps blocks legacy indirectly": Case([policy()], "yes", reason="CA policy 'Require MFA'"),
+    "mfa on modern clients only": Case([policy(conditions__clientAppTypes=MODERN)], "no",
+                                       reason="limited to browser and mobile and desktop app sign-ins"),
+    # Microsoft: legacy clients cannot send MFA or device state, so any grant control on them blocks them
+    "mfa or terms of use still blocks legacy clients": Case([policy(grantControls__termsOfUse=["tou-1"])], "yes",
+                                                            reason="CA policy 'Require MFA'"),
+    "security defaults": Case([], "yes", reason="security defaults", tenant={"security_defaults": True}),
+    "per-user enforced needs app passwords": Case([], "yes", reason="per-user MFA (enforced)",
+                                                  user={"per_user_mfa": "enforced"}),
+    "per-user enabled": Case([], "no", reason="still accepts the password alone",
+                             user={"per_user_mfa": "enabled", "mfa_registered": True}),
+    "no policy at all": Case([], "no", reason="security defaults are off"),
+    "policies not collected": Case(None, "unknown", reason="Conditional Access policies not collected"),
+    "exclusion group not collected": Case([block(conditions__users__excludeGroups=[UNCOLLECTED])], "unknown",
+                                          reason="members of group 'Contractors' were not collected"),
+}
+
+
+@pytest.mark.parametrize("name", list(LEGACY_CASES))
+def test_legacy_block(name: str) -> None:
+    case = LEGACY_CASES[name]
+    got = evaluate(case)
+    assert got.legacy == case.expect, got
+    assert case.reason in got.legacy_detail, got

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import openpyxl
 import pytest
 
-from checks import builtin_checks as load_builtin_checks
 from connectors.email_dns import DnsOptions
 from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
@@ -35,9 +33,12 @@ from connectors.google.options import (
     GoogleOptions,
 )
 from idaudit.core.model import Provider
-from idaudit.core.snapshot import SectionStatus, Snapshot, load_snapshot
+from idaudit.core.snapshot import Snapshot, load_snapshot
+from idaudit.orchestration.pipeline import audit_snapshot
 from simulator import build_organisation
 from simulator.google import GoogleSimulator, render_google_snapshot
+from tests import fault_kit as kit
+from tests.fault_kit import Inject
 from tests.fault_matrix import FaultCase, Outcome
 
 TIMEOUT = 1.5          # the connector's per-request timeout in the timeout cases (GoogleOptions.timeout)
@@ -76,31 +77,7 @@ def dependent_checks(section: str) -> tuple[str, ...]:
     """Google checks that read a table (or, for the Policy API, a tenant setting) built from `section`."""
     tables = set(SECTION_TABLES.get(section, ())) - {"tenant_settings"}
     policy_settings = "tenant_settings" in SECTION_TABLES.get(section, ())
-    out = []
-    for rc in load_builtin_checks().all():
-        m = rc.meta
-        if Provider.GOOGLE not in m.providers:
-            continue
-        if tables & (set(m.requires) - {"tenant_settings"}) or (policy_settings and m.uses_settings):
-            out.append(m.id)
-    return tuple(sorted(out))
-
-
-@dataclass(frozen=True)
-class Inject:
-    """One FaultPlan rule (simulator/faults.py); `{victim}` in `path` is one user's address (quoted)."""
-
-    kind: str
-    path: str
-    method: str | None = "GET"
-    status: int = 500
-    retry_after: float | None = None
-    times: int | None = 1
-    target: str = "any"
-    code: str = ""
-    message: str = ""
-    delay: float = 0.0
-    body_match: str | None = None
+    return kit.checks_reading(Provider.GOOGLE, tables, lambda uses: policy_settings and bool(uses))
 
 
 @dataclass(frozen=True)
@@ -357,12 +334,7 @@ def rendered(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def clean_passes(rendered: Snapshot) -> set[tuple[str, str]]:
-    """(check, subject) pairs that pass on the fault-free tenant: the truth a faulted run may not exceed."""
-    from idaudit.orchestration.pipeline import audit_snapshot
-
-    f = audit_snapshot(rendered).findings
-    ok = f[f["status"] == "pass"]
-    return set(zip(ok["check_id"], ok["subject_id"], strict=True))
+    return kit.passing_pairs(rendered)
 
 
 @pytest.fixture(scope="module")
@@ -390,9 +362,7 @@ def _inject(sim: GoogleSimulator, gc: GCase, victim: dict[str, Any]) -> list[Any
     who = quote(str(victim["id"] if gc.case.section == "tokens" else victim["primaryEmail"]), safe="")
     if gc.undelegate:
         sim.issuer.delegated[sim.account.client_id] = frozenset(set(REQUIRED_SCOPES) - {gc.undelegate})
-    return [sim.faults.add(kind=i.kind, path=i.path.replace("{victim}", who), method=i.method, status=i.status,
-                           retry_after=i.retry_after, times=i.times, target=i.target, code=i.code,
-                           message=i.message, delay=i.delay, body_match=i.body_match) for i in gc.inject]
+    return kit.add_rules(sim.faults, gc.inject, who)
 
 
 @pytest.mark.parametrize("gc", G_CASES, ids=[gc.case.id for gc in G_CASES])
@@ -419,18 +389,8 @@ def test_fault(gc: GCase, sim: GoogleSimulator, rendered: Snapshot, clean_passes
             assert snap.raw[name] == rendered.raw[name], name
         return
     uid = str(victim["id"])
-    if case.expected is Outcome.FAILED_SUBJECTS:
-        assert rec.usable, (rec.status, rec.detail)
-        assert set(rec.failed_subjects) == {uid}, rec.failed_subjects
-        assert gc.detail in rec.failed_subjects[uid]
-        assert uid not in snap.raw[case.section]
-        assert {k: v for k, v in truth.items() if k != uid} == snap.raw[case.section]
-    else:
-        expected_status = {Outcome.SECTION_ERROR: SectionStatus.ERROR,
-                           Outcome.SECTION_FORBIDDEN: SectionStatus.FORBIDDEN,
-                           Outcome.SECTION_UNLICENSED: SectionStatus.UNLICENSED}[case.expected]
-        assert rec.status is expected_status, (rec.status, rec.detail)
-        assert gc.detail in rec.detail, rec.detail
+    kit.assert_data_loss_recorded(rec, snap.raw.get(case.section), truth, case.expected, gc.detail, uid)
+    if case.expected is not Outcome.FAILED_SUBJECTS:
         assert case.section not in snap.raw or snap.raw[case.section] is None
         if gc.undelegate:
             assert sim.account.client_id in rec.detail
@@ -439,8 +399,6 @@ def test_fault(gc: GCase, sim: GoogleSimulator, rendered: Snapshot, clean_passes
 
 def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[tuple[str, str]],
                          tmp_path: Path) -> None:
-    from idaudit.orchestration.pipeline import audit_snapshot
-
     case = gc.case
     run = audit_snapshot(snap)
     f = run.findings
@@ -453,7 +411,7 @@ def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[
         about_rest = passes["evidence"].astype(str).str.contains("among the accounts collected", regex=False) \
             & passes["check_id"].isin(held)
         passes = passes[~about_rest]
-    invented = set(zip(passes["check_id"], passes["subject_id"], strict=True)) - clean_passes
+    invented = kit.invented_passes(passes, clean_passes)
     assert not invented, sorted(invented)
     if gc.workbook:
         _assert_coverage(run, gc, uid, tmp_path)
@@ -469,12 +427,7 @@ def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[
     if case.expected is Outcome.FAILED_SUBJECTS:
         # 2. the affected user passes no dependent check whose table lists them as not collected, and some
         #    dependent check holds them unknown, saying why
-        for meta in run.checks:
-            if meta.id not in case.dependent_checks:
-                continue
-            if any(uid in run.data.status[t].missing_subjects for t in meta.requires if t in run.data.status):
-                mine = f[(f["check_id"] == meta.id) & (f["subject_id"] == uid)]
-                assert not (mine["status"] == "pass").any(), mine[["check_id", "status", "evidence"]].to_string()
+        kit.assert_victim_never_passes(run, case.dependent_checks, uid)
         said = evidence.str.contains(case.section, regex=False) | evidence.str.contains("not collected",
                                                                                        regex=False)
         assert ((dep["subject_id"] == uid) & (dep["status"] == "unknown") & said).any(), \
@@ -501,22 +454,13 @@ def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[
 
 
 def _assert_coverage(run: Any, gc: GCase, uid: str, tmp_path: Path) -> None:
-    from reports.workbook import write_workbook
-
-    path = write_workbook(run, tmp_path / "audit.xlsx")
-    wb = openpyxl.load_workbook(path, read_only=True)
-    rows = list(wb["Coverage"].iter_rows(values_only=True))
-    wb.close()
-    header = list(rows[0])
-    cov = {r[0]: dict(zip(header, r, strict=False)) for r in rows[1:] if r and r[0]}
-    row = cov[gc.case.section]
+    row = kit.coverage_row(run, gc.case.section, tmp_path)
     fix = str(row.get("Permission / licence that fixes a gap") or "")
     if gc.case.expected is Outcome.FAILED_SUBJECTS:
         assert row["Failed subjects"] == 1 and uid in str(row["Failed subjects (first 20)"]), row
         assert gc.detail in str(row["Failed subjects (first 20)"]), row
         return
-    assert row["Status"] == {Outcome.SECTION_ERROR: "error", Outcome.SECTION_FORBIDDEN: "forbidden",
-                             Outcome.SECTION_UNLICENSED: "unlicensed"}[gc.case.expected], row
+    assert row["Status"] == kit.coverage_status_word(gc.case.expected), row
     assert gc.detail in str(row["Detail"]), row
     if gc.case.expected is Outcome.SECTION_FORBIDDEN:
         assert SCOPE[gc.case.section] in fix, row  # the scope to delegate
@@ -560,17 +504,10 @@ def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes
                                                  victim: dict[str, Any], tmp_path: Path) -> None:
     """Negative control: a connector that turned a refused Gmail filters read into "nobody has a filter" (the silent
     pass this matrix exists to prevent) must fail the very assertions the matrix runs."""
-    from idaudit.core.snapshot import SnapshotWriter
-
-    m = rendered.manifest
-    w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)
-    for name, rec in m.sections.items():
-        data = rendered.raw[name]
-        w.add(name, {uid: [] for uid in data} if name == "gmail.filters" else data, request=rec.request)
-    w.finish()
+    path = kit.swallowed(rendered, tmp_path / "swallowed", "gmail.filters", lambda data: {uid: [] for uid in data})
     gc = next(g for g in G_CASES if g.case.id == "gmail.filters-scope_not_delegated")
     with pytest.raises(AssertionError, match="IDA-MAIL-00"):
-        _assert_held_unknown(load_snapshot(tmp_path / "swallowed"), gc, str(victim["id"]), clean_passes, tmp_path)
+        _assert_held_unknown(load_snapshot(path), gc, str(victim["id"]), clean_passes, tmp_path)
 
 
 # ---- grouped: set-ups the parametrised matrix cannot express ----------------------------------------------------

@@ -19,17 +19,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
-from checks import builtin_checks as load_builtin_checks
 from connectors.email_dns import DnsOptions
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER
 from idaudit.core.model import Provider
-from idaudit.core.snapshot import SectionStatus, Snapshot, load_snapshot
+from idaudit.core.snapshot import Snapshot, load_snapshot
+from idaudit.orchestration.pipeline import audit_snapshot
 from simulator.microsoft.snapshot import MAIL_SECURITY_SECTIONS
+from tests import fault_kit as kit
 from tests.conftest_ms import SCALE, options_for
+from tests.fault_kit import Inject
 from tests.fault_matrix import FaultCase, Outcome
 
 simulator = pytest.importorskip("simulator")
@@ -97,7 +98,8 @@ FALLBACK_SOURCES = {"userRegistrationDetails": "authenticationMethods"}
 FALLBACK_TABLES = {"authenticationMethods": ("mfa_methods", "mfa_registration")}
 # Sections whose loss can only make results stricter, never hide anything: no check is held unknown.
 CONSERVATIVE = {
-    "roleDefinitions": "a role whose definition is unknown counts as privileged",
+    "roleDefinitions": "the demo's roles are all on the built-in fallback list; a role outside it would be held "
+                       "unknown, never dropped",
     "exchange.acceptedDomains": "the DNS lookups fall back to Graph's verified Email domains, and a policy rule "
                                 "limited to domains then covers an unknown set of people, never 'everyone'",
     "mailboxSettings": "mailbox purpose and archive folder only label rules; the rules are all there",
@@ -115,31 +117,7 @@ def dependent_checks(section: str) -> tuple[str, ...]:
     section = ALSO_LOST.get(section, section)
     tables = set(SECTION_TABLES.get(section, FALLBACK_TABLES.get(section, ())))
     keys = set(SECTION_SETTINGS.get(section, ()))
-    out = []
-    for rc in load_builtin_checks().all():
-        m = rc.meta
-        if Provider.MICROSOFT not in m.providers:
-            continue
-        if tables & (set(m.requires) - {"tenant_settings"}) or keys & set(m.uses_settings):
-            out.append(m.id)
-    return tuple(sorted(out))
-
-
-@dataclass(frozen=True)
-class Inject:
-    """One FaultPlan rule (see simulator/faults.py); `{victim}` in `path` is one mailbox user's id."""
-
-    kind: str
-    path: str
-    method: str | None = "GET"
-    status: int = 500
-    retry_after: float | None = None
-    times: int | None = 1
-    target: str = "any"
-    code: str = ""
-    message: str = ""
-    delay: float = 0.0
-    body_match: str | None = None
+    return kit.checks_reading(Provider.MICROSOFT, tables, lambda uses: bool(keys & set(uses)))
 
 
 @dataclass(frozen=True)
@@ -469,12 +447,7 @@ def rendered(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def clean_passes(rendered: Snapshot) -> set[tuple[str, str]]:
-    """(check, subject) pairs that pass on the fault-free tenant: the truth a faulted run may not exceed."""
-    from idaudit.orchestration.pipeline import audit_snapshot
-
-    f = audit_snapshot(rendered).findings
-    ok = f[f["status"] == "pass"]
-    return set(zip(ok["check_id"], ok["subject_id"], strict=True))
+    return kit.passing_pairs(rendered)
 
 
 @pytest.fixture(scope="module")
@@ -498,9 +471,7 @@ def victim(org: Any) -> str:
 # ---- the matrix --------------------------------------------------------------------------------------------------
 
 def _inject(sim: Any, mc: MsCase, victim: str) -> list[Any]:
-    rules = [sim.faults.add(kind=i.kind, path=i.path.replace("{victim}", victim), method=i.method,
-                            status=i.status, retry_after=i.retry_after, times=i.times, target=i.target, code=i.code,
-                            message=i.message, delay=i.delay, body_match=i.body_match) for i in mc.inject]
+    rules = kit.add_rules(sim.faults, mc.inject, victim)
     if mc.case.section == "authenticationMethods":  # read only when the registration report is not licensed
         sim.faults.add(**REGISTRATION_UNLICENSED)
     return rules
@@ -530,31 +501,17 @@ def test_fault(mc: MsCase, sim: Any, rendered: Snapshot, clean_passes: set[tuple
                     continue
                 assert other.usable and not other.failed_subjects, (name, other.status, other.detail)
         return
-    if case.expected is Outcome.FAILED_SUBJECTS:
-        assert rec.usable, (rec.status, rec.detail)
-        assert set(rec.failed_subjects) == {victim}
-        assert mc.detail in rec.failed_subjects[victim]
-        assert victim not in snap.raw[case.section]
-        assert len(snap.raw[case.section]) == len(truth) - 1
-    else:
-        expected_status = {Outcome.SECTION_ERROR: SectionStatus.ERROR,
-                           Outcome.SECTION_FORBIDDEN: SectionStatus.FORBIDDEN,
-                           Outcome.SECTION_UNLICENSED: SectionStatus.UNLICENSED}[case.expected]
-        assert rec.status is expected_status, (rec.status, rec.detail)
-        assert mc.detail in rec.detail, rec.detail
+    kit.assert_data_loss_recorded(rec, snap.raw.get(case.section), truth, case.expected, mc.detail, victim)
     _assert_held_unknown(snap, mc, victim, clean_passes, tmp_path)
 
 
 def _assert_held_unknown(snap: Snapshot, mc: MsCase, victim: str, clean_passes: set[tuple[str, str]],
                          tmp_path: Path) -> None:
-    from idaudit.orchestration.pipeline import audit_snapshot
-
     case = mc.case
     run = audit_snapshot(snap)
     f = run.findings
     # 1. never a pass the fault-free tenant does not support
-    passes = f[f["status"] == "pass"]
-    invented = set(zip(passes["check_id"], passes["subject_id"], strict=True)) - clean_passes
+    invented = kit.invented_passes(f, clean_passes)
     assert not invented, sorted(invented)
     # 2. the tenant settings read from the section are gaps naming it (so their checks cannot pass on them)
     if case.expected is not Outcome.FAILED_SUBJECTS:
@@ -572,12 +529,7 @@ def _assert_held_unknown(snap: Snapshot, mc: MsCase, victim: str, clean_passes: 
     if case.expected is Outcome.FAILED_SUBJECTS:
         # 3. the affected user passes no check whose table lists them as not collected, and some dependent check
         #    lists them as unknown (in the check's words or the section's)
-        for meta in run.checks:
-            if meta.id not in case.dependent_checks:
-                continue
-            if any(victim in run.data.status[t].missing_subjects for t in meta.requires if t in run.data.status):
-                mine = f[(f["check_id"] == meta.id) & (f["subject_id"] == victim)]
-                assert not (mine["status"] == "pass").any(), mine[["check_id", "status", "evidence"]].to_string()
+        kit.assert_victim_never_passes(run, case.dependent_checks, victim)
         said = named | evidence.str.contains("not collected", regex=False)
         assert ((dep["subject_id"] == victim) & (dep["status"] == "unknown") & said).any(), \
             f[f["subject_id"] == victim][["check_id", "status", "evidence"]].to_string()
@@ -597,21 +549,12 @@ def _assert_held_unknown(snap: Snapshot, mc: MsCase, victim: str, clean_passes: 
 
 
 def _assert_coverage(run: Any, mc: MsCase, victim: str, tmp_path: Path) -> None:
-    from reports.workbook import write_workbook
-
-    path = write_workbook(run, tmp_path / "audit.xlsx")
-    wb = openpyxl.load_workbook(path, read_only=True)
-    rows = list(wb["Coverage"].iter_rows(values_only=True))
-    wb.close()
-    header = list(rows[0])
-    cov = {r[0]: dict(zip(header, r, strict=False)) for r in rows[1:] if r and r[0]}
-    row = cov[mc.case.section]
+    row = kit.coverage_row(run, mc.case.section, tmp_path)
     fix = str(row.get("Permission / licence that fixes a gap") or "")
     if mc.case.expected is Outcome.FAILED_SUBJECTS:
         assert row["Failed subjects"] == 1 and victim in str(row["Failed subjects (first 20)"]), row
     else:
-        assert row["Status"] == {Outcome.SECTION_ERROR: "error", Outcome.SECTION_FORBIDDEN: "forbidden",
-                                 Outcome.SECTION_UNLICENSED: "unlicensed"}[mc.case.expected], row
+        assert row["Status"] == kit.coverage_status_word(mc.case.expected), row
         if mc.case.expected is not Outcome.SECTION_ERROR:
             assert mc.detail in fix, row
         assert mc.detail in str(row["Detail"]), row
@@ -655,19 +598,7 @@ def test_the_matrix_catches_a_swallowed_failure(rendered: Snapshot, clean_passes
                                                  victim: str, tmp_path: Path) -> None:
     """Negative control: a connector that turned the inbox-rules 403 into "nobody has a rule" (the silent pass
     this matrix exists to prevent) must fail the very assertions the matrix runs."""
-    from idaudit.core.snapshot import SnapshotWriter
-
-    m = rendered.manifest
-    w = SnapshotWriter(tmp_path / "swallowed", m.provider, m.tenant_id, m.tenant_name, collected_at=m.collected_at)
-    for name, rec in m.sections.items():
-        if name == "inboxRules":
-            w.add(name, {uid: [] for uid in rendered.raw[name]}, request=rec.request)
-        elif rec.usable:
-            w.add(name, rendered.raw.get(name), count=rec.count, request=rec.request,
-                  failed_subjects=rec.failed_subjects, detail=rec.detail)
-        else:
-            w.fail(name, rec.status, rec.detail, rec.request)
-    w.finish()
+    path = kit.swallowed(rendered, tmp_path / "swallowed", "inboxRules", lambda data: {uid: [] for uid in data})
     mc = next(m for m in MS_CASES if m.case.id == "inboxRules-403_missing_permission")
     with pytest.raises(AssertionError, match="IDA-MAIL"):
-        _assert_held_unknown(load_snapshot(tmp_path / "swallowed"), mc, victim, clean_passes, tmp_path)
+        _assert_held_unknown(load_snapshot(path), mc, victim, clean_passes, tmp_path)

@@ -108,7 +108,8 @@ def _assert_audit_is_not_complete(out: Path) -> None:
     said = " ".join(unknown["evidence"].astype(str))
     assert "interrupted" in said, said[:500]
     # the command line never exits 0 ("clean") on it
-    check = subprocess.run([sys.executable, "-m", "idaudit", "check", str(out)], cwd=ROOT, capture_output=True,
+    check = subprocess.run([sys.executable, "-m", "idaudit", "check", str(out), "--out", str(out.parent / "reports")],
+                           cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
     assert check.returncode in (exitcodes.INCOMPLETE, exitcodes.FINDINGS), (check.returncode, check.stderr)
     assert "Traceback" not in check.stderr
@@ -212,7 +213,8 @@ def test_interrupted_google_collection_exits_130_and_is_incomplete(tmp_path: Pat
         proc = subprocess.Popen(
             [sys.executable, "-m", "idaudit", "collect", "google", "--service-account-env", "IDAUDIT_TEST_GOOGLE_KEY",
              "--admin-subject", gsim.admin_subject, "--api-endpoint", gsim.api_endpoint, "--token-uri",
-             gsim.token_uri, "--workers", "1", "--out", str(out), "--no-progress"],
+             gsim.token_uri, "--dns-resolver", gsim.dns_address, "--workers", "1", "--out", str(out),
+             "--no-progress"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_mid_collection(proc, out)
         proc.send_signal(signal.SIGTERM)

@@ -112,7 +112,10 @@ def test_api_errors_map_to_section_status() -> None:
         is SectionStatus.NOT_FOUND
     assert error_from_body(500, None).section_status is SectionStatus.ERROR
     assert is_no_mailbox(error_from_body(404, {"error": {"code": "MailboxNotEnabledForRESTAPI"}}))
-    assert not is_no_mailbox(error_from_body(404, {"error": {"code": "Request_ResourceNotFound"}}))
+    assert not is_no_mailbox(error_from_body(404, {"error": {"code": "Request_ResourceNotFound"}}))  # no such user
+    # guests and unlicensed accounts: Outlook's "Resource could not be discovered." (issue 21 item 4)
+    assert is_no_mailbox(error_from_body(404, {"error": {"code": "ResourceNotFound",
+                                                         "message": "Resource could not be discovered."}}))
     # the reason a reader sees names the permission or the licence
     assert "AuditLog.Read.All" in failure_detail("userRegistrationDetails", denied)
     assert "Entra ID P1" in failure_detail("signInActivity", lic)

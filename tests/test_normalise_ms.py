@@ -58,7 +58,10 @@ def test_users(data: AuditData) -> None:
     assert len(users) == 6
     ada, ben, cara = row(users, ADA), row(users, BEN), row(users, CARA)
     assert ada["last_sign_in"] == pd.Timestamp("2026-11-19T08:00:00Z")  # the successful one wins
-    assert ben["last_sign_in"] == pd.Timestamp("2026-01-05T08:00:00Z")  # fallback when successful is null
+    # lastSuccessfulSignInDateTime null: no success since 2023-12-01, whatever the (attempt) lastSignInDateTime says
+    assert pd.isna(ben["last_sign_in"]) and ben["sign_in_source"] == "lastSuccessfulSignInDateTime"
+    assert ben["last_sign_in_attempt"] == pd.Timestamp("2026-01-05T08:00:00Z")
+    assert ada["sign_in_source"] == "lastSuccessfulSignInDateTime"
     assert pd.isna(row(users, OFF)["last_sign_in"]) and bool(row(users, OFF)["sign_in_known"])
     assert bool(ada["on_premises_synced"]) and not bool(ben["on_premises_synced"])
     assert bool(ada["licensed"]) and not bool(cara["licensed"])
@@ -169,7 +172,9 @@ def test_enforcement_per_user_and_defaults(tmp_path: Path) -> None:
     d = normalise(snap(tmp_path / "s", raw, failed_subjects={"perUserMfaState": {GUEST: "error: 503"}}))
     enf = d.table("mfa_enforcement")
     assert row(enf, ADA)["enforced_by"] == "per-user MFA (enforced)"
-    assert row(enf, BEN)["enforced"] == "yes"  # enabled + registered
+    # 'enabled' + registered: modern clients ask for MFA, legacy clients still take the password alone
+    assert row(enf, BEN)["enforced"] == "no" and "still accepts the password alone" in row(enf, BEN)["reason"]
+    assert row(enf, BEN)["legacy_blocked"] == "no" and row(enf, ADA)["legacy_blocked"] == "yes"
     assert row(enf, CARA)["enforced"] == "no" and "no method is registered" in row(enf, CARA)["reason"]
     assert row(enf, GUEST)["enforced"] == "unknown" and "perUserMfaState: error: 503" in row(enf, GUEST)["reason"]
     assert row(enf, SHARED)["enforced"] == "no"

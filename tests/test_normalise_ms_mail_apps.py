@@ -171,7 +171,7 @@ def test_legacy_block_and_ca_table(tmp_path: Path) -> None:
              "grantControls": {"operator": "OR", "builtInControls": ["block"]}}
     raw["conditionalAccessPolicies"].append(block)
     d = normalise(snap(tmp_path / "s", raw))
-    assert d.setting("legacy_auth_blocked") == "true"
+    assert d.setting("legacy_auth_blocked") == "false"  # not for all users: the break-glass group is excluded
     ca = d.table("conditional_access").set_index("policy_id")
     assert bool(ca.loc["ca-legacy", "blocks"]) and bool(ca.loc["ca-legacy", "targets_legacy_clients"])
     assert not bool(ca.loc["ca-legacy", "requires_mfa"])
@@ -179,6 +179,11 @@ def test_legacy_block_and_ca_table(tmp_path: Path) -> None:
     mfa = ca.loc["ca-Require MFA for all"]
     assert bool(mfa["requires_mfa"]) and bool(mfa["all_users"]) and bool(mfa["all_apps"])
     assert mfa["summary"] == "requires MFA for All users minus 1 exclusion(s) on all resources"
+    block["conditions"]["users"]["excludeGroups"] = []
+    assert normalise(snap(tmp_path / "s1", raw)).setting("legacy_auth_blocked") == "true"
+    block["conditions"]["locations"] = {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]}
+    assert normalise(snap(tmp_path / "s3", raw)).setting("legacy_auth_blocked") == "false"  # narrowed
+    block["conditions"]["locations"] = None
     block["state"] = "enabledForReportingButNotEnforced"
     assert normalise(snap(tmp_path / "s2", raw)).setting("legacy_auth_blocked") == "false"
 

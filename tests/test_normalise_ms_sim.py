@@ -58,8 +58,9 @@ def test_planted_identity_problems(org, data: AuditData) -> None:  # type: ignor
     for p in excluded:
         if p.per_user_mfa == "disabled":
             assert enf.loc[p.id, "enforced"] == "no" and "excluded through group" in enf.loc[p.id, "reason"]
-        else:  # 'enabled' with a registered method is as good as 'enforced' (Microsoft moves it there)
+        else:  # 'enabled' + a registered method covers modern clients; the demo's legacy block covers the rest
             assert enf.loc[p.id, "enforced"] == "yes" and "per-user MFA" in enf.loc[p.id, "enforced_by"]
+            assert "Block legacy" in enf.loc[p.id, "enforced_by"] or p.per_user_mfa == "enforced"
     for p in org.planted("per_user_mfa_only"):
         assert enf.loc[p.id, "enforced"] == "yes" and "per-user MFA" in enf.loc[p.id, "enforced_by"]
     roles = data.table("role_assignments")
@@ -78,3 +79,15 @@ def test_without_p1_gaps_are_unknown_not_no(org, tmp_path: Path) -> None:  # typ
     unknown = enf[enf["enforced"] == "unknown"]
     assert not unknown.empty and unknown["reason"].str.contains("Entra ID P1").all()
     assert not d.table("users")["sign_in_known"].any()
+
+
+def test_sprayed_dormant_account_stays_stale(org, data: AuditData) -> None:  # type: ignore[no-untyped-def]
+    """A failed attempt (password spraying) moves lastSignInDateTime, never lastSuccessfulSignInDateTime."""
+    from tests.checkkit import row, run
+
+    (sprayed,) = org.planted("sprayed_dormant")
+    user = data.table("users").set_index("user_id").loc[sprayed.id]
+    assert user["sign_in_source"] == "lastSuccessfulSignInDateTime"
+    assert user["last_sign_in_attempt"] > user["last_sign_in"]
+    got = row(run(data, "IDA-ACCT-001"), sprayed.id)
+    assert got["status"] == "fail" and "lastSuccessfulSignInDateTime" in got["evidence"], got["evidence"]

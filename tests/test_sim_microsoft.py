@@ -211,7 +211,9 @@ def test_batch_inner_statuses_and_mailbox_not_enabled(sim: MicrosoftSimulator, h
         "d": f"users/{staff.id}/authentication/methods",
     })
     assert out["a"]["status"] == 200 and out["a"]["body"]["userPurpose"] == "user"
-    assert out["b"]["status"] == 404 and out["b"]["body"]["error"]["code"] == "MailboxNotEnabledForRESTAPI"
+    # an unlicensed account has no Exchange Online mailbox: Graph's ResourceNotFound, not MailboxNotEnabledForRESTAPI
+    assert out["b"]["status"] == 404 and out["b"]["body"]["error"] == {
+        **out["b"]["body"]["error"], "code": "ResourceNotFound", "message": "Resource could not be discovered."}
     assert out["c"]["status"] == 404 and out["c"]["body"]["error"]["code"] == "Request_ResourceNotFound"
     assert out["d"]["status"] == 200 and out["d"]["body"]["value"][0]["@odata.type"].endswith(
         "passwordAuthenticationMethod")

@@ -16,7 +16,7 @@ AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 ALWAYS_PLANTED = ("no_mfa", "admin_sms_only", "compromised", "forward_external_rule", "hiding_rule",
                   "mailbox_forward_external", "consented_unverified_app", "stale_account", "never_signed_in",
                   "stale_guest", "shared_sign_in_enabled", "privileged_on_prem", "break_glass", "mfa_excluded",
-                  "per_user_mfa_only", "helpdesk_phishing_resistant", "disabled_forward_rule")
+                  "per_user_mfa_only", "helpdesk_phishing_resistant", "disabled_forward_rule", "sprayed_dormant")
 
 
 def test_same_seed_same_organisation_and_other_seed_differs() -> None:

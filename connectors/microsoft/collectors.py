@@ -24,13 +24,18 @@ log = logging.getLogger(__name__)
 
 USER_SELECT = ("id,userPrincipalName,mail,displayName,accountEnabled,userType,createdDateTime,"
                "onPremisesSyncEnabled,assignedLicenses")
-SP_SELECT = ("id,appId,appDisplayName,displayName,publisherName,verifiedPublisher,appOwnerOrganizationId,"
+# publisherName is a beta-only property: on v1.0 the publisher is named by verifiedPublisher (and $select of it
+# answers 400), so the v1.0 listing asks only for what v1.0 has.
+SP_SELECT = ("id,appId,appDisplayName,displayName,verifiedPublisher,appOwnerOrganizationId,"
              "servicePrincipalType,accountEnabled,appRoles")
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
 RESOURCE_APP_IDS = (GRAPH_APP_ID, EXCHANGE_APP_ID)
 SIGN_IN_LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
-_NO_MAILBOX_CODES = {"mailboxnotenabledforrestapi", "mailboxnotfound", "errormailboxnotfound"}
+# Graph's 404 codes for "this user has no Exchange Online mailbox", on mailbox endpoints only: guests and unlicensed
+# accounts get ResourceNotFound ("Resource could not be discovered."), inactive / on-premises mailboxes
+# MailboxNotEnabledForRESTAPI (docs/semantics.md, docs/fidelity.md).
+_NO_MAILBOX_CODES = {"mailboxnotenabledforrestapi", "mailboxnotfound", "errormailboxnotfound", "resourcenotfound"}
 
 ALL_SECTIONS_IN_ORDER = (
     "organization", "domains", "subscribedSkus", "users", "signInActivity", "userRegistrationDetails",

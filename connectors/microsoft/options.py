@@ -31,8 +31,9 @@ REQUIRED_PERMISSIONS: dict[str, str] = {
     "Application.Read.All": "service principals and the application permissions granted to them",
     "Exchange.ManageAsApp (Office 365 Exchange Online)": "mailbox forwarding, remote domains, outbound spam "
                                                          "and transport rules via the Exchange admin API "
-                                                         "(with the Exchange role 'View-Only Configuration' "
-                                                         "or Entra role Global Reader)",
+                                                         "(with Entra role Global Reader, or an Exchange "
+                                                         "role group holding 'View-Only Recipients' and "
+                                                         "'View-Only Configuration')",
 }
 
 # Optional application permissions: used when granted; without one, its section is `forbidden` (naming it) and the

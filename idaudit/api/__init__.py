@@ -439,6 +439,6 @@ def catalogue() -> pd.DataFrame:
         "check_id": m.id, "title": m.title, "severity": m.severity.value, "family": m.family,
         "providers": ", ".join(sorted(p.value for p in m.providers)), "requires": ", ".join(m.requires),
         "references": "; ".join(str(r) for r in m.references), "rationale": m.rationale,
-        "remediation": m.remediation,
+        "remediation": m.fix_for_all(),
     } for m in metas], columns=["check_id", "title", "severity", "family", "providers", "requires",
                                 "references", "rationale", "remediation"])

@@ -19,23 +19,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 from checks.common import INSIDE, classify_recipients, inside_domains
+from idaudit.core import scopes
 from idaudit.core.engine import CheckSettings
 from idaudit.core.errors import DataUnavailable, IdauditError
 from idaudit.core.tables import AuditData, Availability
 
-# Scopes and application permissions that let an app read message content or headers. Compared case-insensitively;
-# Google scopes are compared without the https://www.googleapis.com/auth/ prefix.
-MAIL_READING_SCOPES: frozenset[str] = frozenset({
-    # Microsoft Graph (delegated and application)
-    "mail.read", "mail.readbasic", "mail.readbasic.all", "mail.readwrite", "mail.read.shared",
-    "mail.readwrite.shared", "mailboxitem.read.all",
-    # Office 365 Exchange Online and legacy mail protocols
-    "ews.accessasuser.all", "full_access_as_app", "imap.accessasuser.all", "pop.accessasuser.all",
-    "eas.accessasuser.all",
-    # Google Workspace
-    "https://mail.google.com/", "gmail.readonly", "gmail.modify", "gmail.metadata",
-})
-_GOOGLE_SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+# Scopes and application permissions that let an app read message content or headers: the shared catalogue
+# (idaudit.core.scopes), compared case-insensitively.
+MAIL_READING_SCOPES: frozenset[str] = scopes.MAIL_READING_SCOPES
 
 
 class DataNotCollected(IdauditError):
@@ -165,10 +156,10 @@ def external_forwarding(data: AuditData, settings: CheckSettings | None = None) 
     """Which rules and mailbox settings forward mail outside the organisation: one row per (mechanism, recipient).
 
     Inside and outside are decided exactly as the mail checks decide them (checks.common): a recipient is inside
-    when its domain is a verified domain of the tenant, a subdomain of one, or a configured trusted partner
-    domain. A recipient without a readable address (e.g. an Exchange recipient object) is listed with
-    `destination` = unknown rather than assumed internal. Disabled rules are listed too (`enabled` column), after
-    the active ones: an attacker who can sign in can switch one back on.
+    when its domain is a verified domain of the tenant (a subdomain only when it is itself verified) or a
+    configured trusted partner domain (or one of its subdomains). A recipient without a readable address (e.g. an
+    Exchange recipient object) is listed with `destination` = unknown rather than assumed internal. Disabled rules
+    are listed too (`enabled` column), after the active ones: an attacker who can sign in can switch one back on.
     """
     question = "which rules forward outside"
     settings = settings or CheckSettings()
@@ -190,17 +181,15 @@ def external_forwarding(data: AuditData, settings: CheckSettings | None = None) 
 
 
 def is_mail_reading_scope(scope: str) -> bool:
-    s = scope.strip().casefold()
-    if s.startswith(_GOOGLE_SCOPE_PREFIX):
-        s = s[len(_GOOGLE_SCOPE_PREFIX):]
-    return s in MAIL_READING_SCOPES
+    return scopes.reads_mail(scope)
 
 
 def apps_reading_mail(data: AuditData, settings: CheckSettings | None = None) -> pd.DataFrame:
     """Which apps can read mail: one row per (app, kind of grant), with the mail scopes and how many users.
 
     `consent_scope` all_users or application means every mailbox in the organisation; `users` counts the
-    individual users who consented. `allowed` marks apps on the configured allow-list (audit.allowed_apps).
+    individual users who consented. `allowed` marks apps on the configured allow-list (audit.allowed_apps), by app
+    id / client id only.
     """
     question = "which apps can read mail"
     settings = settings or CheckSettings()
@@ -218,7 +207,7 @@ def apps_reading_mail(data: AuditData, settings: CheckSettings | None = None) ->
     ).reset_index()
     grouped["every_mailbox"] = grouped["consent_scope"].isin(["all_users", "application"])
     allowed = settings.allowed_apps
-    grouped["allowed"] = (grouped["app_id"].str.casefold().isin(allowed)
-                          | grouped["app_name"].str.casefold().isin(allowed))
+    # by app id / client id only, as the checks do: a display name can be copied by any app
+    grouped["allowed"] = grouped["app_id"].str.casefold().isin({a.casefold() for a in allowed})
     return (grouped[columns].sort_values(["every_mailbox", "users", "app_name"], ascending=[False, False, True])
             .reset_index(drop=True))

@@ -12,7 +12,13 @@ import os
 from pathlib import Path
 
 from idaudit.cli import collect_google
-from idaudit.cli.collect_output import add_dns_arguments, default_out_dir, dns_from_args, report_snapshot
+from idaudit.cli.collect_output import (
+    REDACT_HELP,
+    add_dns_arguments,
+    default_out_dir,
+    dns_from_args,
+    finish_snapshot,
+)
 from idaudit.core.errors import CollectionError
 
 
@@ -54,6 +60,7 @@ def _add_microsoft(providers: argparse._SubParsersAction) -> None:  # type: igno
     m.add_argument("--sections", help="comma-separated section names to collect (default: all)")
     m.add_argument("--out", type=Path, help="snapshot directory to write (default: snapshots/microsoft-TENANT-TIME)")
     m.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
+    m.add_argument("--redact", action="store_true", help=REDACT_HELP)
     m.set_defaults(func=run_microsoft)
 
 
@@ -91,4 +98,4 @@ def run_microsoft(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()] if args.sections else None
     out = args.out or default_out_dir("microsoft", args.tenant_id)
     path = collect_microsoft(options, out, progress=not args.no_progress, sections=sections)
-    return report_snapshot(path)
+    return finish_snapshot(path, args.redact)

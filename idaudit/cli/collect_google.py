@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from idaudit.cli.collect_output import add_dns_arguments, default_out_dir, dns_from_args, report_snapshot
+from idaudit.cli.collect_output import (
+    REDACT_HELP,
+    add_dns_arguments,
+    default_out_dir,
+    dns_from_args,
+    finish_snapshot,
+)
 
 
 def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,6 +37,7 @@ def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: 
     g.add_argument("--sections", help="comma-separated section names to collect (default: all)")
     g.add_argument("--out", type=Path, help="snapshot directory to write (default: snapshots/google-CUSTOMER-TIME)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
+    g.add_argument("--redact", action="store_true", help=REDACT_HELP)
     g.set_defaults(func=run_google)
 
 
@@ -56,4 +63,4 @@ def run_google(args: argparse.Namespace) -> int:
     sections = [s.strip() for s in args.sections.split(",") if s.strip()] if args.sections else None
     out = args.out or default_out_dir("google", args.customer_id)
     path = collect_google(options, out, progress=not args.no_progress, sections=sections)
-    return report_snapshot(path)
+    return finish_snapshot(path, args.redact)

@@ -10,12 +10,26 @@ from typing import Any
 from idaudit.cli.common import terminal_line
 from idaudit.core import exitcodes
 from idaudit.core.snapshot import load_snapshot
+from idaudit.core.snapshot_redact import redact_snapshot
 
 
 def default_out_dir(provider: str, tenant: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = "".join(c if c.isalnum() or c in "-." else "_" for c in tenant)[:60]
     return Path("snapshots") / f"{provider}-{safe}-{stamp}"
+
+
+REDACT_HELP = ("replace personal data (names, mail local parts, phones, IPs) by pseudonyms in the snapshot written, "
+               "keeping every key, id, enum and mail domain: a snapshot you can attach to a report of a mismatch "
+               "with your real tenant (docs/fidelity.md)")
+
+
+def finish_snapshot(path: Path, redact: bool) -> int:
+    """Redact when asked, then report; the redacted snapshot is the only one left on disk."""
+    if redact:
+        redact_snapshot(path)
+        print(f"redacted {path}: personal data replaced by pseudonyms (keys, ids, enums and mail domains kept)")
+    return report_snapshot(path)
 
 
 def report_snapshot(path: Path) -> int:

@@ -54,7 +54,7 @@ class CheckSettings:
     global_admin_min: int = 2
     global_admin_max: int = 4
     trusted_domains: frozenset[str] = frozenset()
-    allowed_apps: frozenset[str] = frozenset()  # app ids / client ids / names allowed to hold risky scopes
+    allowed_apps: frozenset[str] = frozenset()  # app ids / client ids (never names) allowed to hold risky scopes
     break_glass: frozenset[str] = frozenset()  # principals (UPN / primary email) of break-glass accounts
     now: datetime | None = None  # evaluation time; defaults to the snapshot's collected_at
 
@@ -127,6 +127,11 @@ def validate_meta(meta: CheckMeta) -> list[str]:
     stray = [t for t in meta.lookup_tables if t not in meta.requires]
     if stray:
         problems.append(f"lookup_tables {stray} are not among the required tables")
+    foreign = sorted(p.value for p, _ in meta.steps if p not in meta.providers)
+    if foreign:
+        problems.append(f"steps for {foreign}, which the check does not cover")
+    if any(len(text.strip()) < 10 for _, text in meta.steps):
+        problems.append("a provider's steps are empty or too short")
     return problems
 
 
@@ -134,8 +139,10 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
           references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
           subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
           uses_settings: Iterable[str] = (), lookup_tables: Iterable[str] = (),
+          steps: Mapping[Provider | str, str] | None = None,
           registry: CheckRegistry) -> Callable[[CheckFunc], CheckFunc]:
-    """Decorator: register a pure check function with its metadata (lookup_tables: see CheckMeta) in `registry`.
+    """Decorator: register a pure check function with its metadata (lookup_tables, steps: see CheckMeta) in
+    `registry`. `remediation` says what to do for any provider; `steps` says where and how on each one.
 
     The engine keeps no global registry: the built-in checks register in checks.catalogue.CATALOGUE, and whoever
     runs checks hands the engine the registry to run, so the core never imports the checks it runs.
@@ -144,7 +151,9 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
                      remediation=" ".join(remediation.split()), references=tuple(references),
                      providers=frozenset(Provider(p) for p in providers), requires=tuple(requires),
                      subject_kind=subject_kind, family=family, owner_role=owner_role,
-                     uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables))
+                     uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables),
+                     steps=tuple(sorted(((Provider(p), " ".join(t.split())) for p, t in (steps or {}).items()),
+                                        key=lambda kv: kv[0].value, reverse=True)))
 
     def wrap(func: CheckFunc) -> CheckFunc:
         registry.register(meta, func)

@@ -32,7 +32,20 @@ METHOD_STRENGTH: dict[str, str] = {
     "platform_credential": PHISHING_RESISTANT,
     "certificate": PHISHING_RESISTANT,
     "security_key": PHISHING_RESISTANT,
+    # Microsoft external MFA: a second factor, but idaudit cannot see whether the provider resists phishing
+    "external_mfa": STANDARD,
+    "qr_code_pin": NONE,  # QR code + PIN: a single-factor sign-in method, never a second factor
 }
+
+# Microsoft per-user methods (authentication/methods) that Microsoft documents as a second factor for sign-in MFA.
+# Only these make a user MFA-registered in the no-P1 fallback; sources in docs/semantics.md.
+MICROSOFT_SECOND_FACTORS = frozenset({
+    "sms", "voice", "authenticator_push", "authenticator_passwordless", "software_otp", "hardware_otp", "fido2",
+    "passkey", "windows_hello", "platform_credential", "external_mfa",
+})
+# Documented as not a sign-in second factor: email OTP (self-service password reset), the temporary access pass
+# (a bootstrap credential), QR code + PIN (single-factor by Microsoft's own description).
+MICROSOFT_SINGLE_FACTOR = frozenset({"email", "temporary_access_pass", "qr_code_pin"})
 
 # Microsoft userRegistrationDetails.methodsRegistered values -> our vocabulary (open list: unknown values are kept
 # with strength 'standard' only when they are clearly a second factor; otherwise ignored with a note).
@@ -70,7 +83,9 @@ MICROSOFT_METHOD_TYPES: dict[str, str] = {
     "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod": "windows_hello",
     "#microsoft.graph.platformCredentialAuthenticationMethod": "platform_credential",
     "#microsoft.graph.passwordlessMicrosoftAuthenticatorAuthenticationMethod": "authenticator_passwordless",
-    "#microsoft.graph.x509CertificateAuthenticationMethod": "certificate",
+    "#microsoft.graph.x509CertificateAuthenticationMethod": "certificate",  # single- or multi-factor by policy
+    "#microsoft.graph.externalAuthenticationMethod": "external_mfa",
+    "#microsoft.graph.qrCodePinAuthenticationMethod": "qr_code_pin",
 }
 
 

@@ -49,6 +49,10 @@ class Provider(enum.StrEnum):
     GOOGLE = "google"
 
 
+# How a reader names each provider's product (labels in documentation and catalogues).
+PROVIDER_LABELS = {Provider.MICROSOFT: "Microsoft 365", Provider.GOOGLE: "Google Workspace"}
+
+
 class SubjectKind(enum.StrEnum):
     """What one finding row is about."""
 
@@ -91,7 +95,8 @@ class CheckMeta:
     title: str
     severity: Severity
     rationale: str  # the exfiltration path this check closes, in plain language
-    remediation: str  # what to do, with portal path and command
+    # What to do, in plain words that hold for every provider the check covers (the action plan prints it).
+    remediation: str
     references: tuple[Reference, ...]
     providers: frozenset[Provider]
     requires: tuple[str, ...]  # provider-neutral table names (idaudit.core.tables) the check reads
@@ -105,3 +110,21 @@ class CheckMeta:
     # for a missing subject the check did not list: it is outside the check's population (a disabled account for
     # an MFA check, a non-admin for an admin check, an inbox-rule owner for a transport-rule check).
     lookup_tables: tuple[str, ...] = field(default=())
+    # Where and how on each provider: console path and command. A Microsoft tenant's action plan must not say
+    # "Google: Admin console > ..." (issue 18): each provider's steps are kept apart and shown only to its tenants.
+    steps: tuple[tuple[Provider, str], ...] = field(default=())
+
+    def steps_for(self, provider: Provider | str) -> str:
+        """The console path and command for one provider ('' when the check keeps them in `remediation`)."""
+        wanted = str(provider)
+        return next((text for p, text in self.steps if p.value == wanted), "")
+
+    def fix_for(self, provider: Provider | str) -> str:
+        """What to do and where, for this tenant's provider only: the remediation, then that provider's steps."""
+        steps = self.steps_for(provider)
+        return f"{self.remediation} {steps}" if steps else self.remediation
+
+    def fix_for_all(self) -> str:
+        """Every provider's steps, labelled: for the catalogue and documentation, never for one tenant's plan."""
+        parts = [self.remediation, *(f"{PROVIDER_LABELS[p]}: {text}" for p, text in self.steps)]
+        return " ".join(parts)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 TENANT_SETTINGS: dict[str, str] = {
     "security_defaults_enabled": "true | false — Microsoft security defaults (requires MFA registration and use)",
-    "user_consent": "off | verified_publishers_low_risk | any_app — may ordinary users consent to apps on "
-                    "their own? (Microsoft permissionGrantPoliciesAssigned; Google unconfigured third-party apps)",
+    "user_consent": "off | mail_clients_only | verified_publishers_low_risk | sign_in_only | microsoft_managed | "
+                    "any_app — may ordinary users consent to "
+                    "apps on their own? (Microsoft permissionGrantPoliciesAssigned; Google unconfigured third-party "
+                    "apps, root OU: sign_in_only = Sign in with Google scopes only)",
     "guest_invites_from": "none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone",
     "guest_user_role": "member | guest | restricted_guest — what guests may read in the directory",
     "external_auto_forwarding": "off | on | automatic — tenant-wide automatic forwarding to outside recipients "
@@ -21,7 +23,8 @@ TENANT_SETTINGS: dict[str, str] = {
     "sms_sign_in_enabled": "true | false — SMS allowed as an authentication method (authentication methods policy)",
     "voice_enabled": "true | false — voice call allowed as an authentication method",
     "email_otp_enabled": "true | false — email one-time passcode allowed as an authentication method",
-    "legacy_auth_blocked": "true | false — an enabled CA policy blocks legacy (basic) authentication for all users",
+    "legacy_auth_blocked": "true | false — one enabled CA policy blocks legacy authentication (Exchange ActiveSync + other "
+                           "clients) for all users with no exclusion or narrowing; per account: IDA-AUTH-006",
     "google_allowed_factors": "ALL | NO_TELEPHONY | ONLY_SECURITY_KEY | PASSKEY_ONLY — 2SV factors allowed (root OU)",
     "google_less_secure_apps": "true | false — less secure apps allowed (root OU)",
     "google_device_trust": "true | false — users may skip 2SV on trusted devices (root OU)",

@@ -40,6 +40,11 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "enabled": "boolean", "user_type": "str",  # member | guest
         "created_at": UTC_TS, "last_sign_in": UTC_TS,
         "sign_in_known": "boolean",  # sign-in activity collected for this user (False: licence or permission gap)
+        # the field last_sign_in was read from: Microsoft lastSuccessfulSignInDateTime (successes only; null = no
+        # success since 2023-12-01), or lastSignInDateTime / lastNonInteractiveSignInDateTime (attempts, failed ones
+        # included) when the success field is absent; Google lastLoginTime; '' not known
+        "sign_in_source": "str",
+        "last_sign_in_attempt": UTC_TS,  # newest interactive or non-interactive attempt, successful or not (Microsoft)
         "on_premises_synced": "boolean", "licensed": "boolean",
         "mailbox": "str",  # user | shared | room | equipment | none | unknown
         "org_unit": "str",
@@ -60,6 +65,10 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "strength": "str",  # mfa | phishing_resistant | weaker_alternative | ''
         "reason": "str",  # why not enforced / why unknown, precise enough to act on
         "phishing_resistant": "str",  # yes | no | unknown: a phishing-resistant strength is required on sign-in
+        # yes | no | unknown: legacy authentication (Exchange ActiveSync, IMAP, POP, SMTP AUTH, MAPI) cannot sign
+        # this account in with the password alone (Microsoft; '' for providers without the notion)
+        "legacy_blocked": "str",
+        "legacy_detail": "str",  # what closes legacy clients (yes), or why they stay open / cannot be told
     }, "One row per enabled user: is MFA actually required on sign-in, and by what."),
     TableSchema("role_assignments", {
         "user_id": "str", "role_id": "str", "role_name": "str", "privileged": "boolean",
@@ -85,6 +94,9 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "rule_id": "str", "rule_name": "str", "enabled": "boolean",
         "recipient": "str", "recipient_domain": "str",
         "keeps_copy": "boolean",
+        "how": "str",  # what the rule does with the message ('blind-copies to', ...); '' = said by the mechanism
+        "applies_when": "str",  # conditions and exceptions that narrow which messages it touches; '' = every one
+        "mode": "str",  # transport rules: enforce | audit | auditandnotify (Audit modes take no action); '' = n/a
     }, "One row per (mechanism, recipient) that sends a user's mail elsewhere."),
     TableSchema("oauth_grants", {
         "grant_id": "str", "app_id": "str", "app_name": "str", "publisher": "str",

@@ -66,6 +66,7 @@ class GoogleSimulator:
                                 loop_link=loop_page_token)
         self.responses.server = self.server
         self.dns = DnsZoneServer(email_zone(org, "google"), self.faults)  # the public zone: SPF, DMARC, DKIM
+        self.taps = self.server.taps  # observers of every request and answer (contract tests)
         self._running = False
 
     # ---- what a client needs -----------------------------------------------------------------------------

@@ -115,8 +115,10 @@ def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
         OuPolicy("/", "gmail.mail_delegation", {"enableMailDelegation": True}, 10),
         OuPolicy("/", "gmail.imap_access", {"enableImapAccess": False}, 10),
         OuPolicy("/", "gmail.pop_access", {"enablePopAccess": False}, 10),
-        OuPolicy("/", "api_controls.unconfigured_third_party_apps", {"accessLevel": "ALLOW_ALL_SCOPES"}, 1,
-                 "SYSTEM"),
+        # the Policy API's real value for "Allow users to access any third-party apps" (ScubaGoggles, 10.4 tests)
+        OuPolicy("/", "api_controls.unconfigured_third_party_apps",
+                 {"accessLevel": "UNSPECIFIED_UBER_BLOCK", "accessLevelUnder18": "UNDERAGE_UBER_BLOCK_UNSPECIFIED"},
+                 1, "SYSTEM"),
         OuPolicy("/", "api_controls.internal_apps", {"trustInternalApps": True}, 10),
         OuPolicy("/Administration/Front Desk", "security.two_step_verification_enforcement",
                  {"enforcedFrom": EPOCH}, 20),

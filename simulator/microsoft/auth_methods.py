@@ -14,6 +14,23 @@ from simulator.microsoft.wire_ids import (
 )
 from simulator.org import Person
 
+# Method types the v1.0 schema does not have (msgraph-sdk v1.0 models): Graph lists them only under /beta.
+BETA_ONLY_METHOD_TYPES = frozenset({"#microsoft.graph.hardwareOathAuthenticationMethod"})
+# Properties of a type that only v1.0 has (the beta temporaryAccessPassAuthenticationMethod lacks them).
+_V1_ONLY_PROPERTIES = {"#microsoft.graph.temporaryAccessPassAuthenticationMethod": ("isUsable",
+                                                                                   "methodUsabilityReason")}
+
+
+def for_version(methods: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
+    """The list as the given API version serves it: each version's schema has its own types and properties."""
+    if version != "beta":
+        return [m for m in methods if m.get("@odata.type") not in BETA_ONLY_METHOD_TYPES]
+    out = []
+    for m in methods:
+        drop = _V1_ONLY_PROPERTIES.get(str(m.get("@odata.type")), ())
+        out.append({k: v for k, v in m.items() if k not in drop} if drop else m)
+    return out
+
 
 def authentication_methods(p: Person) -> list[dict[str, Any]]:
     """GET /users/{id}/authentication/methods: the password plus one object per registered method."""
@@ -48,7 +65,8 @@ def authentication_methods(p: Person) -> list[dict[str, Any]]:
                         "secretKey": None})
         elif m == "hardware_otp":
             out.append({"@odata.type": "#microsoft.graph.hardwareOathAuthenticationMethod", "id": mid,
-                        "displayName": "Token", "serialNumber": mid[:8]})
+                        "device": {"id": derived_id(p.id, "oath-device", m), "displayName": "Token",
+                                   "serialNumber": mid[:8], "manufacturer": "Token2", "model": "C302"}})
         elif m == "temporary_access_pass":
             out.append({"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "id": mid,
                         "createdDateTime": created, "lifetimeInMinutes": 60, "isUsableOnce": True,

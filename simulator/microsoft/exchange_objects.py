@@ -107,11 +107,18 @@ class ExchangeObjects:
         for r in self.org.transport_rules:
             out.append({
                 "Identity": r.name, "Name": r.name, "Guid": r.id, "Priority": r.priority,
-                "State": "Enabled" if r.enabled else "Disabled", "Mode": "Enforce",
+                "State": "Enabled" if r.enabled else "Disabled", "Mode": r.mode,
                 "BlindCopyTo": list(r.bcc_to) or None, "RedirectMessageTo": list(r.redirect_to) or None,
-                "CopyTo": None, "AddToRecipients": None, "PrependSubject": r.prepend_subject or None,
-                "SentToScope": r.sent_to_scope or None,
-                "FromScope": "NotInOrganization" if r.prepend_subject else None,
+                "CopyTo": list(r.copy_to) or None, "AddToRecipients": list(r.add_to) or None,
+                "AddManagerAsRecipientType": None, "ModerateMessageByUser": None, "ModerateMessageByManager": False,
+                "GenerateIncidentReport": r.incident_report_to or None,
+                "IncidentReportContent": ["Sender", "Recipients", "Subject", "AttachOriginalMail"]
+                if r.incident_report_to else None,
+                "PrependSubject": r.prepend_subject or None,
+                "SubjectContainsWords": list(r.subject_contains) or None, "ExceptIfSubjectContainsWords": None,
+                "SentToScope": r.sent_to_scope or None, "ExceptIfSentToScope": None,
+                "FromScope": "NotInOrganization" if r.prepend_subject else None, "ExceptIfFromScope": None,
+                "From": None, "ExceptIfFrom": None, "SentTo": None, "ExceptIfSentTo": None,
                 "Description": r.description, "WhenChanged": iso(self.org.as_of),
             })
         return out

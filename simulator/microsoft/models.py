@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.catalogue import ROLE_BY_NAME, ROLES
@@ -40,6 +41,7 @@ DEFAULT_FOLDERS: dict[str, str | None] = {
     "Sent Items": "sentitems", "Drafts": "drafts", "Outbox": "outbox", "Conversation History": "conversationhistory",
     "RSS Feeds": None,
 }
+SUCCESS_RECORDED_FROM = datetime(2023, 12, 1, tzinfo=UTC)  # signInActivity.lastSuccessfulSignInDateTime, not backfilled
 ROOT_FOLDERS = frozenset({"RSS Feeds", "RSS Subscriptions"})
 
 DEFAULT_USER_FIELDS = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
@@ -165,12 +167,21 @@ class MicrosoftTenant:
             if self.p2 and p.kind in ("admin", "break_glass"):
                 licences.append({"disabledPlans": [], "skuId": SKU_ENTRA_P2[0]})
         sign_in = None
-        if p.last_sign_in is not None:
-            t = iso(p.last_sign_in)
-            sign_in = {"lastSignInDateTime": t, "lastSignInRequestId": derived_id(p.id, "signin"),
-                       "lastNonInteractiveSignInDateTime": t,
-                       "lastNonInteractiveSignInRequestId": derived_id(p.id, "signin-ni"),
-                       "lastSuccessfulSignInDateTime": t, "lastSuccessfulSignInRequestId": derived_id(p.id, "signin")}
+        if p.last_sign_in is not None or p.last_failed_sign_in is not None:
+            # signInActivity: lastSignInDateTime is the last interactive *attempt* (a failed one included);
+            # lastSuccessfulSignInDateTime exists since 2023-12-01 and is not backfilled (null before that)
+            attempts = [t for t in (p.last_sign_in, p.last_failed_sign_in) if t is not None]
+            success = p.last_sign_in if p.last_sign_in is not None and p.last_sign_in >= SUCCESS_RECORDED_FROM \
+                else None
+            failed_last = max(attempts) != p.last_sign_in
+            t = iso(max(attempts))
+            ok = iso(p.last_sign_in) if p.last_sign_in is not None else None
+            sign_in = {"lastSignInDateTime": t,
+                       "lastSignInRequestId": derived_id(p.id, "signin-failed" if failed_last else "signin"),
+                       "lastNonInteractiveSignInDateTime": ok,
+                       "lastNonInteractiveSignInRequestId": derived_id(p.id, "signin-ni") if ok else None,
+                       "lastSuccessfulSignInDateTime": iso(success) if success else None,
+                       "lastSuccessfulSignInRequestId": derived_id(p.id, "signin") if success else None}
         proxies = [f"SMTP:{p.mail}", *(f"smtp:{a}" for a in p.aliases)] if p.has_mailbox else []
         return {
             "businessPhones": [], "displayName": p.display_name, "givenName": p.given_name or None,
@@ -342,7 +353,7 @@ class MicrosoftTenant:
         unified = g.kind == "microsoft365"
         return {
             "id": g.id, "deletedDateTime": None, "classification": None, "createdDateTime": iso(g.created_at),
-            "creationOptions": [], "description": g.description, "displayName": g.name,
+            "description": g.description, "displayName": g.name,
             "expirationDateTime": None, "groupTypes": ["Unified"] if unified else [],
             "isAssignableToRole": True if g.role_assignable else None,
             "mail": f"{g.mail_nickname}@{self.org.domain}" if unified else None, "mailEnabled": unified,

@@ -53,13 +53,13 @@ def _ca_policy(org: Organisation, p: MfaPolicy, roles: Mapping[str, AdminRole]) 
                      "excludeLocations": [derived_id(org.tenant_id, "named-location", "United States")]}
     return {
         "id": p.id, "templateId": None, "displayName": p.name, "createdDateTime": iso(p.created_at),
-        "modifiedDateTime": None, "state": _STATE[p.state], "partialEnablementStrategy": None,
+        "modifiedDateTime": None, "state": _STATE[p.state],
         "sessionControls": None,
         "conditions": {
             "userRiskLevels": [], "signInRiskLevels": [],
             "clientAppTypes": ["exchangeActiveSync", "other"] if p.legacy_clients_only else ["all"],
             "servicePrincipalRiskLevels": [], "insiderRiskLevels": None, "platforms": None, "locations": locations,
-            "times": None, "deviceStates": None, "devices": None, "clientApplications": None,
+            "devices": None, "clientApplications": None,
             "applications": {"includeApplications": ["All"], "excludeApplications": [], "includeUserActions": [],
                              "includeAuthenticationContextClassReferences": [], "applicationFilter": None},
             "users": {"includeUsers": include_users, "excludeUsers": list(p.exclude_user_ids),
@@ -121,7 +121,7 @@ def authentication_methods_policy(org: Organisation) -> dict[str, Any]:
         "lastModifiedDateTime": iso(org.as_of), "policyVersion": "1.5", "policyMigrationState": "migrationInProgress",
         "reconfirmationInDays": None,
         "registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {
-            "snoozeDurationInDays": 1, "enforceRegistrationAfterAllowedSnoozes": True, "state": "default",
+            "snoozeDurationInDays": 1, "state": "default",
             "excludeTargets": [],
             "includeTargets": [{"id": "all_users", "targetType": "group",
                                 "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},

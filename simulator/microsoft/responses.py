@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from simulator.microsoft.auth_methods import for_version
+from simulator.microsoft.graph_schema import check_select
 from simulator.microsoft.graph_throttle import GraphThrottle
 from simulator.microsoft.graph_wire import Endpoint, graph_error
 from simulator.microsoft.identity import GRAPH_AUDIENCE, IdentityPlatform, TokenError
@@ -41,13 +43,17 @@ class GraphApi:
 
     # ---- the guard every endpoint passes -----------------------------------------------------------------------
 
-    def serve(self, ep: Endpoint, handler: Handler) -> Callable[[WireRequest, Any], WireResponse]:
+    def serve(self, ep: Endpoint, handler: Handler, route: str = "") -> Callable[[WireRequest, Any], WireResponse]:
         def run(req: WireRequest, match: Any) -> WireResponse:
             auth = req.header("authorization") or ""
             try:
                 claims = self.identity.verify(auth[7:] if auth.lower().startswith("bearer ") else "", GRAPH_AUDIENCE)
             except TokenError as exc:
                 return graph_error(401, "InvalidAuthenticationToken", str(exc))
+            try:  # $select of a property the API version does not have: Graph's OData layer answers 400
+                check_select(req.path.split("/")[1], route, selected(req) or ())
+            except QueryError as exc:
+                return graph_error(400, exc.code, exc.message)
             req.context["claims"] = claims
             granted = set(claims.get("roles") or []) | set(str(claims.get("scp") or "").split())
             if not granted.intersection(ep.permissions):
@@ -163,7 +169,8 @@ class GraphApi:
         missing = self._user_or_404(a["id"])
         if missing:
             return missing
-        return self._collection(req, "authenticationMethods", self.tenant.authentication_methods(a["id"]) or [],
+        methods = for_version(self.tenant.authentication_methods(a["id"]) or [], req.path.split("/")[1])
+        return self._collection(req, "authenticationMethods", methods,
                                 context=self._context(req, f"users('{a['id']}')/authentication/methods"))
 
     def requirements(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
@@ -224,6 +231,13 @@ class GraphApi:
         return self._collection(req, "groupMembers", members, context=self._context(req, "directoryObjects"))
 
     def _no_mailbox(self, user_id: str) -> WireResponse:
+        """Graph's two no-mailbox answers: a guest or an unlicensed account has no Exchange Online mailbox at all
+        (404 ResourceNotFound "Resource could not be discovered.", as public reports show for mailboxSettings, e.g.
+        microsoftgraph/microsoft-graph-docs-contrib issue 6308); a licensed user whose mailbox is inactive,
+        soft-deleted or on-premises gets MailboxNotEnabledForRESTAPI."""
+        person = self.tenant.person(user_id)
+        if person is None or person.is_guest or not person.licensed:
+            return graph_error(404, "ResourceNotFound", "Resource could not be discovered.")
         return graph_error(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is "
                                                                "hosted on-premise.")
 
@@ -271,11 +285,20 @@ class GraphApi:
     def grants(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
         return self._collection(req, "oauth2PermissionGrants", self.tenant.oauth2_permission_grants)
 
+    @staticmethod
+    def _sp_view(req: WireRequest, sp: dict[str, Any]) -> dict[str, Any]:
+        """publisherName exists only in beta (v1.0 names a publisher only through verifiedPublisher)."""
+        if req.path.startswith("/beta/"):
+            return sp
+        return {k: v for k, v in sp.items() if k != "publisherName"}
+
     def service_principals(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
-        return self._collection(req, "servicePrincipals", self.tenant.service_principals)
+        return self._collection(req, "servicePrincipals",
+                                [self._sp_view(req, sp) for sp in self.tenant.service_principals])
 
     def service_principal(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
-        return self._object(req, "servicePrincipals", self.tenant.sp_by_object_id(a["id"]), a["id"])
+        sp = self.tenant.sp_by_object_id(a["id"])
+        return self._object(req, "servicePrincipals", self._sp_view(req, sp) if sp else None, a["id"])
 
     def app_role_assigned_to(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
         if self.tenant.sp_by_object_id(a["id"]) is None:

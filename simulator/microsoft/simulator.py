@@ -24,7 +24,7 @@ from simulator.microsoft.models import MicrosoftTenant
 from simulator.microsoft.responses import GraphApi
 from simulator.microsoft.urls import exchange_routes, graph_routes, login_routes
 from simulator.org import Organisation
-from simulator.server import SimServer, Stats, WireRequest, WireResponse
+from simulator.server import SimServer, Stats, Tap, WireRequest, WireResponse
 from simulator.tls import TlsMaterial, make_client_certificate, make_tls
 
 
@@ -64,6 +64,7 @@ class MicrosoftSimulator:
         self.stats = Stats()
         self._tls: TlsMaterial | None = None
         self._servers: dict[str, SimServer] = {}
+        self.taps: list[Tap] = []  # observers of every request and answer on the three listeners (contract tests)
         self.identity: IdentityPlatform | None = None
         self.graph: GraphApi | None = None
         self.exchange: ExchangeApi | None = None
@@ -96,6 +97,8 @@ class MicrosoftSimulator:
                                   loop_link=self.exchange.loop_link, **common),
         }
         self.graph.server = self._servers["graph"]
+        for server in self._servers.values():
+            server.taps = self.taps
         try:
             for s in self._servers.values():
                 s.start()

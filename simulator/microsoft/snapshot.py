@@ -16,12 +16,13 @@ from typing import Any
 from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 from simulator.email_zone import email_zone, render_email_auth
+from simulator.microsoft.auth_methods import for_version
 from simulator.microsoft.models import MicrosoftTenant, select
 from simulator.org import Organisation
 
 USER_SELECT = ("id", "userPrincipalName", "mail", "displayName", "accountEnabled", "userType", "createdDateTime",
                "onPremisesSyncEnabled", "assignedLicenses")
-SP_SELECT = ("id", "appId", "appDisplayName", "displayName", "publisherName", "verifiedPublisher",
+SP_SELECT = ("id", "appId", "appDisplayName", "displayName", "verifiedPublisher",
              "appOwnerOrganizationId", "servicePrincipalType", "accountEnabled", "appRoles")
 
 FOLDER_SELECT = ("id", "displayName", "parentFolderId", "isHidden", "wellKnownName")
@@ -73,7 +74,8 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
         out["users"] = (ok, [select(u, USER_SELECT) for u in tenant.users], "")
         out["signInActivity"] = (SectionStatus.UNLICENSED, None, SIGN_IN_UNLICENSED)
         out["userRegistrationDetails"] = (SectionStatus.UNLICENSED, None, REPORT_UNLICENSED)
-        out["authenticationMethods"] = (ok, {uid: tenant.authentication_methods(uid) for uid in user_ids}, "")
+        out["authenticationMethods"] = (ok, {uid: for_version(tenant.authentication_methods(uid) or [], "v1.0")
+                                             for uid in user_ids}, "")
     out["perUserMfaState"] = (ok, {uid: tenant.per_user_mfa(uid) for uid in user_ids}, "")
     out["securityDefaults"] = (ok, _no_context(tenant.security_defaults), "")
     if tenant.p1:

@@ -28,7 +28,7 @@ def graph_routes(api: GraphApi) -> Router:
     r = Router()
 
     def get(path: str, handler, ep: Endpoint, name: str) -> None:  # type: ignore[no-untyped-def]
-        r.add("GET", V + path, api.serve(ep, handler), name)
+        r.add("GET", V + path, api.serve(ep, handler, name), name)
 
     def directory(perms: tuple[str, ...], cost: int = 1, licence: str = "") -> Endpoint:
         return Endpoint(perms, "directory", licence=licence, cost=cost)

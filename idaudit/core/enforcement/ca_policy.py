@@ -1,9 +1,9 @@
-"""One Conditional Access policy, read once: what it grants, whom it names, and how it is narrowed.
+"""One Conditional Access policy, read once: what it grants, whom it names, which sign-ins it reaches.
 
 Shapes follow the Graph v1.0 `conditionalAccessPolicy` resource: `conditions.users` (include/exclude Users, Groups,
 Roles, include/excludeGuestsOrExternalUsers), `conditions.applications`, `clientAppTypes`, `platforms`,
 `locations`, risk levels, `devices.deviceFilter`, `authenticationFlows`; `grantControls` (operator, builtInControls,
-authenticationStrength.allowedCombinations, customAuthenticationFactors, termsOfUse).
+authenticationStrength, customAuthenticationFactors, termsOfUse). Every rule here is cited in docs/semantics.md.
 """
 
 from __future__ import annotations
@@ -12,26 +12,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from idaudit.core.enforcement.grant import MFA, PHISHING_RESISTANT, WEAKER, Grant
+
+__all__ = ["MFA", "PHISHING_RESISTANT", "WEAKER", "CompiledPolicy", "Grant", "UserCondition"]
+
 ENABLED = "enabled"
 REPORT_ONLY = "enabledForReportingButNotEnforced"
 
-# Authentication strength combinations bound to the sign-in origin (Microsoft's built-in "Phishing-resistant MFA").
-PHISHING_RESISTANT_COMBINATIONS = frozenset({"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"})
-# Grant controls that let a sign-in through without any second factor when OR-ed with MFA.
-NON_MFA_CONTROLS = {
-    "compliantDevice": "a compliant device",
-    "domainJoinedDevice": "a hybrid-joined device",
-    "approvedApplication": "an approved client app",
-    "compliantApplication": "an app protection policy",
-    "passwordChange": "a password change",
-}
-CLIENT_APP_LABELS = {
-    "browser": "browser",
-    "mobileAppsAndDesktopClients": "mobile and desktop app",
-    "exchangeActiveSync": "Exchange ActiveSync",
-    "easSupported": "Exchange ActiveSync",
-    "other": "other (legacy) client",
-}
+# The client app types a sign-in can come from (Graph conditionalAccessClientApp). Modern authentication: browser,
+# mobileAppsAndDesktopClients; legacy authentication: exchangeActiveSync and other (IMAP, POP, SMTP AUTH, MAPI,
+# older Office clients). A sign-in is protected only if every one of these paths is.
+BROWSER, MODERN_APPS, EAS, OTHER = "browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"
+CLIENT_PATHS: tuple[str, ...] = (BROWSER, MODERN_APPS, EAS, OTHER)
+LEGACY_PATHS = frozenset({EAS, OTHER})
+PATH_LABELS = {BROWSER: "browser", MODERN_APPS: "mobile and desktop app", EAS: "Exchange ActiveSync",
+               OTHER: "other (legacy) client"}
+_CLIENT_ALIASES = {"browser": BROWSER, "mobileappsanddesktopclients": MODERN_APPS, "exchangeactivesync": EAS,
+                   "eassupported": EAS, "other": OTHER}
 
 # Excluding one of these from an "All resources" policy leaves the mail and files themselves without MFA.
 MAIL_AND_FILE_APPS = {
@@ -41,13 +38,15 @@ MAIL_AND_FILE_APPS = {
     "00000003-0000-0000-c000-000000000000": "Microsoft Graph",
     "00000002-0000-0000-c000-000000000000": "Azure AD Graph",
 }
+# Exclusions Microsoft documents for an all-resources policy that hold no mail or files: a pass with a caveat.
+BENIGN_EXCLUSIONS = {
+    "d4ebce55-015a-49b5-a083-c84d1797ae8c": "Microsoft Intune Enrollment",
+    "45a330b1-b1ec-4cc1-9161-9f03992aa49f": "Universal Store Service APIs and Web Application",
+}
+APP_FILTER = "apps matching a filter"
 
-MFA = "mfa"
-PHISHING_RESISTANT = "phishing_resistant"
-WEAKER = "weaker_alternative"
 
-
-def _strs(value: Any) -> list[str]:
+def strs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if v is not None]
     return []
@@ -74,9 +73,9 @@ class UserCondition:
         tenants = guests.get("externalTenants") if isinstance(guests, Mapping) else None
         kind = str((tenants or {}).get("membershipKind") or "all") if isinstance(tenants, Mapping) else "all"
         return UserCondition(
-            users=_ci(_strs(users.get(f"{side}Users"))),
-            groups=tuple(_strs(users.get(f"{side}Groups"))),
-            roles=tuple(_strs(users.get(f"{side}Roles"))),
+            users=_ci(strs(users.get(f"{side}Users"))),
+            groups=tuple(strs(users.get(f"{side}Groups"))),
+            roles=tuple(strs(users.get(f"{side}Roles"))),
             guest_types=frozenset(t.strip().casefold() for t in types.split(",") if t.strip()),
             guest_tenants_all=kind.casefold() == "all",
         )
@@ -86,52 +85,28 @@ class UserCondition:
         return not (self.users - {"none"}) and not self.groups and not self.roles and not self.guest_types
 
 
-@dataclass(frozen=True)
-class Grant:
-    kind: str  # '' (does not require MFA) | mfa | phishing_resistant
-    weaker: tuple[str, ...]  # non-MFA alternatives OR-ed with the MFA control
-    strength_name: str  # authentication strength display name, or ''
-    blocks: bool
+def client_paths(cond: Mapping[str, Any]) -> frozenset[str]:
+    """The client app types a policy reaches; none configured (or 'all') is every type."""
+    values = _ci(strs(cond.get("clientAppTypes")))
+    if not values or "all" in values:
+        return frozenset(CLIENT_PATHS)
+    return frozenset(_CLIENT_ALIASES[v] for v in values if v in _CLIENT_ALIASES)
 
-    @property
-    def label(self) -> str:
-        if self.weaker:
-            return WEAKER
-        return self.kind
 
-    @staticmethod
-    def read(grant: Mapping[str, Any] | None) -> Grant:
-        grant = grant or {}
-        controls = _strs(grant.get("builtInControls"))
-        ci = {c.casefold() for c in controls}
-        strength = grant.get("authenticationStrength") if isinstance(grant.get("authenticationStrength"), Mapping) \
-            else None
-        combos = _strs((strength or {}).get("allowedCombinations"))
-        pr_strength = bool(combos) and all(c in PHISHING_RESISTANT_COMBINATIONS for c in combos)
-        operator = str(grant.get("operator") or "OR").upper()
-        requires_mfa = "mfa" in ci or strength is not None
-        kind = ""
-        if requires_mfa:
-            # Under OR, plain 'mfa' next to a phishing-resistant strength lets any MFA through.
-            kind = PHISHING_RESISTANT if pr_strength and (operator == "AND" or "mfa" not in ci) else MFA
-        weaker: list[str] = []
-        if requires_mfa and operator == "OR":
-            weaker = [NON_MFA_CONTROLS.get(c, c) for c in controls if c.casefold() not in ("mfa", "block")]
-            if _strs(grant.get("customAuthenticationFactors")):
-                weaker.append("a custom control")
-            if _strs(grant.get("termsOfUse")):
-                weaker.append("accepting terms of use")
-        name = str((strength or {}).get("displayName") or "")
-        return Grant(kind=kind, weaker=tuple(weaker), strength_name=name, blocks="block" in ci)
+def paths_phrase(paths: frozenset[str] | set[str]) -> str:
+    """'browser, mobile and desktop app and Exchange ActiveSync' for a set of client paths, in documented order."""
+    labels = [PATH_LABELS[p] for p in CLIENT_PATHS if p in paths]
+    return " and ".join(labels) if len(labels) < 3 else f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
 def _narrowing(cond: Mapping[str, Any]) -> list[str]:
-    """Conditions that make the policy apply to only some sign-ins (each a phrase after "policy 'X' ...")."""
+    """Conditions other than the client app type that make the policy reach only some sign-ins (phrases after
+    "policy 'X' ..."). Excluded applications are judged by the evaluator, which knows their names."""
     out: list[str] = []
     apps = cond.get("applications") or {}
-    include_apps = _strs(apps.get("includeApplications"))
-    actions = _strs(apps.get("includeUserActions"))
-    contexts = _strs(apps.get("includeAuthenticationContextClassReferences"))
+    include_apps = strs(apps.get("includeApplications"))
+    actions = strs(apps.get("includeUserActions"))
+    contexts = strs(apps.get("includeAuthenticationContextClassReferences"))
     app_filter = apps.get("applicationFilter") if isinstance(apps.get("applicationFilter"), Mapping) else None
     if actions:
         out.append(f"applies to user actions ({', '.join(actions)}), not to sign-ins")
@@ -142,24 +117,16 @@ def _narrowing(cond: Mapping[str, Any]) -> list[str]:
         out.append(f"targets only selected apps ({shown or 'none'}), not all resources")
     if app_filter and str(app_filter.get("mode", "")).casefold() == "include":
         out.append("targets only apps matching a filter")
-    vital = [MAIL_AND_FILE_APPS[a.casefold()] for a in _strs(apps.get("excludeApplications"))
-             if a.casefold() in MAIL_AND_FILE_APPS]
-    if vital:
-        out.append(f"excludes {', '.join(vital)}, where the mail and files are")
-    client = _strs(cond.get("clientAppTypes"))
-    if client and "all" not in _ci(client):
-        labels = list(dict.fromkeys(CLIENT_APP_LABELS.get(c, c) for c in client))
-        out.append(f"limited to {' and '.join(labels)} sign-ins")
     platforms = cond.get("platforms") or {}
     if isinstance(platforms, Mapping):
-        inc, exc = _strs(platforms.get("includePlatforms")), _strs(platforms.get("excludePlatforms"))
+        inc, exc = strs(platforms.get("includePlatforms")), strs(platforms.get("excludePlatforms"))
         if inc and "all" not in _ci(inc):
             out.append(f"limited to platforms {', '.join(inc)}")
         if exc:
             out.append(f"skips platforms {', '.join(exc)}")
     locations = cond.get("locations") or {}
     if isinstance(locations, Mapping):
-        inc, exc = _strs(locations.get("includeLocations")), _strs(locations.get("excludeLocations"))
+        inc, exc = strs(locations.get("includeLocations")), strs(locations.get("excludeLocations"))
         if inc and "all" not in _ci(inc):
             out.append("limited to selected locations")
         if exc:
@@ -168,7 +135,7 @@ def _narrowing(cond: Mapping[str, Any]) -> list[str]:
     for key, label in (("userRiskLevels", "user risk"), ("signInRiskLevels", "sign-in risk"),
                        ("insiderRiskLevels", "insider risk")):
         levels = cond.get(key)
-        levels = _strs(levels) if isinstance(levels, list) else ([str(levels)] if levels else [])
+        levels = strs(levels) if isinstance(levels, list) else ([str(levels)] if levels else [])
         if levels:
             out.append(f"applies only at {label} {', '.join(levels)}")
     devices = cond.get("devices") or {}
@@ -190,15 +157,35 @@ class CompiledPolicy:
     grant: Grant
     include: UserCondition
     exclude: UserCondition
-    narrowing: tuple[str, ...]
-    excluded_apps: tuple[str, ...]
+    narrowing: tuple[str, ...]  # conditions other than client app type and excluded apps
+    excluded_apps: tuple[str, ...]  # app ids (or APP_FILTER) excluded from the targeted resources
+    clients: frozenset[str]  # client paths (CLIENT_PATHS) the policy reaches
     all_apps: bool
     all_users: bool
-    legacy_clients: bool
 
     @property
     def enabled(self) -> bool:
         return self.state == ENABLED
+
+    @property
+    def legacy_clients(self) -> bool:
+        return bool(self.clients & LEGACY_PATHS)
+
+    @property
+    def client_phrase(self) -> str:
+        """"limited to browser sign-ins" when the policy reaches only some client paths, else ''."""
+        if self.clients == frozenset(CLIENT_PATHS):
+            return ""
+        return f"limited to {paths_phrase(self.clients) or 'no'} sign-ins"
+
+    @property
+    def harmful_exclusions(self) -> tuple[str, ...]:
+        """Excluded apps outside Microsoft's documented benign list: sign-ins to them escape this policy."""
+        return tuple(a for a in self.excluded_apps if a.casefold() not in BENIGN_EXCLUSIONS)
+
+    @property
+    def benign_exclusions(self) -> tuple[str, ...]:
+        return tuple(BENIGN_EXCLUSIONS[a.casefold()] for a in self.excluded_apps if a.casefold() in BENIGN_EXCLUSIONS)
 
     @property
     def state_phrase(self) -> str:
@@ -210,18 +197,16 @@ class CompiledPolicy:
         cond = raw.get("conditions") or {}
         users = cond.get("users") or {}
         apps = cond.get("applications") or {}
-        excluded = _strs(apps.get("excludeApplications"))
+        excluded = strs(apps.get("excludeApplications"))
         app_filter = apps.get("applicationFilter") if isinstance(apps.get("applicationFilter"), Mapping) else None
         if app_filter and str(app_filter.get("mode", "")).casefold() == "exclude":
-            excluded.append("apps matching a filter")
-        client = _ci(_strs(cond.get("clientAppTypes")))
+            excluded.append(APP_FILTER)
         include = UserCondition.read(users, "include")
         return CompiledPolicy(
             policy_id=str(raw.get("id") or ""), name=str(raw.get("displayName") or raw.get("id") or "(unnamed)"),
             state=str(raw.get("state") or ""), grant=Grant.read(raw.get("grantControls")),
             include=include, exclude=UserCondition.read(users, "exclude"),
-            narrowing=tuple(_narrowing(cond)), excluded_apps=tuple(excluded),
-            all_apps="all" in _ci(_strs(apps.get("includeApplications"))),
+            narrowing=tuple(_narrowing(cond)), excluded_apps=tuple(excluded), clients=client_paths(cond),
+            all_apps="all" in _ci(strs(apps.get("includeApplications"))),
             all_users="all" in include.users,
-            legacy_clients=bool(client & {"exchangeactivesync", "other", "all"}),
         )

@@ -392,18 +392,19 @@ class _Normaliser:
                          status=self.status, setting_gaps=self.gaps, manifest=m)
 
 
+# api_controls.unconfigured_third_party_apps accessLevel as the Policy API really returns it (ScubaGoggles,
+# GWS.COMMONCONTROLS.10.4 tests): the names do not read as they mean; UNSPECIFIED_UBER_BLOCK is the default,
+# "Allow users to access any third-party apps". Anything else is not understood (unknown, never a guess).
+THIRD_PARTY_ACCESS: dict[str, str] = {
+    "UNSPECIFIED_UBER_BLOCK": "any_app",
+    "BLOCK_ALL_SCOPES": "off",
+    "ALLOW_SIGN_IN_SCOPES_ONLY": "sign_in_only",
+}
+
+
 def _consent(value: Any) -> str | None:
     """api_controls.unconfigured_third_party_apps accessLevel -> the neutral user_consent vocabulary."""
-    v = str(value).upper()
-    if not v or v.endswith("UNSPECIFIED"):
-        return None
-    if "BLOCK" in v:
-        return "off"
-    if "ALLOW_ALL" in v:
-        return "any_app"
-    if "SIGN_IN" in v or "BASIC" in v or "LIMITED" in v:
-        return "verified_publishers_low_risk"
-    return None
+    return THIRD_PARTY_ACCESS.get(str(value).strip().upper())
 
 
 def normalise(snapshot: Snapshot) -> AuditData:

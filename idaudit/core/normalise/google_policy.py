@@ -103,8 +103,9 @@ class PolicyResolver:
             if query.get("group"):
                 self.group_policies.setdefault(setting, []).append(str(query["group"]))
                 continue
-            ou_id = str(query.get("orgUnit", "")).removeprefix("orgUnits/")
-            path = self.path_by_id.get(ou_id)
+            ou_id = str(query.get("orgUnit") or "").removeprefix("orgUnits/")
+            # No orgUnit and no group: the policy applies to the top-level OU (ScubaGoggles' reading, policy_api.py).
+            path = self.path_by_id.get(ou_id) if ou_id else "/"
             if path is None:
                 self.unmapped.append(str(pol.get("name", "")))
                 continue

@@ -23,7 +23,7 @@ from idaudit.core.normalise.ms_apps import app_names, oauth_table
 from idaudit.core.normalise.ms_context import Tables, text
 from idaudit.core.normalise.ms_email import email_tables
 from idaudit.core.normalise.ms_mail import mail_tables
-from idaudit.core.normalise.ms_roles import RoleInfo, group_directory, role_tables
+from idaudit.core.normalise.ms_roles import RoleHolders, RoleInfo, group_directory, role_tables
 from idaudit.core.normalise.ms_settings import conditional_access_table, domains_table, settings_tables
 from idaudit.core.normalise.ms_users import mfa_tables, users_table
 from idaudit.core.snapshot import Snapshot
@@ -53,8 +53,21 @@ def _per_user_states(t: Tables) -> tuple[dict[str, str | None], dict[str, str]]:
     return states, failed
 
 
+def _role_kinds(info: RoleInfo, role_ids: set[str]) -> tuple[frozenset[str], dict[str, str]]:
+    """Custom roles (Conditional Access ignores them) and roles whose kind cannot be told, among those policies name."""
+    custom: set[str] = set()
+    unknown: dict[str, str] = {}
+    for rid in role_ids:
+        kind, why = info.kind(rid)
+        if kind == "custom":
+            custom.add(rid)
+        elif kind == "unknown":
+            unknown[rid] = why
+    return frozenset(custom), unknown
+
+
 def enforcement_table(t: Tables, groups: GroupDirectory, registered: dict[str, bool | None],
-                      roles: dict[str, frozenset[str]] | None, policies: list[CompiledPolicy] | None) -> None:
+                      roles: RoleHolders | None, policies: list[CompiledPolicy] | None) -> None:
     if not t.users_ok:
         t.missing("mfa_enforcement", "users")
         return
@@ -63,20 +76,24 @@ def enforcement_table(t: Tables, groups: GroupDirectory, registered: dict[str, b
     info = RoleInfo(t)
     ca_raw = t.data("conditionalAccessPolicies")
     role_ids = {r for p in (policies or []) for r in (*p.include.roles, *p.exclude.roles)}
+    custom, unknown_kind = _role_kinds(info, role_ids)
     tenant = TenantFacts(
         security_defaults=sd if isinstance(sd, bool) else None,
         security_defaults_gap=t.why("securityDefaults") or "isEnabled absent",
         policies=ca_raw if isinstance(ca_raw, list) else None,
         policies_gap=t.why("conditionalAccessPolicies"),
         groups=groups, roles_gap=t.why("roleAssignments"),
-        role_names={r: info.name(r) for r in role_ids}, app_names=app_names(t))
+        role_names={r: info.name(r) for r in role_ids}, app_names=app_names(t),
+        custom_roles=custom, unknown_kind_roles=unknown_kind,
+        unresolved_roles=dict(roles.unresolved) if roles is not None else {})
     evaluator = MicrosoftEvaluator(tenant)
     states, failed = _per_user_states(t)
     state_gap = t.why("perUserMfaState")
     rows = []
     cache: dict[tuple[Any, ...], Enforcement] = {}
     needs_identity = any(p.include.users - {"all", "none", "guestsorexternalusers"} or p.include.groups
-                         or p.exclude.users or p.exclude.groups for p in evaluator.mfa_policies)
+                         or p.exclude.users or p.exclude.groups
+                         for p in (*evaluator.mfa_policies, *evaluator.block_policies))
     for u in t.users:
         if u.get("accountEnabled") is False:
             continue
@@ -84,7 +101,7 @@ def enforcement_table(t: Tables, groups: GroupDirectory, registered: dict[str, b
         state = states.get(uid) if not state_gap else None
         gap = state_gap or failed.get(uid, "" if uid in states else "perUserMfaState: no entry for this user")
         user = UserFacts(user_id=uid, external_kind=_external_kind(u),
-                         roles=None if roles is None else roles.get(uid, frozenset()),
+                         roles=None if roles is None else roles.by_user.get(uid, frozenset()),
                          per_user_mfa=state, per_user_gap=gap, mfa_registered=registered.get(uid))
         # Users who differ only in id share a verdict unless a policy names users or groups: 100k users in seconds.
         key = (user.external_kind, user.roles, state, gap if state is None else "", user.mfa_registered,
@@ -94,7 +111,8 @@ def enforcement_table(t: Tables, groups: GroupDirectory, registered: dict[str, b
             verdict = cache[key] = evaluator.evaluate(user)
         rows.append({"user_id": uid, "enforced": verdict.enforced, "enforced_by": verdict.enforced_by,
                      "strength": verdict.strength, "reason": verdict.reason,
-                     "phishing_resistant": verdict.phishing_resistant})
+                     "phishing_resistant": verdict.phishing_resistant, "legacy_blocked": verdict.legacy,
+                     "legacy_detail": verdict.legacy_detail})
     t.put("mfa_enforcement", rows, built(("users", "securityDefaults", "conditionalAccessPolicies",
                                           "perUserMfaState", "groupMembers", "roleAssignments")))
 

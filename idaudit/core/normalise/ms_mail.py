@@ -3,8 +3,8 @@
 Sources: inbox rules (Graph messageRule: actions forwardTo / forwardAsAttachmentTo / redirectTo hold recipient
 objects {"emailAddress": {"name", "address"}}; delete, permanentDelete, moveToFolder, markAsRead), mailbox-level
 forwarding (Exchange Get-Mailbox ForwardingSmtpAddress "smtp:x@y" / ForwardingAddress /
-DeliverToMailboxAndForward) and transport rules (Get-TransportRule RedirectMessageTo / BlindCopyTo / CopyTo, one
-row per recipient with user_id '').
+DeliverToMailboxAndForward) and transport rules (ms_transport.py: every action that adds a recipient, one row per
+recipient with user_id '').
 
 Graph gives a rule's target folder only as an opaque id. It is named from, in order: a folder name standing in for
 the id (exports from Get-InboxRule carry names), the mailbox's archive folder (mailboxSettings.archiveFolder), and
@@ -21,6 +21,7 @@ from typing import Any
 
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_context import Tables, as_list, text
+from idaudit.core.normalise.ms_transport import transport_rows
 from idaudit.core.sections import section_spec
 
 FORWARD_ACTIONS = {"forwardTo": "inbox_rule_forward", "forwardAsAttachmentTo": "inbox_rule_forward_attachment",
@@ -236,19 +237,7 @@ def mail_tables(t: Tables) -> None:
 
     transport = t.data("exchange.transportRules")
     if isinstance(transport, list):
-        for tr in transport:
-            if not isinstance(tr, dict):
-                continue
-            state = text(tr.get("State")).casefold()
-            for field, keeps in (("RedirectMessageTo", False), ("BlindCopyTo", True), ("CopyTo", True)):
-                for rec in as_list(tr.get(field)):
-                    addr = _address(rec)
-                    if addr:
-                        fwd_rows.append({"user_id": "", "mechanism": "transport_rule",
-                                         "rule_id": text(tr.get("Guid") or tr.get("Identity")),
-                                         "rule_name": text(tr.get("Name") or tr.get("Identity")),
-                                         "enabled": state == "enabled" if state else None, "recipient": addr,
-                                         "recipient_domain": domain_of(addr), "keeps_copy": keeps})
+        fwd_rows.extend(transport_rows(transport, _address, domain_of))
     else:
         gaps.append(f"transport rules not collected ({t.why('exchange.transportRules')})")
 

@@ -4,12 +4,14 @@ Active assignments come from `roleAssignments` (principal expanded: a user, or a
 members are read from `groupMembers`); PIM-eligible ones from `roleEligibilities` (Entra ID P2 — a tenant without
 P2 cannot have eligible assignments, so that gap does not make the table partial). `privileged` is the beta
 `roleDefinitions.isPrivileged` flag, or a built-in list of privileged role template ids when definitions are
-absent.
+absent (a role in neither list: privilege not known, never "not privileged"). For Conditional Access only active,
+tenant-scope assignments count (`RoleHolders`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from idaudit.core.enforcement import GroupDirectory
@@ -98,6 +100,9 @@ def group_directory(t: Tables) -> GroupDirectory:
     return GroupDirectory(members=resolved, names=names, gap=gap or "group not in the groupMembers section")
 
 
+TENANT_SCOPE = "/"
+
+
 def _definitions(t: Tables) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for d in t.data("roleDefinitions") or []:
@@ -109,8 +114,12 @@ def _definitions(t: Tables) -> dict[str, dict[str, Any]]:
 
 
 class RoleInfo:
+    """Names, privilege and kind (built-in or custom) of directory roles: from roleDefinitions when it was read,
+    else from the built-in lists above, else not known (never guessed)."""
+
     def __init__(self, t: Tables) -> None:
         self.defs = _definitions(t)
+        self.gap = t.why("roleDefinitions")
 
     def name(self, rid: str) -> str:
         d = self.defs.get(rid)
@@ -118,15 +127,40 @@ class RoleInfo:
             return text(d["displayName"])
         return PRIVILEGED_ROLES.get(rid) or OTHER_ROLE_NAMES.get(rid) or rid
 
-    def privileged(self, rid: str) -> bool:
+    def privileged(self, rid: str) -> bool | None:
+        """Microsoft's isPrivileged; the built-in lists when the definition is absent; None (not known) for a role
+        in neither: its holders must stay in the privileged checks as unknown, not drop out of them."""
         d = self.defs.get(rid)
         if d is not None and isinstance(d.get("isPrivileged"), bool):
             return bool(d["isPrivileged"])
-        return rid in PRIVILEGED_ROLES
+        if rid in PRIVILEGED_ROLES:
+            return True
+        if rid in OTHER_ROLE_NAMES:
+            return False
+        return None
+
+    def kind(self, rid: str) -> tuple[str, str]:
+        """('builtin' | 'custom' | 'unknown', why unknown): Conditional Access targets built-in roles only."""
+        d = self.defs.get(rid)
+        if d is not None and isinstance(d.get("isBuiltIn"), bool):
+            return ("builtin" if d["isBuiltIn"] else "custom"), ""
+        if rid in PRIVILEGED_ROLES or rid in OTHER_ROLE_NAMES:
+            return "builtin", ""
+        return "unknown", self.gap or "roleDefinitions does not define this role"
 
 
-def role_tables(t: Tables, groups: GroupDirectory) -> dict[str, frozenset[str]] | None:
-    """Fill role_assignments; return user id -> active role template ids (None when roles were not collected)."""
+@dataclass(frozen=True)
+class RoleHolders:
+    """What Conditional Access role targeting can see: active (not PIM-eligible) assignments at tenant scope ('/'),
+    direct or through a role-assignable group. Administrative-unit- or object-scoped assignments do not count."""
+
+    by_user: Mapping[str, frozenset[str]]
+    # role id -> "through group 'X', whose members were not collected: <gap>": any user may hold the role
+    unresolved: Mapping[str, str]
+
+
+def role_tables(t: Tables, groups: GroupDirectory) -> RoleHolders | None:
+    """Fill role_assignments; return the active tenant-wide role holders (None when roles were not collected)."""
     info = RoleInfo(t)
     active = t.data("roleAssignments")
     if not isinstance(active, list):
@@ -135,8 +169,10 @@ def role_tables(t: Tables, groups: GroupDirectory) -> dict[str, frozenset[str]] 
     rows: list[dict[str, Any]] = []
     gaps: list[str] = []
     active_roles: dict[str, set[str]] = {}
+    unresolved: dict[str, str] = {}
 
     def add(principal_id: str, kind: str, principal_name: str, rid: str, assignment: str, scope: str) -> None:
+        tenant_wide = assignment == "active" and scope == TENANT_SCOPE
         if kind == USER_TYPE or (not kind and principal_id in t.user_ids):
             holders = [(principal_id, "")]
         elif kind == GROUP_TYPE or (not kind and principal_id in groups.names):
@@ -145,6 +181,9 @@ def role_tables(t: Tables, groups: GroupDirectory) -> dict[str, frozenset[str]] 
             if members is None:
                 gaps.append(f"members of group '{gname}' ({assignment} {info.name(rid)}) were not collected: "
                             f"{groups.gap}")
+                if tenant_wide:
+                    unresolved.setdefault(rid, f"through group '{gname}', whose members were not collected "
+                                               f"({groups.gap})")
                 return
             holders = [(m, gname) for m in sorted(members)]
         else:
@@ -153,7 +192,7 @@ def role_tables(t: Tables, groups: GroupDirectory) -> dict[str, frozenset[str]] 
             rows.append({"user_id": uid, "role_id": rid, "role_name": info.name(rid),
                          "privileged": info.privileged(rid), "assignment": assignment, "via_group": via,
                          "scope": scope})
-            if assignment == "active":
+            if tenant_wide:
                 active_roles.setdefault(uid, set()).add(rid)
 
     for a in active:
@@ -162,17 +201,17 @@ def role_tables(t: Tables, groups: GroupDirectory) -> dict[str, frozenset[str]] 
         principal: Mapping[str, Any] = a["principal"] if isinstance(a.get("principal"), Mapping) else {}
         add(text(a.get("principalId") or principal.get("id")), text(principal.get("@odata.type")),
             text(principal.get("displayName")), text(a.get("roleDefinitionId")), "active",
-            text(a.get("directoryScopeId")) or "/")
+            text(a.get("directoryScopeId")) or TENANT_SCOPE)
     eligible = t.data("roleEligibilities")
     if isinstance(eligible, list):
         for e in eligible:
             if isinstance(e, dict):
                 add(text(e.get("principalId")), "", "", text(e.get("roleDefinitionId")), "eligible",
-                    text(e.get("directoryScopeId")) or "/")
+                    text(e.get("directoryScopeId")) or TENANT_SCOPE)
     else:
         rec = t.snap.section("roleEligibilities")
         if rec is None or rec.status is not SectionStatus.UNLICENSED:
             gaps.append(f"PIM-eligible assignments not collected: {t.why('roleEligibilities')}")
     t.put("role_assignments", rows, built(("roleAssignments", "roleEligibilities", "roleDefinitions",
                                            "groupMembers"), gaps=gaps))
-    return {uid: frozenset(r) for uid, r in active_roles.items()}
+    return RoleHolders({uid: frozenset(r) for uid, r in active_roles.items()}, unresolved)

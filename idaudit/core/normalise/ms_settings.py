@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from idaudit.core.enforcement.ca_policy import CompiledPolicy
+from idaudit.core.enforcement.ca_policy import LEGACY_PATHS, CompiledPolicy
 from idaudit.core.normalise.availability import built
 from idaudit.core.normalise.ms_context import Tables, as_list, text
 
@@ -18,6 +18,9 @@ GUEST_ROLES = {"a0b1b346-4d3e-4e8b-98f8-753987be4970": "member", "10dae51f-b6af-
 SELF_CONSENT = "managepermissiongrantsforself."
 LEGACY_CONSENT = "microsoft-user-default-legacy"
 LOW_RISK_CONSENT = "microsoft-user-default-low"
+RECOMMENDED_CONSENT = "microsoft-user-default-recommended"  # Microsoft-managed ("Let Microsoft manage ...")
+# Six named mail clients for mail permissions only; Microsoft's page spells the id both ways.
+MAIL_CLIENT_CONSENT = frozenset({"microsoft-user-default-allow-consent-apps", "microsoft-user-allow-default-consent-apps"})
 
 
 def domains_table(t: Tables) -> None:
@@ -31,17 +34,28 @@ def domains_table(t: Tables) -> None:
 
 
 def user_consent(policy: dict[str, Any]) -> str:
-    """permissionGrantPoliciesAssigned -> off | verified_publishers_low_risk | any_app | custom:<policy ids>."""
+    """permissionGrantPoliciesAssigned -> off | mail_clients_only | verified_publishers_low_risk |
+    microsoft_managed | any_app | custom:<policy ids>.
+
+    The broadest documented policy assigned decides (a user needs only one policy to allow a consent); the
+    mail-client policy widens nothing beyond six named mail apps. An id Microsoft does not document as a user
+    consent option stays `custom:` (IDA-APPS-001 unknown). Sources in docs/semantics.md.
+    """
     perms = policy.get("defaultUserRolePermissions") or {}
     assigned = [text(p) for p in as_list(perms.get("permissionGrantPoliciesAssigned"))]
     own = [p for p in assigned if p.casefold().startswith(SELF_CONSENT)]  # ...ForOwnedResource... is Teams RSC
-    names = [p[len(SELF_CONSENT):].casefold() for p in own]
+    names = {p[len(SELF_CONSENT):].casefold() for p in own}
     if LEGACY_CONSENT in names:
         return "any_app"
-    if names and all(n == LOW_RISK_CONSENT for n in names):
-        return "verified_publishers_low_risk"
+    rest = names - MAIL_CLIENT_CONSENT
     if not names:
         return "off"
+    if not rest:
+        return "mail_clients_only"
+    if rest == {RECOMMENDED_CONSENT}:
+        return "microsoft_managed"
+    if rest == {LOW_RISK_CONSENT}:
+        return "verified_publishers_low_risk"
     return "custom:" + ",".join(own)
 
 
@@ -67,14 +81,12 @@ def forwarding_exceptions(policies: list[Any], rules: list[Any]) -> str:
 
 
 def _legacy_block(policies: list[CompiledPolicy]) -> bool:
-    """An enabled policy blocks legacy clients (EAS + other) for All users and all resources."""
-    for p in policies:
-        if not (p.enabled and p.grant.blocks and p.all_users and p.all_apps and p.legacy_clients):
-            continue
-        extra = [n for n in p.narrowing if not n.startswith("limited to")]  # client-app limits are the point
-        if not extra:
-            return True
-    return False
+    """One enabled policy blocks both legacy client types (Exchange ActiveSync and other) for All users with no
+    exclusion, on all resources with no harmful app exclusion, and no other narrowing condition (locations,
+    platforms, risk, devices). Whether legacy clients are closed for each user — by any mix of policies, security
+    defaults or per-user MFA — is mfa_enforcement.legacy_blocked (IDA-AUTH-006); this setting is the summary."""
+    return any(p.enabled and p.grant.blocks and p.all_users and p.exclude.empty and p.all_apps
+               and not p.harmful_exclusions and p.clients >= LEGACY_PATHS and not p.narrowing for p in policies)
 
 
 def _method_states(policy: dict[str, Any]) -> dict[str, str]:
@@ -147,10 +159,13 @@ def _summary(p: CompiledPolicy) -> str:
     g = p.grant
     if g.blocks:
         what = "blocks access"
-    elif g.kind:
+    elif g.requests_mfa:
         what = "requires " + (f"authentication strength '{g.strength_name}'" if g.strength_name else "MFA")
-        if g.weaker:
-            what += f" or {' or '.join(g.weaker)}"
+        alternatives = [*g.weaker, *g.bypass, *g.undecided]
+        if alternatives:
+            what += f" or {' or '.join(alternatives)}"
+        if g.strength_gap:
+            what += f" ({g.strength_gap})"
     else:
         what = "does not require MFA"
     who = "All users" if p.all_users else "selected users"
@@ -161,7 +176,7 @@ def _summary(p: CompiledPolicy) -> str:
     apps = "all resources" if p.all_apps else "selected resources"
     if p.excluded_apps:
         apps += f" minus {len(p.excluded_apps)} app(s)"
-    parts = [f"{what} for {who} on {apps}", *p.narrowing]
+    parts = [f"{what} for {who} on {apps}", *filter(None, [p.client_phrase]), *p.narrowing]
     return "; ".join(parts)
 
 
@@ -171,7 +186,8 @@ def conditional_access_table(t: Tables) -> list[CompiledPolicy] | None:
         t.missing("conditional_access", "conditionalAccessPolicies")
         return None
     compiled = [CompiledPolicy.read(p) for p in raw if isinstance(p, dict)]
-    rows = [{"policy_id": p.policy_id, "name": p.name, "state": p.state, "requires_mfa": bool(p.grant.kind),
+    rows = [{"policy_id": p.policy_id, "name": p.name, "state": p.state,
+             "requires_mfa": bool(p.grant.kind) and not (p.grant.bypass or p.grant.strength_gap or p.grant.undecided),
              "blocks": p.grant.blocks, "targets_legacy_clients": p.legacy_clients, "all_users": p.all_users,
              "all_apps": p.all_apps, "summary": _summary(p)} for p in compiled]
     t.put("conditional_access", rows, built(("conditionalAccessPolicies",)))

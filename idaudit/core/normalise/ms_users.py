@@ -1,7 +1,8 @@
 """Microsoft users and MFA registration -> `users`, `mfa_registration`, `mfa_methods`.
 
-- Last sign-in: `signInActivity.lastSuccessfulSignInDateTime`, else `lastSignInDateTime` (both documented; the
-  successful one exists since late 2023). Without Entra ID P1 the whole field is absent: `sign_in_known` False.
+- Last sign-in: `signInActivity.lastSuccessfulSignInDateTime` whenever Graph returns the field (null: no success
+  since 2023-12-01); the attempt fields only for an export without it, marked as such in `sign_in_source` (see
+  `sign_in`). Without Entra ID P1 the whole field is absent: `sign_in_known` False.
 - Mailbox: `mailboxSettings.userPurpose`, else Exchange `RecipientTypeDetails`, else 'unknown'; a user stored as
   `null` in a mailbox section (Graph 404 MailboxNotEnabledForRESTAPI) has no mailbox: 'none'.
 - Registration: `userRegistrationDetails` (P1) — `isMfaRegistered` decides `registered`; without it, the per-user
@@ -10,9 +11,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from idaudit.core.methods import METHOD_STRENGTH, MICROSOFT_METHOD_TYPES, MICROSOFT_REGISTERED, STRENGTH_ORDER
+from idaudit.core.methods import (
+    METHOD_STRENGTH,
+    MICROSOFT_METHOD_TYPES,
+    MICROSOFT_REGISTERED,
+    MICROSOFT_SECOND_FACTORS,
+    MICROSOFT_SINGLE_FACTOR,
+    STRENGTH_ORDER,
+)
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_context import Tables, as_list, text
 
@@ -20,15 +30,52 @@ PURPOSE = {"user": "user", "shared": "shared", "room": "room", "equipment": "equ
 RECIPIENT_TYPE = {"usermailbox": "user", "sharedmailbox": "shared", "roommailbox": "room",
                   "equipmentmailbox": "equipment", "linkedmailbox": "user", "teammailbox": "shared",
                   "schedulingmailbox": "room"}
-NOT_MFA = frozenset({"email", "temporary_access_pass"})  # SSPR / bootstrap only: not a sign-in second factor
 UNKNOWN_STRENGTH = "unknown"
 
 
-def _last_sign_in(user: dict[str, Any]) -> str | None:
+SUCCESS_FIELD = "lastSuccessfulSignInDateTime"
+ATTEMPT_FIELDS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What signInActivity proves: the last success (or, without that field, the last attempt) and its field."""
+
+    last: str | None = None
+    source: str = ""
+    attempt: str | None = None  # newest interactive or non-interactive attempt, successful or not
+
+
+def sign_in(user: dict[str, Any]) -> SignIn:
+    """Graph's signInActivity -> the time that decides staleness, and which field it came from.
+
+    lastSignInDateTime and lastNonInteractiveSignInDateTime record attempts, failed ones included, so a
+    password-sprayed dormant account looks active there. lastSuccessfulSignInDateTime (interactive or not,
+    recorded since 2023-12-01, not backfilled) is the documented measure of real use: when the field is present
+    it decides, and null means no success since it was introduced. Only an export without the field falls back
+    to the newest attempt, and says so (the check then cannot call a recent attempt activity)."""
     act = user.get("signInActivity")
     if not isinstance(act, dict):
-        return None
-    return act.get("lastSuccessfulSignInDateTime") or act.get("lastSignInDateTime") or None
+        return SignIn()
+    attempts = [(when, name) for name in ATTEMPT_FIELDS if (when := _when(act.get(name))) is not None]
+    newest = max(attempts, default=None)
+    attempt = text(act.get(newest[1])) if newest else None
+    if SUCCESS_FIELD in act:
+        success = act.get(SUCCESS_FIELD)
+        return SignIn(text(success) if _when(success) else None, SUCCESS_FIELD, attempt)
+    if newest is None:
+        return SignIn(None, "", None)
+    return SignIn(attempt, newest[1], attempt)
 
 
 def _mailbox_kinds(t: Tables) -> dict[str, str]:
@@ -73,12 +120,14 @@ def users_table(t: Tables) -> None:
     for u in t.users:
         uid = text(u.get("id"))
         kind = text(u.get("userType")).casefold()
+        activity = sign_in(u) if sign_in_known else SignIn()
         rows.append({
             "user_id": uid, "principal": u.get("userPrincipalName"), "display_name": u.get("displayName"),
             "mail": u.get("mail"), "enabled": u.get("accountEnabled") if "accountEnabled" in u else None,
             "user_type": kind if kind in ("member", "guest") else "",
             "created_at": u.get("createdDateTime"),
-            "last_sign_in": _last_sign_in(u) if sign_in_known else None,
+            "last_sign_in": activity.last,
+            "sign_in_source": activity.source, "last_sign_in_attempt": activity.attempt,
             # null means never signed in; a missing key (an export without the field) means not known
             "sign_in_known": sign_in_known and "signInActivity" in u,
             "on_premises_synced": bool(u.get("onPremisesSyncEnabled")) if "onPremisesSyncEnabled" in u else None,
@@ -137,6 +186,16 @@ def method_name(obj: dict[str, Any]) -> str:
     return name
 
 
+def _registered_by_methods(methods: list[str]) -> bool | None:
+    """Only a documented second factor registers a user; an unknown type (or a certificate, single- or multi-factor
+    by the tenant's binding policy) with nothing documented beside it leaves the answer unknown, never yes."""
+    if any(m in MICROSOFT_SECOND_FACTORS for m in methods):
+        return True
+    if any(m not in MICROSOFT_SINGLE_FACTOR for m in methods):
+        return None
+    return False
+
+
 def _from_methods(t: Tables, per_user: dict[str, Any]) -> dict[str, bool | None]:
     failed = failed_subjects(t.snap, "authenticationMethods")
     reg_rows: list[dict[str, Any]] = []
@@ -150,9 +209,8 @@ def _from_methods(t: Tables, per_user: dict[str, Any]) -> dict[str, bool | None]
             m = method_name(obj) if isinstance(obj, dict) else ""
             if m and m not in methods:
                 methods.append(m)
-        second = [m for m in methods if m not in NOT_MFA]
-        registered[uid] = bool(second)
-        reg_rows.append({"user_id": uid, "registered": bool(second), "strongest": _strongest(methods),
+        registered[uid] = _registered_by_methods(methods)
+        reg_rows.append({"user_id": uid, "registered": registered[uid], "strongest": _strongest(methods),
                          "methods": "; ".join(methods), "source": "authenticationMethods"})
         method_rows.extend({"user_id": uid, "method": m, "strength": METHOD_STRENGTH.get(m, UNKNOWN_STRENGTH)}
                            for m in methods)

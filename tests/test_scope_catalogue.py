@@ -1,0 +1,53 @@
+"""The risky-scope catalogue (idaudit/core/scopes.py) is data with sources, complete by its own stated rules, and the
+one list the checks, the notebook answers and the workbook read."""
+
+from __future__ import annotations
+
+from checks import common
+from idaudit.api import answers
+from idaudit.core import scopes
+from reports import sheets_people
+
+
+def test_every_entry_cites_a_public_source() -> None:
+    for s in scopes.CATALOGUE:
+        assert s.source.startswith("https://"), s.name
+        assert s.exposes.strip(), s.name
+
+
+def test_every_read_scope_has_its_readwrite_superset() -> None:
+    names = {s.name.casefold() for s in scopes.CATALOGUE}
+    for s in scopes.CATALOGUE:
+        n = s.name
+        if n.startswith("https://"):
+            if n.endswith(".readonly"):  # drive.readonly -> drive; gmail.readonly -> gmail.modify
+                full = n[: -len(".readonly")]
+                full = full + ".modify" if full.endswith("/gmail") else full
+                assert full.casefold() in names, n
+            continue
+        if ".Read." in n or n.endswith(".Read") or ".ReadBasic" in n:
+            superset = n.replace(".ReadBasic.All", ".ReadWrite").replace(".ReadBasic", ".ReadWrite") \
+                .replace(".Read.", ".ReadWrite.")
+            superset = superset[: -len(".Read")] + ".ReadWrite" if superset.endswith(".Read") else superset
+            if n.startswith("MailboxItem."):
+                superset = "MailboxItem.ImportExport.All"
+            assert superset.casefold() in names, f"{n}: {superset} missing"
+
+
+def test_issue_16_entries_are_present() -> None:
+    for name in ("EAS.AccessAsUser.All", "EWS.AccessAsUser.All", "Directory.AccessAsUser.All",
+                 "Application.ReadWrite.All", "Sites.FullControl.All", "Sites.Manage.All",
+                 "https://www.googleapis.com/auth/spreadsheets.readonly",
+                 "https://www.googleapis.com/auth/documents"):
+        assert scopes.is_risky(name), name
+    assert "application.readwrite.all" in scopes.TENANT_WIDE_APP_SCOPES
+    assert "directory.accessasuser.all" not in scopes.TENANT_WIDE_APP_SCOPES  # delegated only
+
+
+def test_checks_answers_and_workbook_read_the_same_catalogue() -> None:
+    assert dict(common.RISKY_SCOPES) == dict(scopes.RISKY_SCOPES)
+    assert common.TENANT_WIDE_APP_SCOPES == scopes.TENANT_WIDE_APP_SCOPES
+    assert answers.MAIL_READING_SCOPES == scopes.MAIL_READING_SCOPES
+    assert set(scopes.RISKY_SCOPES) == sheets_people.RISKY_SCOPES
+    assert answers.is_mail_reading_scope("gmail.readonly")  # bare Google scope names are still recognised
+    assert answers.is_mail_reading_scope("EAS.ACCESSASUSER.ALL")
