@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Our commands let Python cache bytecode for what they import (compiling the whole venv up front took ~22 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test lint bench bench-quick clean venv lock
+.PHONY: demo test lint bench bench-quick clean venv report-images lock
 
 venv: $(STAMP)
 
@@ -32,6 +32,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check idaudit connectors checks reports simulator tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+
+# The first two pages of the demo's board PDF, shown in docs/reports.md (needs LibreOffice and poppler-utils).
+report-images: $(STAMP)
+	rm -rf build/report-images
+	$(VENV)/bin/idaudit demo --out build/report-images --format xlsx,pdf > /dev/null
+	mkdir -p docs/images
+	pdftoppm -r 70 -png -f 1 -l 1 -singlefile build/report-images/idaudit-report.pdf docs/images/report-page-1
+	pdftoppm -r 70 -png -f 2 -l 2 -singlefile build/report-images/idaudit-report.pdf docs/images/report-page-2
 
 bench: $(STAMP)
 	$(PY) -m bench

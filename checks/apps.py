@@ -19,6 +19,7 @@ from checks.common import (
     RISKY_SCOPES,
     TENANT_WIDE_APP_SCOPES,
     UNKNOWN,
+    google_ou_setting,
     nothing_found_row,
     setting_or_none,
     tenant_row,
@@ -106,14 +107,15 @@ def _no_grant_row(data: AuditData, grants: pd.DataFrame, what: str) -> dict[str,
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.CIS_M365_USER_CONSENT, R.SCUBA_CONSENT,
                 R.SCUBA_GWS_APP_ACCESS, R.T_STEAL_TOKEN),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("user_consent",),
+    uses_settings=("user_consent", "google_third_party_apps_ous", "google_third_party_apps_groups",
+                   "google_third_party_apps_undecided"),
 )
 def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
+    if data.provider == "google":  # per OU and per group policy, the root value aside
+        return result_frame([_google_app_access(data)])
     value, why = setting_or_none(data, "user_consent")
     if value is None:
         return result_frame([tenant_row(UNKNOWN, f"user consent setting not collected: {why}")])
-    if data.provider == "google":
-        return result_frame([_google_app_access(value)])
     if value == "any_app":
         return result_frame([tenant_row(FAIL, "ordinary users may consent to any app, from any publisher, for any "
                                               "permission they hold (user_consent = any_app)")])
@@ -137,18 +139,19 @@ def users_may_consent(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return result_frame([tenant_row(UNKNOWN, f"unrecognised user consent setting {value!r}")])
 
 
-def _google_app_access(value: str) -> dict[str, str]:
-    """Google's unconfigured third-party apps setting (api_controls.unconfigured_third_party_apps)."""
-    if value == "any_app":
-        return tenant_row(FAIL, "users may give any app access to their Google account: an unconfigured "
-                                "third-party app may be granted any scope, Gmail and Drive included (unconfigured "
-                                "third-party apps: 'Allow users to access any third-party apps')")
-    if value == "sign_in_only":
-        return tenant_row(PASS, "unconfigured third-party apps may only use Sign in with Google (basic profile "
-                                "info); they cannot be granted mail or file scopes", MEDIUM)
-    if value == "off":
-        return tenant_row(PASS, "users cannot access unconfigured third-party apps; administrators decide")
-    return tenant_row(UNKNOWN, f"unrecognised third-party app access setting {value!r}")
+def _google_app_access(data: AuditData) -> dict[str, str]:
+    """Google's unconfigured third-party apps setting (api_controls.unconfigured_third_party_apps), for every OU:
+    'any app' anywhere fails; sign-in only passes with medium confidence (apps still learn who the user is)."""
+    row = google_ou_setting(data, "user_consent", "google_third_party_apps_ous", {"any_app"},
+                            "users may give any app access to their Google account (unconfigured third-party "
+                            "apps: 'Allow users to access any third-party apps'): an app may be granted any "
+                            "scope, Gmail and Drive included,",
+                            "users cannot access unconfigured third-party apps; administrators decide")
+    root, _ = setting_or_none(data, "user_consent")
+    if row["status"] == PASS and root == "sign_in_only":
+        row = tenant_row(PASS, "unconfigured third-party apps may only use Sign in with Google (basic profile "
+                               "info): they cannot be granted mail or file scopes; " + row["evidence"], MEDIUM)
+    return row
 
 
 @check(

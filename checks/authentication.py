@@ -370,7 +370,8 @@ GOOGLE_OU_KEYS = {"google_allowed_factors": "google_telephony_ous", "google_devi
            policies query "setting.type.matches('security.two_step_verification_enforcement_factor')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_NO_SMS, R.T_MFA_REQUEST, R.T_PHISH_LINK),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_allowed_factors", "google_telephony_ous"),
+    uses_settings=("google_allowed_factors", "google_telephony_ous", "google_telephony_groups",
+                   "google_telephony_undecided"),
 )
 def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_allowed_factors", {"all"},
@@ -388,7 +389,8 @@ def google_telephony_factors(data: AuditData, settings: CheckSettings) -> pd.Dat
            "setting.type.matches('security.two_step_verification_device_trust')"`."""},
     references=(R.HIPAA_AUTH, R.CPG_MFA, R.SCUBA_GWS_TRUST_DEVICE, R.T_VALID_CLOUD),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_device_trust", "google_device_trust_ous"),
+    uses_settings=("google_device_trust", "google_device_trust_ous", "google_device_trust_groups",
+                   "google_device_trust_undecided"),
 )
 def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_device_trust", {"true"},
@@ -406,7 +408,8 @@ def google_device_trust(data: AuditData, settings: CheckSettings) -> pd.DataFram
            "setting.type.matches('security.less_secure_apps')"`."""},
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.T_SPRAY, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous"),
+    uses_settings=("google_less_secure_apps", "google_less_secure_apps_ous", "google_less_secure_apps_groups",
+                   "google_less_secure_apps_undecided"),
 )
 def google_less_secure_apps(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     return _google_setting_check(data, "google_less_secure_apps", {"true"},

@@ -327,24 +327,46 @@ def tri_state(series: pd.Series) -> pd.Series:
     return out
 
 
+def _listed(data: AuditData, key: str) -> list[str] | None:
+    """A '; '-joined tenant setting as its items (original case); None when it was not collected."""
+    value, _ = setting_or_none(data, key)
+    if value is None:
+        return None
+    return [p.strip() for p in data.setting(key).split(";") if p.strip()]
+
+
+def _some(items: list[str], limit: int = 10) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def google_ou_setting(data: AuditData, root_key: str, ous_key: str, bad: set[str], fail_text: str,
                       pass_text: str) -> dict[str, str]:
-    """One tenant row for a Google policy resolved per OU.
+    """One tenant row for a Google setting an admin can change per OU and per group.
 
-    With the per-OU list (`*_ous` key: OUs where the risky value is in effect) the verdict covers every OU and
-    names the ones at fault; without it only the root OU is known, so a pass there is `medium` confidence
-    (a child OU may override it) — and a root value that was not collected is `unknown`.
+    With the per-OU and per-group lists (idaudit/core/normalise/google_settings.py: `<prefix>_ous`, `_groups`,
+    `_undecided`) the verdict covers every OU and every group-targeted policy: fail naming the OUs and groups where
+    the risky value applies, unknown when none does but some could not be read, pass otherwise. Without them only
+    the root OU is known, so a pass there is `medium` confidence (a child OU or a group may override it) — and a
+    root value that was not collected is `unknown`.
     """
-    ous, _ = setting_or_none(data, ous_key)
+    base = ous_key.removesuffix("_ous")
+    ous = _listed(data, ous_key)
     root, root_why = setting_or_none(data, root_key)
     root_shown = f"{root_key} = {root} at the root OU" if root is not None else "root OU value not collected"
     if ous is not None:
-        raw = data.setting(ous_key)  # keep the OU paths' original case
-        paths = [p.strip() for p in raw.split(";") if p.strip()]
-        if paths:
-            shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
-            return tenant_row(FAIL, f"{fail_text} in organisational unit(s): {shown}")
-        return tenant_row(PASS, f"{pass_text} in every organisational unit ({root_shown})")
+        groups = _listed(data, f"{base}_groups")
+        undecided = _listed(data, f"{base}_undecided") or []
+        where = ([f"organisational unit(s) {_some(ous)}"] if ous else []) + \
+            ([f"group policy for {_some(groups)}"] if groups else [])
+        if where:
+            return tenant_row(FAIL, f"{fail_text} in {'; and in '.join(where)}")
+        if undecided:
+            return tenant_row(UNKNOWN, f"{pass_text} where the setting could be read ({root_shown}), but it could "
+                                       f"not be read for {_some(undecided)}")
+        if groups is None:
+            return tenant_row(PASS, f"{pass_text} in every organisational unit ({root_shown}; group-targeted "
+                                    "policies not evaluated)", MEDIUM)
+        return tenant_row(PASS, f"{pass_text} in every organisational unit and group policy ({root_shown})")
     if root is None:
         return tenant_row(UNKNOWN, f"setting {root_key} not collected: {root_why}")
     if root in bad:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from checks import references as R
+from checks.autoforward import microsoft_auto_forwarding
 from checks.catalogue import check
 from checks.common import (
     FAIL,
@@ -24,9 +25,7 @@ from checks.common import (
     label_users,
     nothing_found_row,
     section_gap,
-    setting_or_none,
     tenant_row,
-    truthy,
 )
 from checks.mailflow import grouped_parts, hiding_markers, place, verdicts
 from idaudit.core.engine import CheckSettings, result_frame
@@ -43,7 +42,7 @@ RULE_MECHANISMS = {
     "gmail_filter_forward": "filter forwards to",
 }
 MAILBOX_MECHANISMS = {
-    "mailbox_forwarding": "mailbox forwarding (ForwardingSmtpAddress / ForwardingAddress) to",
+    "mailbox_forwarding": "mailbox forwarding (ForwardingSmtpAddress / ForwardingAddress) to",  # `how` is finer
     "gmail_auto_forward": "Gmail automatic forwarding to",
 }
 RULE_SECTIONS = {"microsoft": ("inboxRules",), "google": ("gmail.filters",)}
@@ -187,9 +186,11 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
 
 @check(
     id="IDA-MAIL-003", title="Mailbox forwards all mail outside the organisation", severity=Severity.CRITICAL,
-    rationale="""Mailbox-level forwarding (Exchange ForwardingSmtpAddress, Gmail automatic forwarding) copies every
-    message the mailbox receives to another address — no rule to spot in Outlook, and it survives a password
-    reset. Set by an attacker or a well-meaning employee, it sends patient mail to a personal or hostile mailbox.""",
+    rationale="""Mailbox-level forwarding (Exchange ForwardingSmtpAddress or ForwardingAddress, Gmail automatic
+    forwarding) copies every message the mailbox receives to another address — no rule to spot in Outlook, and it
+    survives a password reset. Set by an attacker or a well-meaning employee, it sends patient mail to a personal
+    or hostile mailbox. A ForwardingAddress names a recipient object (often a mail contact): idaudit resolves it
+    to the contact's external address; one it cannot resolve is `unknown`, never inside.""",
     remediation="""Remove the forwarding unless it is a documented business need to a trusted partner (then
     add the domain to audit.trusted_domains).""",
     steps={MS: """Exchange admin centre > Recipients > Mailboxes > (mailbox) > Mail flow settings > Email
@@ -214,7 +215,9 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
         copy = np.select([keeps.fillna(False).astype(bool), ~keeps.fillna(True).astype(bool)],
                          [", keeps a copy", ", keeps NO copy in the mailbox"], "")
         off = np.where(~on.fillna(True).astype(bool), " (disabled)", "")
-        part = placed["mechanism"].map(MAILBOX_MECHANISMS).astype(str) + " " + placed["shown"] + copy + off
+        named = placed["mechanism"].map(MAILBOX_MECHANISMS).astype(str)
+        how = placed["how"].where(placed["how"].str.strip() != "", named)  # e.g. the contact ForwardingAddress named
+        part = how + " " + placed["shown"] + copy + off
         res = verdicts(placed, ["user_id"], part, "")
         found = pd.DataFrame({"subject_id": res["user_id"],
                               "subject": label_users(res["user_id"], labels),
@@ -229,49 +232,36 @@ def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.Dat
     id="IDA-MAIL-004", title="Tenant allows automatic forwarding to outside addresses", severity=Severity.HIGH,
     rationale="""This is the safety net under every forwarding rule: when the tenant blocks automatic external
     forwarding, an attacker's forwarding rule or mailbox forward is stopped with a bounce. When it is allowed,
-    one phished mailbox can quietly copy all incoming patient mail to the attacker.""",
+    one phished mailbox can quietly copy all incoming patient mail to the attacker. In Microsoft 365 both controls
+    must block: the outbound spam policy that applies to the sender (a custom policy's rule before Default;
+    Automatic means Off) and the remote domain of the destination (a 'gmail.com' remote domain that allows it
+    overrides a blocking '*'). The finding names the senders and domains forwarding is open to; a sender whose
+    policy depends on a group membership idaudit could not read is `unknown`.""",
     remediation="""Block automatic forwarding to outside addresses for the whole organisation; allow it only
     for mailboxes with a documented need.""",
-    steps={MS: """Defender portal > Email & collaboration > Policies > Anti-spam > Anti-spam outbound policy
-           (Default) > Automatic forwarding rules: Off; Exchange admin centre > Mail flow > Remote domains >
-           Default > uncheck 'Allow automatic forwarding'; PowerShell: `Set-HostedOutboundSpamFilterPolicy
-           Default -AutoForwardingMode Off; Set-RemoteDomain Default -AutoForwardEnabled $false`. A separate
-           outbound policy covers only the mailboxes with a documented need.""",
+    steps={MS: """Defender portal > Policies > Anti-spam > each outbound policy > Automatic forwarding: Off;
+           Exchange admin centre > Mail flow > Remote domains: untick 'Allow automatic forwarding' on every one;
+           PowerShell: `Get-HostedOutboundSpamFilterRule | fl Name,Priority,From,FromMemberOf,SenderDomainIs;
+           Set-HostedOutboundSpamFilterPolicy <name> -AutoForwardingMode Off; Set-RemoteDomain <name>
+           -AutoForwardEnabled $false`.""",
            GG: """Admin console > Apps > Google Workspace > Gmail > End User Access > Automatic forwarding:
            uncheck 'Allow users to automatically forward incoming email'."""},
     references=(R.HIPAA_TRANSMISSION, R.HIPAA_ACCESS, R.CPG_EMAIL, R.CIS_M365_FORWARDING, R.SCUBA_EXO_FORWARDING,
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("external_auto_forwarding", "remote_domain_default_auto_forward", "google_auto_forwarding_ous"),
+    uses_settings=("external_auto_forwarding", "external_auto_forwarding_exceptions",
+                   "remote_domain_default_auto_forward", "google_auto_forwarding_ous",
+                   "google_auto_forwarding_groups", "google_auto_forwarding_undecided"),
 )
 def tenant_allows_external_forwarding(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    mode, why = setting_or_none(data, "external_auto_forwarding")
-    if mode is None:
-        return result_frame([tenant_row(UNKNOWN, f"automatic external forwarding setting not collected: {why}")])
-    if data.provider == "google":
+    if data.provider == "google":  # per OU and per group policy, the root value aside
         return result_frame([google_ou_setting(data, "external_auto_forwarding", "google_auto_forwarding_ous",
                                                {"on", "true"}, "users may turn on automatic forwarding to any "
                                                "address (gmail.auto_forwarding)",
                                                "automatic forwarding is off")])
-    if mode in ("off", "automatic"):
-        text = "the default outbound spam policy blocks automatic external forwarding " \
-               f"(AutoForwardingMode {mode})"
-        return result_frame([tenant_row(PASS, text)])
-    if mode != "on":
-        return result_frame([tenant_row(UNKNOWN, f"unrecognised AutoForwardingMode {mode!r}")])
-    remote, remote_why = setting_or_none(data, "remote_domain_default_auto_forward")
-    allowed = truthy(remote)
-    if allowed is False:
-        return result_frame([tenant_row(PASS, "the outbound spam policy allows automatic forwarding "
-                                              "(AutoForwardingMode On) but the default remote domain '*' blocks it "
-                                              "(AutoForwardEnabled False); other remote domains may still allow it",
-                                        MEDIUM)])
-    if allowed:
-        return result_frame([tenant_row(FAIL, "automatic forwarding to any outside address is allowed: "
-                                              "AutoForwardingMode On and remote domain '*' AutoForwardEnabled True")])
-    return result_frame([tenant_row(FAIL, "the outbound spam policy allows automatic external forwarding "
-                                          f"(AutoForwardingMode On); remote domain '*' not collected: {remote_why}",
-                                    MEDIUM)])
+    # Microsoft: every sender's outbound spam policy (custom policies first, by rule priority) and every remote
+    # domain; checks/autoforward.py
+    return result_frame([microsoft_auto_forwarding(data, settings)])
 
 
 @check(
@@ -326,16 +316,6 @@ def transport_rule_outside(data: AuditData, settings: CheckSettings) -> pd.DataF
     return _combine(found, extra)
 
 
-def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> pd.DataFrame:
-    value, why = setting_or_none(data, key)
-    state = truthy(value)
-    if state is None:
-        return result_frame([tenant_row(UNKNOWN, f"setting {key} not collected: {why or repr(value)}")])
-    if state:
-        return result_frame([tenant_row(FAIL, f"{fail_text} ({key} = {value}, root organisational unit)")])
-    return result_frame([tenant_row(PASS, f"{pass_text} (root organisational unit; child OUs may differ)", MEDIUM)])
-
-
 @check(
     id="IDA-MAIL-006", title="Google: users may delegate their mailbox", severity=Severity.LOW,
     rationale="""Mail delegation lets a user give another account full read and send access to their Gmail. An
@@ -347,11 +327,13 @@ def _google_flag(data: AuditData, key: str, fail_text: str, pass_text: str) -> p
            delegates`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_EMAIL, R.SCUBA_GWS_DELEGATION, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_mail_delegation",),
+    uses_settings=("google_mail_delegation", "google_mail_delegation_ous", "google_mail_delegation_groups",
+                   "google_mail_delegation_undecided"),
 )
 def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_mail_delegation", "users may delegate access to their mailbox",
-                        "mail delegation is off")
+    return result_frame([google_ou_setting(data, "google_mail_delegation", "google_mail_delegation_ous", {"true"},
+                                           "users may delegate access to their mailbox",
+                                           "mail delegation is off")])
 
 
 @check(
@@ -364,10 +346,11 @@ def google_mail_delegation(data: AuditData, settings: CheckSettings) -> pd.DataF
            "setting.type.matches('gmail.imap_access')"`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_TRANSMISSION, R.CPG_EMAIL, R.SCUBA_GWS_POP_IMAP, R.T_REMOTE_EMAIL),
     providers=(GG,), requires=("tenant_settings",), subject_kind=SubjectKind.TENANT, family=FAMILY,
-    uses_settings=("google_imap_pop",),
+    uses_settings=("google_imap_pop", "google_imap_pop_ous", "google_imap_pop_groups", "google_imap_pop_undecided"),
 )
 def google_imap_pop(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
-    return _google_flag(data, "google_imap_pop", "IMAP or POP access is enabled", "IMAP and POP access are off")
+    return result_frame([google_ou_setting(data, "google_imap_pop", "google_imap_pop_ous", {"true"},
+                                           "IMAP or POP access is enabled", "IMAP and POP access are off")])
 
 
 DISABLED_RULE_MECHANISMS = {

@@ -1,4 +1,5 @@
-"""Reports: the vCISO workbook (xlsx), a self-contained HTML page, CSV and JSON exports, history and diff.
+"""Reports: the vCISO workbook (xlsx), its board PDF, a self-contained HTML page, CSV and JSON exports, history
+and diff.
 
 `write_reports` is the one entry point the CLI, the demo and the scheduled audit call.
 """
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from reports.history import RunRecord, StoredRun
     from reports.sheets_summary import TrendPoint
 
-FORMATS = ("xlsx", "html", "csv", "json")
+FORMATS = ("xlsx", "html", "csv", "json", "pdf")
 
 
 def _diff_against(run: AuditRun, previous: StoredRun | AuditRun | None) -> RunDiff | None:
@@ -46,6 +48,11 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
     bad = [f for f in wanted if f not in FORMATS]
     if bad:
         raise ValueError(f"unknown report format(s) {bad}; choose from {', '.join(FORMATS)}")
+    if "pdf" in wanted:
+        from reports.pdf import PdfError, find_soffice, missing_message  # lazy: start-up time
+
+        if find_soffice() is None:  # before any file is written: the error names the package to install
+            raise PdfError(missing_message())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if pseudonymize_key is not None:
@@ -62,6 +69,9 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
             from reports.workbook import write_workbook  # lazy: start-up time
 
             paths.append(write_workbook(run, target, diff=diff, trend=_trend(run, history_runs or ())))
+        elif fmt == "pdf":
+            paths.append(_write_pdf(run, target, diff, _trend(run, history_runs or ()),
+                                    out / f"{basename}.xlsx" if "xlsx" in wanted else None))
         elif fmt == "html":
             from reports.html import write_html  # lazy: start-up time
 
@@ -75,6 +85,19 @@ def write_reports(run: AuditRun, out_dir: str | os.PathLike[str], formats: Itera
 
             paths.append(write_json(run, target))
     return paths
+
+
+def _write_pdf(run: AuditRun, target: Path, diff: RunDiff | None, trend: Sequence[TrendPoint],
+               workbook: Path | None) -> Path:
+    """The board PDF, printed by LibreOffice from the workbook (the one just written, else a temporary one)."""
+    from reports.pdf import workbook_to_pdf  # lazy: start-up time
+    from reports.workbook import write_workbook  # lazy: start-up time
+
+    if workbook is not None and workbook.is_file():
+        return workbook_to_pdf(workbook, target)
+    with tempfile.TemporaryDirectory(prefix="idaudit-pdf-") as tmp:
+        source = write_workbook(run, Path(tmp) / f"{target.stem}.xlsx", diff=diff, trend=trend)
+        return workbook_to_pdf(source, target)
 
 
 def _trend(run: AuditRun, records: Sequence[RunRecord]) -> list[TrendPoint]:

@@ -8,7 +8,7 @@ organisations already use with their vCISO. Owner roles come from each check's m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from idaudit.core.engine import AuditRun
@@ -34,6 +34,8 @@ class Action:
     users_affected: int | None  # None when the subjects are not users (apps, tenant settings)
     hipaa: str
     title: str
+    what: str = ""  # what to do in a few words any reader follows (the Summary's five things to do this month)
+    affected: str = ""  # who is affected, in words: "14 users", "3 mail rules in 2 mailboxes", "1 tenant setting"
 
 
 def _hipaa(refs: object) -> str:
@@ -68,8 +70,9 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
             users = len(owners) if owners else (len(subjects) if kind in USER_KINDS else None)
         days = DUE_DAYS.get(meta.severity.value, 90)
         actions.append(Action(0, days, start + timedelta(days=days), meta.owner_role,
-                              meta.fix_for(run.data.provider), _outcome(meta.rationale), meta.id, meta.severity.value, len(subjects), users,
-                              _hipaa(meta.references), meta.title))
+                              meta.fix_for(run.data.provider), _outcome(meta.rationale), meta.id,
+                              meta.severity.value, len(subjects), users, _hipaa(meta.references), meta.title,
+                              meta.remediation, _affected(kind, len(subjects), users)))
     by_fix: dict[str, list[Gap]] = {}
     for gap in collection_gaps(run):
         by_fix.setdefault(gap.fix or f"see the Coverage sheet for '{gap.section}'", []).append(gap)
@@ -83,7 +86,27 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
                               f"Close a collection gap: {fix}. ({what})",
                               f"The next audit can check {purposes} instead of reporting unknown.",
                               "", "info", failed, None,
-                              "HIPAA 164.308(a)(1)(ii)(A) Risk analysis", f"Collection gap: {names}"))
+                              "HIPAA 164.308(a)(1)(ii)(A) Risk analysis", f"Collection gap: {names}",
+                              f"Grant what the audit lacks: {fix}.", f"{len(gaps)} section(s) not collected"))
     actions.sort(key=lambda a: (a.due_days, -Severity(a.severity).rank, -a.subjects_affected, a.check_id))
-    return [Action(i, a.due_days, a.due_date, a.owner_role, a.action, a.expected_outcome, a.check_id, a.severity,
-                   a.subjects_affected, a.users_affected, a.hipaa, a.title) for i, a in enumerate(actions, 1)]
+    return [replace(a, priority=i) for i, a in enumerate(actions, 1)]
+
+
+KIND_WORDS = {"user": ("user", "users"), "mailbox": ("mailbox", "mailboxes"), "rule": ("mail rule", "mail rules"),
+              "app": ("app", "apps"), "tenant": ("tenant setting", "tenant settings"),
+              "policy": ("policy", "policies"), "role": ("role", "roles")}
+
+
+def _count(n: int, kind: str) -> str:
+    one, many = KIND_WORDS.get(kind, (kind, f"{kind}s"))
+    return f"{n} {one if n == 1 else many}"
+
+
+def _affected(kind: str, subjects: int, users: int | None) -> str:
+    """The reach of one failing check in words, with the same numbers the Action plan's columns hold."""
+    if kind in USER_KINDS:
+        return _count(subjects if users is None else users, kind)
+    text = _count(subjects, kind)
+    if users is None:
+        return text
+    return f"{text} ({_count(users, 'user')}{' with access' if kind == 'app' else ''})"

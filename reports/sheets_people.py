@@ -69,15 +69,18 @@ def _map_or(ids: pd.Series, mapping: pd.Series | None, missing: str, default: st
 def write_users(wb: Workbook, run: AuditRun) -> None:
     data = run.data
     s = SheetWriter(wb, "Users", [
-        Column("User", 32), Column("Display name", 24), Column("Enabled", 8), Column("Type", 8),
-        Column("MFA registered", 10), Column("Methods", 34), Column("Strongest method", 16),
-        Column("MFA enforced", 10), Column("Enforced by", 30), Column("Roles", 30), Column("Last sign-in (UTC)", 17),
-        Column("Forwarding to", 34), Column("Risky apps", 30), Column("Open findings", 9), Column("User id", 20),
+        Column("User", 34, wrap=True), Column("Enabled", 8), Column("Type", 9), Column("MFA registered", 10, wrap=True),
+        Column("Strongest method", 17, wrap=True), Column("MFA enforced", 10, wrap=True),
+        Column("Enforced by", 32, wrap=True), Column("Roles", 18, wrap=True), Column("Last sign-in (UTC)", 16),
+        Column("Forwarding to", 22, wrap=True), Column("Risky apps", 16, wrap=True), Column("Open findings", 8),
+        Column("Display name", 26, printed=False), Column("Methods", 44, printed=False),
+        Column("User id", 38, printed=False),
     ], freeze_header=True, auto_filter=True)
     s.header()
     users = data.tables.get("users")
     if users is None or not data.available("users"):
-        s.row([NOT_COLLECTED, data.status.get("users").reason if data.status.get("users") else ""])  # type: ignore[union-attr]
+        st = data.status.get("users")
+        _not_collected(s, st.reason if st else "")
         return
     users = users.assign(_k=users["principal"].str.casefold()).sort_values("_k", kind="stable").drop(columns="_k")
     users = users.reset_index(drop=True)
@@ -114,12 +117,17 @@ def write_users(wb: Workbook, run: AuditRun) -> None:
     known = users["sign_in_known"].fillna(False).astype(bool).tolist()
     last_seen = [(ts.to_pydatetime() if not pd.isna(ts) else "never") if k else NOT_COLLECTED
                  for ts, k in zip(users["last_sign_in"], known, strict=True)]
-    columns: list[Any] = [users["principal"], users["display_name"], users["enabled"].map(_yn), users["user_type"],
-               registered, methods, strongest, enforced, enforced_by, role_names, last_seen, forwards, risky_apps,
-               opened, users["user_id"]]
+    columns: list[Any] = [users["principal"], users["enabled"].map(_yn), users["user_type"], registered, strongest,
+                          enforced, enforced_by, role_names, last_seen, forwards, risky_apps, opened,
+                          users["display_name"], methods, users["user_id"]]
     # Column-wise, like the Findings sheet: a 100,000-user tenant is one row per user.
     s.prepared_rows([prepare_column(list(c)) for c in columns])
     s.finish_table()
+
+
+def _not_collected(s: SheetWriter, reason: str) -> None:
+    """The one row of a sheet whose table was not collected: the reason runs across the page, not down a column."""
+    s.row([NOT_COLLECTED, Styled(reason, wrap=True, span=max(s.printed_columns() - 1, 1))])
 
 
 def _domain_kind(data: AuditData) -> tuple[set[str] | None, str]:
@@ -133,15 +141,15 @@ def _domain_kind(data: AuditData) -> tuple[set[str] | None, str]:
 def write_forwarding(wb: Workbook, run: AuditRun) -> None:
     data = run.data
     s = SheetWriter(wb, "Forwarding", [
-        Column("User", 32), Column("Mechanism", 24), Column("Rule name", 28), Column("Enabled", 8),
-        Column("Recipient", 34), Column("Recipient domain", 22), Column("Inside or outside", 18),
-        Column("Keeps a copy", 10), Column("Rule id", 20),
+        Column("User", 28, wrap=True), Column("Mechanism", 20, wrap=True), Column("Rule name", 24, wrap=True),
+        Column("Enabled", 8), Column("Recipient", 28, wrap=True), Column("Recipient domain", 20, wrap=True),
+        Column("Inside or outside", 11), Column("Keeps a copy", 8), Column("Rule id", 38, printed=False),
     ], freeze_header=True, auto_filter=True)
     s.header()
     fwd = _table(data, "forwarding")
     if fwd is None:
         st = data.status.get("forwarding")
-        s.row([NOT_COLLECTED, st.reason if st else "no forwarding table for this provider"])
+        _not_collected(s, st.reason if st else "no forwarding table for this provider")
         return
     internal, unknown_label = _domain_kind(data)
     principals = _principals(data)
@@ -159,15 +167,16 @@ def write_forwarding(wb: Workbook, run: AuditRun) -> None:
 def write_apps(wb: Workbook, run: AuditRun) -> None:
     data = run.data
     s = SheetWriter(wb, "Apps and consents", [
-        Column("App", 30), Column("Publisher", 24), Column("Publisher verified", 10), Column("Owner", 12),
-        Column("Grant", 12), Column("Consented for", 14), Column("User", 30), Column("Resource", 22),
-        Column("Scopes", 50, wrap=True), Column("Risky scopes", 40, wrap=True), Column("App id", 20),
+        Column("App", 26, wrap=True), Column("Publisher", 20, wrap=True), Column("Publisher verified", 9),
+        Column("Grant", 11), Column("Consented for", 12), Column("User", 26, wrap=True),
+        Column("Risky scopes", 28, wrap=True), Column("Scopes", 40, wrap=True),
+        Column("Owner", 12, printed=False), Column("Resource", 22, printed=False), Column("App id", 38, printed=False),
     ], freeze_header=True, auto_filter=True)
     s.header()
     grants = _table(data, "oauth_grants")
     if grants is None:
         st = data.status.get("oauth_grants")
-        s.row([NOT_COLLECTED, st.reason if st else "no app grants table for this provider"])
+        _not_collected(s, st.reason if st else "no app grants table for this provider")
         return
     principals = _principals(data)
     keys = ["app_id", "app_name", "publisher", "publisher_verified", "app_owner", "grant_kind", "consent_scope",
@@ -182,24 +191,25 @@ def write_apps(wb: Workbook, run: AuditRun) -> None:
         user = principals.get(r.user_id, r.user_id) if r.user_id else (
             "all users" if r.consent_scope == "all_users" else
             "no user needed (application permission)" if r.grant_kind == "application" else "")
-        s.row([r.app_name, r.publisher, r.publisher_verified, r.app_owner, r.grant_kind, r.consent_scope, user,
-               r.resource, " ".join(scopes),
-               Styled(" ".join(risky), fill=status_cell("fail").fill) if risky else "", r.app_id])
+        s.row([r.app_name, r.publisher, r.publisher_verified, r.grant_kind, r.consent_scope, user,
+               Styled(" ".join(risky), fill=status_cell("fail").fill, wrap=True) if risky else "",
+               " ".join(scopes), r.app_owner, r.resource, r.app_id])
     s.finish_table()
 
 
 def write_privileged(wb: Workbook, run: AuditRun) -> None:
     data = run.data
     s = SheetWriter(wb, "Privileged access", [
-        Column("User", 32), Column("Role", 28), Column("Privileged", 10), Column("Assignment", 10),
-        Column("Via group", 20), Column("Scope", 10), Column("Strongest MFA method", 18),
-        Column("Phishing-resistant MFA required", 14), Column("Enabled", 8), Column("Last sign-in (UTC)", 17),
+        Column("User", 28, wrap=True), Column("Role", 26, wrap=True), Column("Privileged", 9),
+        Column("Assignment", 10), Column("Via group", 18, wrap=True), Column("Scope", 8, wrap=True),
+        Column("Strongest MFA method", 14, wrap=True), Column("Phishing-resistant MFA required", 12),
+        Column("Enabled", 8), Column("Last sign-in (UTC)", 16),
     ], freeze_header=True, auto_filter=True)
     s.header()
     roles = _table(data, "role_assignments")
     if roles is None:
         st = data.status.get("role_assignments")
-        s.row([NOT_COLLECTED, st.reason if st else "no role table for this provider"])
+        _not_collected(s, st.reason if st else "no role table for this provider")
         return
     users = data.tables.get("users")
     reg = _table(data, "mfa_registration")

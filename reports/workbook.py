@@ -19,6 +19,7 @@ from idaudit.core.atomic import atomic_path
 from idaudit.core.engine import AuditRun
 from reports.diff import RunDiff
 from reports.posture import posture_score
+from reports.printsetup import PageFacts
 from reports.sheetio import new_workbook
 from reports.sheets_findings import (
     write_action_plan,
@@ -53,7 +54,9 @@ def _discard(wb: Workbook) -> None:
 
 def write_workbook(run: AuditRun, path: str | os.PathLike[str], *, diff: RunDiff | None = None,
                    trend: Sequence[TrendPoint] = ()) -> Path:
-    wb = new_workbook()
+    data = run.data
+    collected = data.collected_at.strftime("%Y-%m-%d %H:%M UTC")
+    wb = new_workbook(PageFacts(organisation=data.tenant_name or data.tenant_id, collected=collected))
     try:
         _fill(wb, run, diff, trend)
     except BaseException:

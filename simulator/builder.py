@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,7 @@ OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
 
 PARTNER_LAB = "quest-diagnostics-partner.com"
 BILLING_VENDOR = "medbill-solutions.com"
+ANSWERING_SERVICE = "answerpoint-service.com"
 MSP = "northbridge-it.com"
 
 _PRIVILEGED_FOR_ADMIN_POLICY = ("Global Administrator", "Privileged Role Administrator", "Security Administrator",
@@ -162,7 +164,34 @@ def _apps(rng: random.Random, tenant_id: str, as_of: datetime) -> dict[str, App]
             publisher="Riverside Surgery Center", verified_publisher="", owner="own_org", owner_org_id=tenant_id,
             application_permissions=(("graph", "User.Read.All"),), created_at=made(1300)),
     ]
-    return {a.name: a for a in apps}
+    out = {a.name: a for a in apps}
+    # Added for issue 16 with ids derived from their names (no draw from `rng`, so every earlier id stays put).
+    extra = [
+        App(id=_fixed_uuid(tenant_id, "app", "DocuVault"), object_id=_fixed_uuid(tenant_id, "sp", "DocuVault"),
+            name="DocuVault Records Sync", publisher="DocuVault Inc.", verified_publisher="DocuVault Inc.",
+            owner="third_party", owner_org_id=_fixed_uuid("docuvault-tenant"),
+            application_permissions=(("sharepoint", "Sites.FullControl.All"),), homepage="https://docuvault.io",
+            created_at=made(210), planted=("sharepoint_full_control",)),
+        App(id=_fixed_uuid(tenant_id, "app", "Scan Helper"), object_id=_fixed_uuid(tenant_id, "sp", "Scan Helper"),
+            name="Scan Helper", publisher="Riverside Surgery Center", verified_publisher="", owner="own_org",
+            owner_org_id=tenant_id, user_scopes=("openid", "offline_access", "User.Read", "Mail.Read"),
+            created_at=made(12), planted=("own_org_unverified_mail_app",)),
+        # a look-alike of idaudit's own app registration: same display name, another tenant, unverified
+        App(id=_fixed_uuid(tenant_id, "app", "impostor"), object_id=_fixed_uuid(tenant_id, "sp", "impostor"),
+            name="idaudit (read-only audit)", publisher="idaudit", verified_publisher="", owner="third_party",
+            owner_org_id=_fixed_uuid("impostor-tenant"), user_scopes=("openid", "offline_access", "Mail.Read"),
+            created_at=made(6), planted=("impostor_named_like_allowed_app",)),
+    ]
+    out.update({f"{a.name} [{a.planted[0]}]": a for a in extra})
+    return out
+
+
+def _fixed_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "idaudit-sim:" + ":".join(parts)))
+
+
+def _fixed_rule_id(*parts: str) -> str:
+    return base64.b64encode(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(parts)).bytes[:8]).decode()
 
 
 def build_people(rng: random.Random, *, users: int, domain: str, secondary_domain: str, as_of: datetime,
@@ -251,16 +280,22 @@ def build_people(rng: random.Random, *, users: int, domain: str, secondary_domai
         add(f, s, kind="staff", dept="Quality and Compliance", title="Compliance Officer",
             mfa_methods=("authenticator_push", "software_otp"), roles=(RoleHolding.of("Global Reader"),))
     # --- shared and room mailboxes (no licence; sign-in should be blocked)
-    add("Front", "Desk", local=names.take("frontdesk"), display="Front Desk", kind="shared",
-        dept="Front Desk and Scheduling", title="", enabled=False, licensed=False, mailbox_type="shared",
-        last_sign_in=None)
+    # Front Desk forwards to the after-hours answering service through a mail contact (Exchange ForwardingAddress):
+    # the address outside is only visible once the contact is resolved (Get-Recipient, issue 16).
+    answering = MailboxForward(f"frontdesk@{ANSWERING_SERVICE}", keep_copy=True,
+                               via_recipient="AnswerPoint After-hours")
+    front_desk = add("Front", "Desk", local=names.take("frontdesk"), display="Front Desk", kind="shared",
+                     dept="Front Desk and Scheduling", title="", enabled=False, licensed=False, mailbox_type="shared",
+                     last_sign_in=None, mailbox_forward=answering, planted=("mailbox_forward_contact",))
     if full:
         add("Billing", "Office", local=names.take("billing"), display="Billing Office", kind="shared",
             dept="Billing and Revenue Cycle", title="", enabled=True, licensed=False, mailbox_type="shared",
             last_sign_in=ago(0.5, 6), planted=("shared_sign_in_enabled",))
         add("Surgical", "Scheduling", local=names.take("scheduling"), display="Surgical Scheduling",
             kind="shared", dept="Front Desk and Scheduling", title="", enabled=False, licensed=False,
-            mailbox_type="shared", last_sign_in=None)
+            mailbox_type="shared", last_sign_in=None,
+            mailbox_forward=MailboxForward(front_desk.mail, keep_copy=True, via_recipient=front_desk.local_part),
+            planted=("mailbox_forward_internal",))
         add("OR", "Conference Room", local=names.take("conf.or"), display="OR Conference Room", kind="room",
             dept="Leadership", title="", enabled=False, licensed=False, mailbox_type="room", last_sign_in=None)
         # --- service accounts: copier scan-to-email and fax gateway sit in a group nested in "MFA Exclusions"
@@ -339,6 +374,8 @@ def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago
         "mailbox_forward": max(1, n // 500), "stale": max(2, round(n * 0.015)), "leaver": max(1, round(n * 0.03)),
         "securedocs": max(3, round(n * 0.01)), "excluded": max(2, n // 250), "per_user": max(1, round(n * 0.03)),
         "disabled_forward": 1, "partner_forward": 1, "internal_forward": 1, "no_mfa": max(1, round(n * 0.12)),
+        # issue 16 (appended: the picks above are unchanged)
+        "subdomain_forward": 1, "inflected_hiding": 1, "own_org_app": 1, "impostor_app": 1,
     }
     picks: dict[str, list[int]] = {}
     pos = 0
@@ -412,6 +449,28 @@ def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago
     for i in picks["no_mfa"]:
         staff[i]["mfa_methods"] = ()
         staff[i]["planted"].append("no_mfa")
+    # issue 16: forwarding to an unverified subdomain (routed by its own MX: outside), a hiding rule on inflected
+    # words, an unverified app registered in the tenant itself and a look-alike of an allowed app (one consent each)
+    for i in picks["subdomain_forward"]:
+        kw = staff[i]
+        kw["rules"] = [*kw["rules"], InboxRule(
+            _fixed_rule_id("subdomain", kw["first"], kw["last"]), "Referrals to intake portal", len(kw["rules"]) + 1,
+            True, RuleConditions(subject_contains=("referral",)),
+            RuleActions(forward_to=(f"intake@portal.{domain}",)))]
+        kw["planted"].append("forward_unverified_subdomain")
+    for i in picks["inflected_hiding"]:
+        kw = staff[i]
+        kw["rules"] = [*kw["rules"], InboxRule(
+            _fixed_rule_id("inflected", kw["first"], kw["last"]), "Cleanup", len(kw["rules"]) + 1, True,
+            RuleConditions(subject_contains=("hacked", "phishing", "compromised")),
+            RuleActions(delete=True, stop_processing=True))]
+        kw["planted"].append("hiding_rule_inflected_words")
+    for key, app_key in (("own_org_app", "Scan Helper [own_org_unverified_mail_app]"),
+                         ("impostor_app", "idaudit (read-only audit) [impostor_named_like_allowed_app]")):
+        for i in picks[key]:
+            app = apps[app_key]
+            staff[i]["grants"] = [AppGrant(app.id, app.user_scopes)]
+            staff[i]["planted"].append(f"consented_{app.planted[0]}")
 
 
 def _groups(rng: random.Random, people: list[Person], gid: dict[str, str], dept_gid: dict[str, str],

@@ -70,10 +70,15 @@ class InboxRule:
 
 @dataclass(frozen=True)
 class MailboxForward:
-    """Mailbox-level forwarding (Exchange ForwardingSmtpAddress / Gmail auto-forwarding)."""
+    """Mailbox-level forwarding (Exchange ForwardingSmtpAddress / Gmail auto-forwarding).
+
+    `via_recipient` set: Exchange shows the forward as ForwardingAddress, naming a recipient of the organisation —
+    a mail contact (rendered by Get-Recipient) when `address` is outside, a mailbox (its Name) when inside.
+    """
 
     address: str
     keep_copy: bool = True
+    via_recipient: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,8 +215,9 @@ class TenantPolicy:
     sms_enabled: bool = True
     voice_enabled: bool = False
     email_otp_enabled: bool = True
-    outbound_spam_autoforward: str = "On"  # On | Off | Automatic
-    remote_domain_autoforward: bool = True
+    outbound_spam_autoforward: str = "Automatic"  # On | Off | Automatic (Microsoft's default: Off in effect)
+    remote_domain_autoforward: bool = False  # remote domain '*'
+    personal_mail_remote_domain: bool = True  # a 'gmail.com' remote domain that allows automatic forwarding
     transport_bcc: str = "records@offsite-archive-vault.com"  # "" = no BCC transport rule
     transport_copies: bool = True  # rules that add an outside recipient, report with the original, or only audit
     guest_invites: str = "everyone"  # none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone

@@ -173,6 +173,7 @@ def raw_tenant() -> dict[str, Any]:
              "appRoleId": "00000000-0000-0000-0000-000000000000"},
             {"id": "ar3", "principalType": "User", "principalId": BEN, "resourceId": GRAPH_SP,
              "appRoleId": MAIL_READ_ROLE}]},
+        "sharePointAppRoleAssignments": {},
         "exchange.mailboxes": [
             {"ExternalDirectoryObjectId": ADA, "RecipientTypeDetails": "UserMailbox", "ForwardingSmtpAddress": None,
              "ForwardingAddress": None, "DeliverToMailboxAndForward": False},
@@ -182,6 +183,12 @@ def raw_tenant() -> dict[str, Any]:
             {"ExternalDirectoryObjectId": SHARED, "RecipientTypeDetails": "SharedMailbox",
              "ForwardingSmtpAddress": None, "ForwardingAddress": "Billing Vendor Contact",
              "DeliverToMailboxAndForward": False},
+        ],
+        "exchange.recipients": [
+            {"Identity": "Billing Vendor Contact", "Name": "Billing Vendor Contact", "Alias": "billingvendor",
+             "DisplayName": "Billing Vendor Contact", "RecipientTypeDetails": "MailContact",
+             "ExternalEmailAddress": "SMTP:ar@billing-vendor.example", "PrimarySmtpAddress": "ar@billing-vendor.example",
+             "Guid": "rc-1"},
         ],
         "exchange.remoteDomains": [{"Identity": "Default", "DomainName": "*", "AutoForwardEnabled": False},
                                    {"Identity": "Lab", "DomainName": "lab.example", "AutoForwardEnabled": True}],

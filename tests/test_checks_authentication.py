@@ -109,8 +109,20 @@ CASES = [
          .setting("google_telephony_ous", "/Front Desk; /Billing").build(), "tenant", "/Front Desk, /Billing",
          name="child-ou-allows-telephony"),
     Case("IDA-AUTH-008", "pass", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
-         .setting("google_telephony_ous", "").build(), "tenant", "every organisational unit", confidence="high",
-         name="no-ou-allows-telephony"),
+         .setting("google_telephony_ous", "").setting("google_telephony_groups", "")
+         .setting("google_telephony_undecided", "").build(), "tenant", "every organisational unit and group",
+         confidence="high", name="no-ou-or-group-allows-telephony"),
+    Case("IDA-AUTH-008", "pass", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
+         .setting("google_telephony_ous", "").build(), "tenant", "group-targeted policies not evaluated",
+         confidence="medium", name="groups-not-evaluated-pass-is-medium"),
+    Case("IDA-AUTH-008", "fail", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
+         .setting("google_telephony_ous", "").setting("google_telephony_groups", "nurses@clinic.org (12 members)")
+         .setting("google_telephony_undecided", "").build(), "tenant", "group policy for nurses@clinic.org",
+         name="group-allows-telephony"),
+    Case("IDA-AUTH-008", "unknown", lambda: Tenant("google").setting("google_allowed_factors", "NO_TELEPHONY")
+         .setting("google_telephony_ous", "").setting("google_telephony_groups", "")
+         .setting("google_telephony_undecided", "OU /Lab (allowedSignInFactorSet 'NEW' not understood)").build(),
+         "tenant", "could not be read for OU /Lab", name="ou-undecided"),
     Case("IDA-AUTH-009", "fail", lambda: Tenant("google").setting("google_device_trust", "true").build(),
          "tenant", "trust a device"),
     Case("IDA-AUTH-009", "pass", lambda: Tenant("google").setting("google_device_trust", "false").build(),

@@ -14,6 +14,17 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 PARTNER = CheckSettings(now=NOW, trusted_domains=frozenset({"questlab.com"}))
 
 
+def _fwd_tenant(*senders: tuple[str, str], remote: tuple[tuple[str, bool], ...] = ()) -> Tenant:
+    """Users u1.. with their outbound spam outcome (allowed, policy), and remote domains (domain, AutoForwardEnabled)."""
+    t = Tenant().domains("clinic.org")
+    for i, (allowed, policy) in enumerate(senders, 1):
+        t.user(f"u{i}").add("auto_forward_senders", user_id=f"u{i}", allowed=allowed, policy=policy,
+                            reason="membership of group 'Billing Team' not collected" if allowed == "unknown" else "")
+    for domain, on in remote:
+        t.add("remote_domains", domain=domain, name=domain, auto_forward=on)
+    return t
+
+
 def _t(provider: str = "microsoft") -> Tenant:
     return Tenant(provider).domains("clinic.org", "clinic.onmicrosoft.com").user("u1", "nurse@clinic.org")
 
@@ -76,19 +87,26 @@ CASES = [
                                                               rule_id="").build(), "u1",
          "Gmail automatic forwarding", name="google-auto-forward"),
     # IDA-MAIL-004 tenant external forwarding
-    Case("IDA-MAIL-004", "fail", lambda: _t().setting("external_auto_forwarding", "on")
-         .setting("remote_domain_default_auto_forward", "true").build(), "tenant", "AutoForwardingMode On"),
-    Case("IDA-MAIL-004", "fail", lambda: _t().setting("external_auto_forwarding", "on")
-         .setting_gap("remote_domain_default_auto_forward", "exchange.remoteDomains: forbidden").build(),
-         "tenant", "not collected", confidence="medium", name="on-remote-unknown"),
-    Case("IDA-MAIL-004", "pass", lambda: _t().setting("external_auto_forwarding", "automatic").build(), "tenant",
-         "blocks"),
-    Case("IDA-MAIL-004", "pass", lambda: _t().setting("external_auto_forwarding", "on")
-         .setting("remote_domain_default_auto_forward", "false").build(), "tenant", "remote domain '*' blocks",
-         confidence="medium", name="remote-domain-blocks"),
-    Case("IDA-MAIL-004", "unknown", lambda: _t().setting_gap("external_auto_forwarding",
-                                                             "exchange.outboundSpamPolicies: error").build(),
-         "tenant", "outboundSpamPolicies"),
+    Case("IDA-MAIL-004", "fail", lambda: _fwd_tenant(("yes", "Default"), remote=(("*", True),)).build(),
+         "tenant", "every sender"),
+    Case("IDA-MAIL-004", "fail", lambda: _fwd_tenant(("no", "Default"), ("yes", "Billing"),
+                                                    remote=(("*", False), ("gmail.com", True))).build(),
+         "tenant", "policy 'Billing' (On): u2@clinic.org", name="one-sender-to-one-domain"),
+    Case("IDA-MAIL-004", "unknown", lambda: _fwd_tenant(("yes", "Default")).missing(
+        "remote_domains", "exchange.remoteDomains: forbidden").build(), "*", "exchange.remoteDomains",
+         name="remote-domains-not-collected"),
+    Case("IDA-MAIL-004", "pass", lambda: _fwd_tenant(("no", "Default"), ("no", "Default"),
+                                                    remote=(("*", True),)).build(), "tenant", "blocks"),
+    Case("IDA-MAIL-004", "pass", lambda: _fwd_tenant(("yes", "Default"), remote=(("*", False),
+                                                                                 ("questlab.com", True))).build(),
+         "tenant", "only trusted / verified domains allow it: questlab.com", settings=PARTNER,
+         name="only-a-trusted-partner-is-open"),
+    Case("IDA-MAIL-004", "unknown", lambda: _fwd_tenant(("no", "Default"), ("unknown", "Billing"),
+                                                       remote=(("*", True),)).build(), "tenant",
+         "membership of group", name="group-scope-undecided"),
+    Case("IDA-MAIL-004", "unknown", lambda: _t().missing("auto_forward_senders",
+                                                         "exchange.outboundSpamPolicies: error").build(),
+         "*", "outboundSpamPolicies"),
     Case("IDA-MAIL-004", "fail", lambda: _t("google").setting("external_auto_forwarding", "on").build(), "tenant",
          "gmail.auto_forwarding", name="google-on"),
     Case("IDA-MAIL-004", "fail", lambda: _t("google").setting("external_auto_forwarding", "off")
@@ -132,6 +150,22 @@ CASES = [
          "off"),
     Case("IDA-MAIL-007", "unknown", lambda: Tenant("google").setting_gap("google_imap_pop", "policies: forbidden")
          .build(), "tenant", "forbidden"),
+    Case("IDA-MAIL-007", "fail", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "").setting("google_imap_pop_groups", "scanners@clinic.org (2 members)")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "group policy for scanners@clinic.org",
+         name="group-turns-imap-on"),
+    Case("IDA-MAIL-007", "fail", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "/Lab").setting("google_imap_pop_groups", "")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "organisational unit(s) /Lab",
+         name="child-ou-turns-imap-on"),
+    Case("IDA-MAIL-007", "pass", lambda: Tenant("google").setting("google_imap_pop", "false")
+         .setting("google_imap_pop_ous", "").setting("google_imap_pop_groups", "")
+         .setting("google_imap_pop_undecided", "").build(), "tenant", "every organisational unit and group",
+         confidence="high", name="imap-off-everywhere"),
+    Case("IDA-MAIL-006", "fail", lambda: Tenant("google").setting("google_mail_delegation", "false")
+         .setting("google_mail_delegation_ous", "/Leadership").setting("google_mail_delegation_groups", "")
+         .setting("google_mail_delegation_undecided", "").build(), "tenant", "/Leadership",
+         name="child-ou-allows-delegation"),
 ]
 
 

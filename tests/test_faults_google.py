@@ -26,6 +26,7 @@ from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
     REQUIRED_SCOPES,
     SCOPE_GMAIL_SETTINGS,
+    SCOPE_GROUPS,
     SCOPE_POLICIES,
     SCOPE_ROLES,
     SCOPE_TOKENS,
@@ -59,11 +60,13 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "gmail.autoForwarding": ("forwarding",),
     "gmail.filters": ("forwarding", "mail_rules"),
     "domains": ("domains",),
+    "groupMembers": ("mfa_enforcement", "role_assignments", "tenant_settings"),
 }
 UNREAD = {"gmail.forwardingAddresses": "no check reads verified forwarding addresses (auto-forwarding and filters "
                                        "name the recipient)",
           "gmail.delegates": "no check reads mail delegates yet",
-          "reports.tokenAuthorize": "read only as the fallback when tokens.list is refused"}
+          "reports.tokenAuthorize": "read only as the fallback when tokens.list is refused",
+          "groups": "names the targeted groups in findings only (without it the group id is shown)"}
 # A section whose loss the normaliser makes good, in part, from another source: (table, source).
 FALLBACK = {"tokens": ("oauth_grants", "reports.tokenAuthorize")}
 # Sections whose loss the normaliser makes good from complete data, saying so in the table's reason.
@@ -88,6 +91,7 @@ class GCase:
     timeout: float | None = None     # connector per-request timeout for this case
     undelegate: str = ""             # a scope the administrator did not delegate (token refused)
     victim_only: bool = False        # the fault hits one user: FAILED_SUBJECTS for that user
+    victim_group: bool = False       # ... one group (IT Helpdesk Admins, which holds an admin role) instead
     workbook: bool = False           # also write the workbook and read the Coverage sheet back
 
 
@@ -107,10 +111,13 @@ INNER = {  # parts of a multipart /batch
     "gmail.forwardingAddresses": r"/settings/forwardingAddresses",
     "gmail.filters": r"/settings/filters",
     "gmail.delegates": r"/settings/delegates",
+    "groups": r"/admin/directory/v1/groups/[^/?]+\?",
+    "groupMembers": r"/members\?",
 }
-BATCH_BODY = {"tokens": r"/tokens", **{s: r"/gmail/v1/" for s in GMAIL_SECTIONS}}  # tells the two batches apart
+BATCH_BODY = {"tokens": r"/tokens", "groupMembers": r"/members\?", **{s: r"/gmail/v1/" for s in GMAIL_SECTIONS}}  # tells the two batches apart
 SCOPE = {"users": SCOPE_USERS, "roles": SCOPE_ROLES, "roleAssignments": SCOPE_ROLES, "policies": SCOPE_POLICIES,
-         "tokens": SCOPE_TOKENS, **{s: SCOPE_GMAIL_SETTINGS for s in GMAIL_SECTIONS}}
+         "tokens": SCOPE_TOKENS, "groups": SCOPE_GROUPS, "groupMembers": SCOPE_GROUPS,
+         **{s: SCOPE_GMAIL_SETTINGS for s in GMAIL_SECTIONS}}
 API_DISABLED = ("accessNotConfigured", "Cloud Identity API has not been used in project 1234 before or it is "
                 "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
                 "cloudidentity.googleapis.com/overview?project=1234 then retry.")
@@ -133,6 +140,11 @@ def _outer(section: str, kind: str, **kw: Any) -> Inject:
 
 
 def _inner(section: str, kind: str, victim: bool = False, **kw: Any) -> Inject:
+    if section in ("groups", "groupMembers"):  # the victim is a group: /groups/<id>[/members]
+        path = INNER[section].replace("[^/?]+", "{victim}") if victim else INNER[section]
+        if victim and section == "groupMembers":
+            path = r"/groups/{victim}/members\?"
+        return Inject(kind, path, method=None, target="inner", **kw)
     path = (r"/users/{victim}" if victim else "") + INNER[section]
     return Inject(kind, path, method=None, target="inner", **kw)
 
@@ -285,6 +297,30 @@ def _build_cases() -> tuple[GCase, ...]:
                    timeout=TIMEOUT))
     c.append(_case("roles", "401 every time", forb, _outer("roles", "expire_token", times=None),
                    "refreshed, still 401: forbidden, not retried forever", detail=SCOPE_ROLES))
+    # --- the groups policies and admin roles target (groups.get + members.list parts in Directory batches) -------
+    c.append(_case("groupMembers", "scope not delegated", forb, (),
+                   "token refused: groups and groupMembers forbidden naming the scope; group-based 2SV and roles held "
+                   "through a group unknown", detail=SCOPE_GROUPS, undelegate=SCOPE_GROUPS, workbook=True))
+    c.append(_case("groupMembers", "inner 403 insufficient permissions", forb,
+                   _inner("groupMembers", "status", status=403, code="insufficientPermissions",
+                          message="Request had insufficient authentication scopes.", times=None),
+                   "every group's members refused: forbidden naming the scope", detail=SCOPE_GROUPS))
+    c.append(_case("groupMembers", "inner 503 for one group", subj,
+                   _inner("groupMembers", "status", victim=True, status=503, times=None),
+                   "that group is a failed subject; the role it holds is unknown ('(whole check)' rows), the other "
+                   "groups are read", detail="503", victim_only=True, victim_group=True))
+    c.append(_case("groupMembers", "inner 500 once each", rec, _inner("groupMembers", "status", status=500, times=3),
+                   "failed parts re-sent in the next batch"))
+    c.append(_case("groupMembers", "inner 429 with Retry-After", rec,
+                   _inner("groupMembers", "status", status=429, retry_after=1, times=3), "throttled parts re-sent"))
+    c.append(_case("groupMembers", "outer batch 503 every time", err,
+                   _batch("groupMembers", "status", status=503, retry_after=0, times=None),
+                   "the groups batch never went through: groups and groupMembers error", detail="503"))
+    c.append(_case("groups", "inner 404 for one group", subj,
+                   _inner("groups", "status", victim=True, status=404, code="notFound",
+                          message="Resource Not Found: groupKey", times=None),
+                   "that group is a failed subject of groups; findings name it by id", detail="404",
+                   victim_only=True, victim_group=True))
     # email authentication (issue 17): the DNS lookups of SPF, DMARC and Google's DKIM key
     for fault, inject, note in (
             ("no DNS answer (timeout)", Inject("delay", ".*", method="DNS", delay=DNS_TIMEOUT + 1.0, times=None),
@@ -347,6 +383,11 @@ def victim(sim_module: GoogleSimulator) -> dict[str, Any]:
                 and any("forward" in f.get("action", {}) for f in (t.gmail.get(u["id"]) or {}).get("filters", [])))
 
 
+def victim_group_id(sim: GoogleSimulator) -> str:
+    """The group whose read the group cases break: IT Helpdesk Admins, which holds the Help Desk admin role."""
+    return next(gid for gid, g in sim.tenant.groups.items() if g["name"] == "IT Helpdesk Admins")
+
+
 def options_for(sim: GoogleSimulator, **kw: Any) -> GoogleOptions:
     base: dict[str, Any] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                             "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 1.0,
@@ -360,6 +401,8 @@ def options_for(sim: GoogleSimulator, **kw: Any) -> GoogleOptions:
 
 def _inject(sim: GoogleSimulator, gc: GCase, victim: dict[str, Any]) -> list[Any]:
     who = quote(str(victim["id"] if gc.case.section == "tokens" else victim["primaryEmail"]), safe="")
+    if gc.victim_group:
+        who = victim_group_id(sim)
     if gc.undelegate:
         sim.issuer.delegated[sim.account.client_id] = frozenset(set(REQUIRED_SCOPES) - {gc.undelegate})
     return kit.add_rules(sim.faults, gc.inject, who)
@@ -388,7 +431,7 @@ def test_fault(gc: GCase, sim: GoogleSimulator, rendered: Snapshot, clean_passes
             assert other.usable and not other.failed_subjects, (name, other.status, other.detail)
             assert snap.raw[name] == rendered.raw[name], name
         return
-    uid = str(victim["id"])
+    uid = victim_group_id(sim) if gc.victim_group else str(victim["id"])
     kit.assert_data_loss_recorded(rec, snap.raw.get(case.section), truth, case.expected, gc.detail, uid)
     if case.expected is not Outcome.FAILED_SUBJECTS:
         assert case.section not in snap.raw or snap.raw[case.section] is None
@@ -424,6 +467,11 @@ def _assert_held_unknown(snap: Snapshot, gc: GCase, uid: str, clean_passes: set[
         return
     dep = f[f["check_id"].isin(case.dependent_checks)]
     evidence = dep["evidence"].astype(str)
+    if case.expected is Outcome.FAILED_SUBJECTS and gc.victim_group:
+        # 2. a group's members are unknown: the checks over what it holds say so for the whole check, naming it
+        whole = (dep["subject_id"] == "*") & (dep["status"] == "unknown") & evidence.str.contains(uid, regex=False)
+        assert whole.any(), dep[dep["status"] != "pass"][["check_id", "subject_id", "status", "evidence"]].to_string()
+        return
     if case.expected is Outcome.FAILED_SUBJECTS:
         # 2. the affected user passes no dependent check whose table lists them as not collected, and some
         #    dependent check holds them unknown, saying why
@@ -495,7 +543,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
         assert wanted in faults, wanted
     sections = {c.section for c in CASES}
     assert {"users", "tokens", "policies", "roles", "roleAssignments", *GMAIL_SECTIONS} <= sections
-    assert 40 <= len(CASES) <= 80
+    assert 40 <= len(CASES) <= 120
     assert len({c.id for c in CASES}) == len(CASES)
     assert all(c.provider == "google" for c in CASES)
 

@@ -64,9 +64,14 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "servicePrincipals": ("oauth_grants",),
     "inboxRuleFolders": ("mail_rules",),
     "appRoleAssignments": ("oauth_grants",),
+    "sharePointAppRoleAssignments": ("oauth_grants",),
     "domains": ("domains",),
-    "exchange.mailboxes": ("forwarding",),
+    "exchange.mailboxes": ("auto_forward_senders", "forwarding"),
     "exchange.transportRules": ("forwarding",),
+    "exchange.recipients": ("forwarding",),
+    "exchange.outboundSpamPolicies": ("auto_forward_senders",),
+    "exchange.outboundSpamRules": ("auto_forward_senders",),
+    "exchange.remoteDomains": ("remote_domains",),
     # email security and detection (issue 17)
     "dns.emailAuth": ("mail_domains",),
     "exchange.dkimSigningConfig": ("mail_domains",),
@@ -147,6 +152,8 @@ OUTER = {
     "domains": r"/v1\.0/domains",
     "organization": r"/v1\.0/organization",
     "subscribedSkus": r"/v1\.0/subscribedSkus",
+    # a plain GET (Graph and Exchange's appRoleAssignedTo go inside $batch): target "outer" hits only SharePoint's
+    "sharePointAppRoleAssignments": r"/v1\.0/servicePrincipals/[^/?]+/appRoleAssignedTo",
 }
 INNER = {
     "authenticationMethods": r"/authentication/methods",
@@ -165,13 +172,14 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "roleAssignments": "RoleManagement.Read.Directory", "roleEligibilities": "RoleManagement.Read.Directory",
     "inboxRules": "MailboxSettings.Read", "mailboxSettings": "MailboxSettings.Read",
     "oauth2PermissionGrants": "Directory.Read.All", "servicePrincipals": "Application.Read.All",
-    "appRoleAssignments": "Application.Read.All", "securityDefaults": "Policy.Read.All",
+    "appRoleAssignments": "Application.Read.All", "sharePointAppRoleAssignments": "Application.Read.All",
+    "securityDefaults": "Policy.Read.All",
     "authorizationPolicy": "Policy.Read.All", "authenticationMethodsPolicy": "Policy.Read.AuthenticationMethod",
     "organization": "Organization.Read.All", "subscribedSkus": "Organization.Read.All",
     "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
 }
 EXCHANGE = ("exchange.mailboxes", "exchange.remoteDomains", "exchange.outboundSpamPolicies",
-            "exchange.outboundSpamRules", "exchange.transportRules")
+            "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients")
 
 
 def _case(section: str, fault: str, expected: Outcome, inject: Inject | tuple[Inject, ...], note: str,
@@ -198,7 +206,8 @@ def _inner(section: str, kind: str, **kw: Any) -> Inject:
 CMDLETS = {"exchange.mailboxes": "Get-Mailbox", "exchange.remoteDomains": "Get-RemoteDomain",
            "exchange.outboundSpamPolicies": "Get-HostedOutboundSpamFilterPolicy",
            "exchange.outboundSpamRules": "Get-HostedOutboundSpamFilterRule",
-           "exchange.transportRules": "Get-TransportRule", **dict(MAIL_SECURITY_SECTIONS)}
+           "exchange.transportRules": "Get-TransportRule", "exchange.recipients": "Get-Recipient",
+           **dict(MAIL_SECURITY_SECTIONS)}
 DEFENDER_SECTIONS = ("exchange.safeLinksPolicies", "exchange.safeLinksRules", "exchange.safeAttachmentPolicies",
                      "exchange.safeAttachmentRules")
 DEFENDER = "Microsoft Defender for Office 365 Plan 1"
@@ -345,6 +354,13 @@ def _build_cases() -> tuple[MsCase, ...]:
                    timeout=TIMEOUT))
     c.append(_case("exchange.mailboxes", "nextLink that loops", err, _exo("exchange.mailboxes", "loop_next_link", times=None),
                    "paging by POST stops on a repeated nextLink", detail="nextLink"))
+    c.append(_case("sharePointAppRoleAssignments", "truncated page every time (partial listing)", err,
+                   _outer("sharePointAppRoleAssignments", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; application permissions incomplete", detail="JSON"))
+    c.append(_case("exchange.recipients", "truncated page every time (partial listing)", err,
+                   _exo("exchange.recipients", "truncate_page", times=None),
+                   "a cut listing is not kept: section error; the ForwardingAddress it would resolve is unknown",
+                   detail="JSON"))
     # --- permissions and licences -----------------------------------------------------------------------------
     for s in PERMISSION:
         c.append(_forbidden(s))

@@ -59,7 +59,12 @@ def test_full_collection_stores_exactly_what_the_renderer_writes(org: Organisati
     rendered = render_google_snapshot(org, tmp_path / "r")
     sections = manifest(out)
     assert {n: s["status"] for n, s in sections.items()} == {n: "ok" for n in sections}
-    assert len(sections) == 13  # 12 API sections + dns.emailAuth (collected == rendered below, DNS included)
+    assert len(sections) == 15  # with dns.emailAuth (collected == rendered, DNS included)
+    # the groups policies and roles target: 2SV off for "MFA Exclusions" (nested "Legacy Device Accounts" flattened
+    # into its members), IMAP on for "Legacy Device Accounts", the Help Desk role held by "IT Helpdesk Admins"
+    members = json.loads((out / sections["groupMembers"]["file"]).read_text())
+    assert len(members) == 3 and sections["groups"]["count"] == 3
+    assert any(m["type"] == "GROUP" for rows in members.values() for m in rows)
     for name, rec in sections.items():
         assert json.loads((out / rec["file"]).read_text()) == json.loads((rendered / rec["file"]).read_text()), name
     snap = load_snapshot(out)
@@ -233,7 +238,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
     assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
     assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
     finished = [e for e in progress.events if e[0] == "finish"]
-    assert len(finished) == 10 and progress.events[-1][0] == "close"  # 9 sections (dns.emailAuth too) + Gmail
+    assert len(finished) == 12 and progress.events[-1][0] == "close"  # 11 sections (dns.emailAuth too) + Gmail
     assert ("finish", "users", "forbidden") in finished
 
 
@@ -268,3 +273,33 @@ def test_expired_token_reset_connection_and_malformed_page(org: Organisation, tm
     assert sections["users"]["status"] == "ok" and sections["domains"]["status"] == "ok"
     assert sections["roles"]["status"] == "error" and sections["roles"]["file"] is None
     assert sections["orgUnits"]["status"] == "ok"
+
+
+def test_group_members_are_paged_and_nested_groups_flattened(org: Organisation, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """members.list one member per page (every later page in a further batch) stores exactly the renderer's
+    membership; includeDerivedMembership=true is what lists the users of a nested group."""
+    monkeypatch.setattr("connectors.google.groups.MEMBERS_PAGE", 1)
+    wanted = {"policies", "roleAssignments", "groups", "groupMembers"}
+    with GoogleSimulator(org) as sim:
+        out = collect_google(opts(sim), tmp_path / "c", progress=False, sections=wanted)
+        client = GoogleClient(opts(sim))
+        creds = client.creds.for_subject(sim.admin_subject, "https://www.googleapis.com/auth/"
+                                                            "admin.directory.group.readonly")
+        outer = next(gid for gid, g in sim.tenant.groups.items() if g["name"] == "MFA Exclusions")
+        directory = client.service("admin", "directory_v1")
+        direct = client.execute(directory.members().list(groupKey=outer), creds)["members"]
+        derived = client.execute(directory.members().list(groupKey=outer, includeDerivedMembership=True),
+                                 creds)["members"]
+        batches = sim.stats.batch_requests
+    rendered = render_google_snapshot(org, tmp_path / "r")
+    sections = manifest(out)
+    for name in ("groups", "groupMembers"):
+        assert sections[name]["status"] == "ok", sections[name]
+        assert json.loads((out / sections[name]["file"]).read_text()) == \
+            json.loads((rendered / sections[name]["file"]).read_text()), name
+    longest = max(len(v) for v in json.loads((out / sections["groupMembers"]["file"]).read_text()).values())
+    assert batches >= longest >= 3  # one batch per page of the longest membership
+    users = {m["id"] for m in derived if m["type"] == "USER"}
+    assert {m["id"] for m in direct if m["type"] == "USER"} < users  # the nested group's users come only derived
+    assert any(m["type"] == "GROUP" for m in direct)

@@ -107,7 +107,11 @@ def test_roles(org: Organisation, data: AuditData, gid: dict[str, str]) -> None:
                                                       for h in p.roles)}
     assert supers == expected and len(expected) >= 7  # five planted global admins and two break-glass
     assert roles.loc[roles["role_name"] == "Super Admin", "privileged"].all()
-    assert "not expanded" in data.status["role_assignments"].reason  # helpdesk role held through a group
+    # the Help Desk role is held through the group "IT Helpdesk Admins": its members hold it, named by the group
+    helpdesk = roles[roles["via_group"].astype(str).str.startswith("ithelpdeskadmins@")]
+    members = {gid[pid] for pid in org.group_named("IT Helpdesk Admins").member_ids}
+    assert set(helpdesk["user_id"]) == members and len(members) >= 2 and helpdesk["privileged"].all()
+    assert data.status["role_assignments"].availability is Availability.OK
 
 
 def test_mfa_registration_and_enforcement(org: Organisation, data: AuditData, gid: dict[str, str]) -> None:
@@ -118,9 +122,13 @@ def test_mfa_registration_and_enforcement(org: Organisation, data: AuditData, gi
     enf = data.tables["mfa_enforcement"].set_index("user_id")
     people = {p.id: p for p in org.people if p.id in gid and p.enabled}
     assert set(enf.index) == {gid[i] for i in people}
+    excluded = set(org.transitive_member_ids(org.group_named("MFA Exclusions").id))  # group policy: 2SV off
+    assert excluded & set(people)
     for pid, p in people.items():
         row = enf.loc[gid[pid]]
-        if p.org_unit == "/Administration/Front Desk":
+        if pid in excluded:
+            assert row["enforced"] == "no" and "mfaexclusions@" in row["reason"], row.to_dict()
+        elif p.org_unit == "/Administration/Front Desk":
             assert row["enforced"] == "no" and "/Administration/Front Desk" in row["reason"]
         elif p.org_unit == "/Clinical/Surgery":
             assert row["enforced"] == "no" and "only starts on" in row["reason"]
@@ -142,7 +150,7 @@ def test_oauth_grants(org: Organisation, data: AuditData, gid: dict[str, str]) -
 
 def test_tenant_settings(data: AuditData) -> None:
     assert data.setting("external_auto_forwarding") == "on"
-    assert data.setting("user_consent") == "any_app"
+    assert data.setting("user_consent") == "off"  # blocked at the root, allowed again in one child OU
     assert data.setting("google_allowed_factors") == "ALL"
     assert data.setting("google_less_secure_apps") == "false"
     assert data.setting("google_less_secure_apps_ous") == "/Clinical/Sterile Processing"

@@ -25,6 +25,7 @@ from connectors.google.collect import collect_google
 from connectors.google.options import SCOPE_GMAIL_SETTINGS, GoogleOptions
 from connectors.google.pacing import ConnectionSlots, QuotaWindow
 from idaudit.core.errors import CollectionError
+from idaudit.core.sections import google_targeted_groups
 from simulator import build_organisation
 from simulator.google import DEFAULT_QUOTAS, GoogleSimulator, render_google_snapshot
 from simulator.org import Organisation
@@ -76,13 +77,15 @@ def test_paced_collection_meets_no_quota_error_and_equals_a_fault_free_render(
     client = GoogleClient(_opts(sim))
     out = collect_google(client.options, tmp_path / "paced", progress=False, client=client)
     stats = sim.stats
-    needed = len(sim.tenant.users) + 1 + 4  # tokens.list per user, one users page, 4 tenant lists
+    targeted = google_targeted_groups(sim.tenant.policies, sim.tenant.role_assignments)
+    # tokens.list per user, one users page, 4 tenant lists, groups.get and one members page per targeted group
+    needed = len(sim.tenant.users) + 1 + 4 + 2 * len(targeted)
     assert needed > 3 * DIRECTORY_QUOTA  # the quota really binds: several windows were needed
     assert stats.quota_errors == 0 and client.retries == 0
     assert stats.requests["directory"] == needed  # nothing re-sent
     rendered = render_google_snapshot(org, tmp_path / "rendered")
     sections = _sections(out)
-    assert {s["status"] for s in sections.values()} == {"ok"} and len(sections) == 12
+    assert {s["status"] for s in sections.values()} == {"ok"} and len(sections) == 14
     assert not any(s.get("failed_subjects") for s in sections.values())
     for name, rec in sections.items():
         assert json.loads((out / rec["file"]).read_text()) == json.loads((rendered / rec["file"]).read_text()), name

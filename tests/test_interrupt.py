@@ -37,13 +37,27 @@ def sim() -> Iterator[MicrosoftSimulator]:
         yield s
 
 
-def _collect(sim: MicrosoftSimulator, out: Path, *extra: str) -> subprocess.Popen[str]:
+HOLD = 20.0  # seconds the simulator holds the last step's first request in a run that is to be interrupted
+
+
+def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True,
+             sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    """Start `idaudit collect microsoft` in a child. With `hold`, the first groups request (the step that runs after
+    every lane, so after the manifest lists sections) is held HOLD seconds: the child is certainly still running
+    when the test signals it, however slowly a loaded machine schedules the test's own polling."""
+    sim.faults.clear()
+    if hold:
+        sim.faults.add(kind="delay", path=r"^/v1\.0/groups", method="GET", delay=HOLD, times=1)
     env = {**os.environ, SECRET_VAR: sim.client_secret, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "idaudit", "collect", "microsoft", "--tenant-id", sim.tenant_id,
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
-           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress",
+           "--concurrency", "1", *extra]
+    # sigint_ignored: started as a shell starts a background job (`idaudit collect ... &`), SIGINT ignored
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec)
 
 
 def _wait_mid_collection(proc: subprocess.Popen[str], out: Path, timeout: float = 60.0) -> None:
@@ -87,7 +101,7 @@ def test_interrupted_collection_is_marked_incomplete_and_a_rerun_starts_clean(
     _assert_audit_is_not_complete(out)
 
     # a re-run into the same directory starts clean and completes
-    proc2 = _collect(sim, out)
+    proc2 = _collect(sim, out, hold=False)
     stdout2, stderr2 = proc2.communicate(timeout=120)
     assert proc2.returncode in (exitcodes.OK, exitcodes.INCOMPLETE), stderr2
     assert "Traceback" not in stderr2
@@ -144,6 +158,22 @@ def _audit(config: Path, secret: str) -> subprocess.Popen[str]:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def test_sigterm_ends_a_run_started_in_the_background_with_sigint_ignored(sim: MicrosoftSimulator,
+                                                                          tmp_path: Path) -> None:
+    """A shell starts background jobs with SIGINT ignored; SIGTERM (systemd, `kill`, a CI timeout) must still end
+    the run as an interruption. Before the fix SIGTERM was re-raised as the ignored SIGINT and the run went on to
+    exit 0 as if nothing had happened."""
+    out = tmp_path / "snap"
+    proc = _collect(sim, out, sigint_ignored=True)
+    _wait_mid_collection(proc, out)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == exitcodes.INTERRUPTED, (proc.returncode, stderr)
+    assert [line for line in stderr.splitlines() if line.strip()] == ["idaudit: interrupted"], stderr
+    assert load_snapshot(out).manifest.complete is False
+    assert not [p for p in out.iterdir() if not p.name.endswith(".json")]
+
+
 def test_interrupted_audit_releases_the_tenant_lock_and_writes_no_report(sim: MicrosoftSimulator,
                                                                           tmp_path: Path) -> None:
     config = _audit_config(sim, tmp_path)
@@ -192,7 +222,7 @@ def test_rerun_with_fewer_sections_leaves_no_stale_section_from_the_interrupted_
     before = {p.name for p in out.iterdir()} - {"manifest.json"}
     assert len(before) >= 2  # the interrupted run left section files with personal data
 
-    rerun = _collect(sim, out, "--sections", "domains")
+    rerun = _collect(sim, out, "--sections", "domains", hold=False)
     _, err = rerun.communicate(timeout=60)
     assert rerun.returncode in (exitcodes.OK, exitcodes.INCOMPLETE), err
     fresh = load_snapshot(out)
@@ -208,6 +238,8 @@ def test_interrupted_google_collection_exits_130_and_is_incomplete(tmp_path: Pat
 
     with GoogleSimulator(build_organisation(users=40, seed=4), latency=0.05, throttle=False) as gsim:
         out = tmp_path / "gsnap"
+        # the first per-user batch (after the directory sections are in the manifest) is held: see _collect
+        gsim.faults.add(kind="delay", path=r"^/batch", method="POST", delay=HOLD, times=1)
         env = {**os.environ, "IDAUDIT_TEST_GOOGLE_KEY": json.dumps(gsim.service_account_info),
                "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(

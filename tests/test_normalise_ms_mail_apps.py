@@ -53,7 +53,8 @@ def test_forwarding_rows(data: AuditData) -> None:
         (BEN, "inbox_rule_redirect", "ben@home.example", "home.example", False),
         (BEN, "inbox_rule_forward_attachment", "scan@partner.example", "partner.example", False),
         (CARA, "mailbox_forwarding", "Cara@Gmail.example", "gmail.example", True),
-        (SHARED, "mailbox_forwarding", "Billing Vendor Contact", "", True),  # a recipient object: domain unknown
+        # ForwardingAddress names a mail contact: resolved to its external address (exchange.recipients)
+        (SHARED, "mailbox_forwarding", "ar@billing-vendor.example", "billing-vendor.example", True),
         ("", "transport_rule", "audit@Outside.example", "outside.example", True),
         ("", "transport_rule", "x@elsewhere.example", "elsewhere.example", False),
     }

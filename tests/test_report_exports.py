@@ -123,7 +123,7 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
 
 def test_unknown_format_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown report format"):
-        write_reports(build_run(), tmp_path, ["pdf"])
+        write_reports(build_run(), tmp_path, ["docx"])
 
 
 def test_html_text_escapes_quotes() -> None:

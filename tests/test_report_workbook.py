@@ -43,30 +43,54 @@ def test_file_is_owner_only_and_no_temp_left(workbook: tuple[Path, openpyxl.Work
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
-def test_summary_counts_score_risks_and_gaps(workbook: tuple[Path, openpyxl.Workbook]) -> None:
+def test_summary_counts_score_things_to_do_and_gaps(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
     rows = _rows(wb["Summary"])
     flat = [v for r in rows for v in r if v is not None]
-    labels = {r[0]: r[1] for r in rows if r and r[0] is not None}
+    # Facts come in label / value pairs, two pairs to a row (columns A-B and D-E).
+    labels = {r[i]: r[i + 1] for r in rows for i in (0, 3) if len(r) > i + 1 and isinstance(r[i], str)}
     assert labels["Organisation"] == "Lakeside Surgery Center"
     assert labels["Tenant id"] == "tid-0001"
     assert labels["Provider"] == "microsoft"
-    assert labels["Data collected at (UTC)"] == datetime(2026, 11, 2, 6, 0)
+    assert labels["Collected (UTC)"] == datetime(2026, 11, 2, 6, 0)
     # Every evaluated check has a failing subject: the score is 0 and CA (unknown) is left out of coverage.
     assert labels["Posture score"] == 0
+    assert any(isinstance(v, str) and v.startswith("0 out of 100: checks carrying 0 % of the evaluated") for v in flat)
     assert any(isinstance(v, str) and v.startswith("Posture score = 100 ×") for v in flat)
-    status_header = next(i for i, r in enumerate(rows) if r[:5] == ("fail", "unknown", "waived", "pass",
-                                                                     "not_applicable"))
-    assert rows[status_header + 1][:5] == (10, 1, 0, 10, 0)
-    crit = next(r for r in rows if r[0] == "critical")
-    assert crit[:3] == ("critical", 1, 0)
-    risks = [v for v in flat if isinstance(v, str) and v.startswith(("CRITICAL:", "HIGH:", "LOW:"))]
-    assert risks[0].startswith("CRITICAL: 1 mail rule — Mail forwarded outside the organisation.")
-    assert risks[1].startswith("HIGH: 7 users — Enabled user without any MFA method")
+    # The five things to do this month: the Action plan's first five, with who is affected and what to do.
+    things = [v for v in flat if isinstance(v, str) and v[:2] in {f"{i}." for i in range(1, 6)}]
+    assert len(things) == 5
+    assert things[0].startswith("1. Mail forwarded outside the organisation — 1 mail rule (1 user) (critical). "
+                                "Remove the rule")
+    assert things[1].startswith("2. Enabled user without any MFA method — 7 users (high). Require MFA")
+    assert any(isinstance(v, str) and v.startswith("1 more action, and each one's console steps") for v in flat)
+    assert "No earlier run of this tenant is recorded: this run is the baseline the next one is compared with." \
+        in flat
+    # Counts by severity and status, with the total row the Findings sheet adds up to.
+    header = next(i for i, r in enumerate(rows) if r[:6] == ("severity", "fail", "unknown", "waived", "pass",
+                                                             "not_applicable"))
+    assert rows[header + 1][:3] == ("critical", 1, 0)
+    assert rows[header + 6][:6] == ("all findings", 10, 1, 0, 10, 0)
     gaps = [r for r in rows if r[0] == "conditionalAccessPolicies"]
-    assert gaps and gaps[0][1] == "unlicensed" and "Entra ID P1" in gaps[0][3]
+    assert gaps and gaps[0][1] == "unlicensed" and "Entra ID P1" in gaps[0][2]
+    assert any(isinstance(v, str) and v.startswith("1 finding unknown — never counted as passing") for v in flat)
     expired = [r for r in rows if r[0] == "IDA-ACCT-901"]
-    assert expired and "expired 2020-01-01" in expired[0]
+    assert expired and "expired 2020-01-01" in expired[0][3]
+
+
+def test_summary_is_one_printed_page_with_wrapped_sentences(workbook: tuple[Path, openpyxl.Workbook]) -> None:
+    """The page setup a spreadsheet program prints from: one portrait page, every sentence wrapped across the
+    page's columns in a row tall enough for it (the LibreOffice test looks at the printed result)."""
+    _, wb = workbook
+    ws = wb["Summary"]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.page_setup.orientation) == (1, 1, "portrait")
+    assert ws.print_area == ["'Summary'!$A$1:$F$" + str(ws.max_row)] or ws.print_area == f"'Summary'!$A$1:$F${ws.max_row}"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    definition = next(c for row in ws.iter_rows() for c in row if str(c.value).startswith("Posture score = 100"))
+    assert f"B{definition.row}:F{definition.row}" in merged and definition.alignment.wrap_text
+    assert ws.row_dimensions[definition.row].height >= 4 * 9  # five lines of 9-point text, not the default 15
+    assert "Lakeside Surgery Center" in ws.oddHeader.left.text and ws.oddFooter.right.text == "Page &P of &N"
 
 
 def test_findings_sheet_filter_freeze_colours_and_reader_status(workbook: tuple[Path, openpyxl.Workbook]) -> None:
@@ -84,9 +108,16 @@ def test_findings_sheet_filter_freeze_colours_and_reader_status(workbook: tuple[
     assert rules[("C2:C22", '"critical"')].endswith("C00000")
     assert rules[("D2:D22", '"fail"')].endswith("F8CBAD")
     dv = ws.data_validations.dataValidation
-    assert len(dv) == 1 and "Accepted risk" in dv[0].formula1 and str(dv[0].sqref) == "M2:M22"
+    assert len(dv) == 1 and "Accepted risk" in dv[0].formula1 and str(dv[0].sqref) == "K2:K22"
     unknown = next(r for r in _rows(ws) if r[3] == "unknown")
-    assert "Entra ID P1" in unknown[7]
+    assert "Entra ID P1" in unknown[5]
+    # On paper: the printed columns (check to waiver) and only the rows a reader must act on — the 10 failing and
+    # 1 unknown findings sorted first; the header repeats on every page; the footer says what was left off.
+    assert ws.print_area == "'Findings'!$A$1:$I$12"
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0
+    assert "the 11 failing, unknown and waived findings; the 10 others" in ws.oddFooter.center.text
 
 
 def test_hostile_names_stay_text_cells(workbook: tuple[Path, openpyxl.Workbook]) -> None:
@@ -132,20 +163,20 @@ def test_forwarding_apps_privileged_coverage_checks(workbook: tuple[Path, openpy
     fwd = {r[8]: r for r in _rows(wb["Forwarding"])[1:]}
     assert fwd["r-bob"][6] == "OUTSIDE" and fwd["r-internal"][6] == "inside"
     apps = _rows(wb["Apps and consents"])[1:]
-    assert apps[0][0] == "Secure Docs Viewer" and apps[0][9] == "Mail.Read"  # risky first
-    assert apps[1][6] == "all users"
+    assert apps[0][0] == "Secure Docs Viewer" and apps[0][6] == "Mail.Read"  # risky first
+    assert apps[1][5] == "all users"
     priv = _rows(wb["Privileged access"])[1:]
     assert priv == [("bob.admin@clinic.example", "Global Administrator", "yes", "active", None, "/", "weak", "no",
                      "yes", priv[0][9])]
     cov = {r[0]: r for r in _rows(wb["Coverage"])[1:] if r[0]}
     assert cov["conditionalAccessPolicies"][1] == "unlicensed"
-    assert "Entra ID P1" in cov["conditionalAccessPolicies"][7]
-    assert cov["inboxRules"][4] == 1 and "u-carol: 503" in cov["inboxRules"][5]
-    assert cov["exchange.mailboxes"][1] == "not collected" and "Exchange.ManageAsApp" in cov["exchange.mailboxes"][7]
-    assert cov["users"][1] == "ok" and cov["users"][7] is None
+    assert "Entra ID P1" in cov["conditionalAccessPolicies"][6]
+    assert cov["inboxRules"][4] == 1 and "u-carol: 503" in cov["inboxRules"][7]
+    assert cov["exchange.mailboxes"][1] == "not collected" and "Exchange.ManageAsApp" in cov["exchange.mailboxes"][6]
+    assert cov["users"][1] == "ok" and cov["users"][6] is None
     checks = {r[0]: r for r in _rows(wb["Checks"])[1:]}
     assert set(checks) == {"IDA-ACCT-901", "IDA-APPS-901", "IDA-AUTH-901", "IDA-AUTH-902", "IDA-MAIL-901"}
-    assert checks["IDA-AUTH-902"][5] == "unknown" and "HIPAA 164.312(d)" in checks["IDA-AUTH-902"][13]
+    assert checks["IDA-AUTH-902"][3] == "unknown" and "HIPAA 164.312(d)" in checks["IDA-AUTH-902"][11]
 
 
 def test_action_plan_rolls_up_by_check_with_due_dates(workbook: tuple[Path, openpyxl.Workbook]) -> None:
@@ -196,7 +227,9 @@ def test_trend_chart_from_history(tmp_path: Path) -> None:
     trend = _rows(wb["Trend"])
     assert trend[0] == ("Run (UTC)", "Posture score", "Failing findings", "Unknown findings")
     assert [r[2] for r in trend[1:]] == [10, 10, 9]
-    assert len(wb["Summary"]._charts) == 1
+    assert len(wb["Trend"]._charts) == 1  # beside its data: the Summary keeps to one printed page
+    scores = [v for r in _rows(wb["Summary"]) for v in r if isinstance(v, str) and v.startswith("Posture score over")]
+    assert scores == ["Posture score over the last 3 runs: 0 → 0 → 0 (chart on the Trend sheet)."]
 
 
 def test_subjects_resolve_to_users() -> None:

@@ -208,6 +208,9 @@ CASES: dict[str, Case] = {
         policies(ca("Require MFA for all", excludeRoles=[HELPDESK])), "IDA-AUTH-002", BEN, "unknown",
         "through group 'IT Helpdesk Admins', whose members were not collected",
         failed_subjects={"groupMembers": {HELPDESK_GROUP: "error: 503 after 3 retries"}}),
+    "exclusion group whose members failed is unknown": Case(
+        lambda raw: None, "IDA-AUTH-002", BEN, "unknown", "members of group 'Break Glass' were not collected",
+        failed_subjects={"groupMembers": {BREAK_GLASS: "error: 503 after 3 retries"}}, guard=True),
     "holder of a role the fallback list lacks stays in the privileged checks": Case(
         assign(BEN, ATTACK_SIM_ADMIN), "IDA-AUTH-003", BEN, "unknown",
         "cannot tell whether these roles are privileged (section 'roleDefinitions' forbidden",

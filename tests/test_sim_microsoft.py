@@ -295,9 +295,10 @@ def test_exchange_pages_by_posting_to_next_link(sim: MicrosoftSimulator, http: r
     assert [b["ExternalDirectoryObjectId"] for b in fwd] == [p.id for p in org.planted("mailbox_forward_external")]
     assert {b["RecipientTypeDetails"] for b in boxes} == {"UserMailbox", "SharedMailbox", "RoomMailbox"}
     domains = invoke(sim, http, et, "Get-RemoteDomain")
-    assert next(d for d in domains if d["DomainName"] == "*")["AutoForwardEnabled"] is True
+    assert next(d for d in domains if d["DomainName"] == "*")["AutoForwardEnabled"] is False
+    assert next(d for d in domains if d["DomainName"] == "gmail.com")["AutoForwardEnabled"] is True
     policy = invoke(sim, http, et, "Get-HostedOutboundSpamFilterPolicy")
-    assert next(p for p in policy if p["IsDefault"])["AutoForwardingMode"] == "On"
+    assert next(p for p in policy if p["IsDefault"])["AutoForwardingMode"] == "Automatic"
     rules = invoke(sim, http, et, "Get-TransportRule", ResultSize="Unlimited")
     assert any(r["BlindCopyTo"] for r in rules)
     r = http.post(f"{sim.exchange_url}/adminapi/beta/{sim.tenant_id}/InvokeCommand",

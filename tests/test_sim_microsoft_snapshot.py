@@ -104,12 +104,18 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
                  if sp["appId"] in ("00000003-0000-0000-c000-000000000000", "00000002-0000-0ff1-ce00-000000000000")]
     out["appRoleAssignments"] = {r: get_all(sim, s, t, f"/v1.0/servicePrincipals/{r}/appRoleAssignedTo")
                                  for r in resources}
+    sharepoint = [sp["id"] for sp in out["servicePrincipals"] if sp["appId"] == "00000003-0000-0ff1-ce00-000000000000"]
+    out["sharePointAppRoleAssignments"] = {r: get_all(sim, s, t, f"/v1.0/servicePrincipals/{r}/appRoleAssignedTo")
+                                           for r in sharepoint}
     et = token(sim, s, EXCHANGE)
     for name, cmdlet, params in (("exchange.mailboxes", "Get-Mailbox", {"ResultSize": "Unlimited"}),
                                  ("exchange.remoteDomains", "Get-RemoteDomain", {}),
                                  ("exchange.outboundSpamPolicies", "Get-HostedOutboundSpamFilterPolicy", {}),
                                  ("exchange.outboundSpamRules", "Get-HostedOutboundSpamFilterRule", {}),
                                  ("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"}),
+                                 ("exchange.recipients", "Get-Recipient",
+                                  {"RecipientTypeDetails": ["MailContact", "MailUser", "GuestMailUser"],
+                                   "ResultSize": "Unlimited"}),
                                  *((n, c, {"ResultSize": "Unlimited"} if c == "Get-MailboxAuditBypassAssociation"
                                     else {}) for n, c in MAIL_SECURITY_SECTIONS)):
         out[name] = invoke(sim, s, et, cmdlet, page_size=50, **params)

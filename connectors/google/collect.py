@@ -20,9 +20,11 @@ from googleapiclient.errors import HttpError
 
 from connectors.email_dns import collect_email_auth_sync, unanswered
 from connectors.google.client import ApiFailure, GoogleClient, classify, error_reason, token_failure
+from connectors.google.groups import read_groups
 from connectors.google.options import (
     SCOPE_DOMAINS,
     SCOPE_GMAIL_SETTINGS,
+    SCOPE_GROUPS,
     SCOPE_ORGUNITS,
     SCOPE_POLICIES,
     SCOPE_REPORTS,
@@ -36,7 +38,7 @@ from connectors.google.options import (
 from connectors.interface import CollectionProgress
 from connectors.progress import make_progress
 from idaudit.core.errors import CollectionError
-from idaudit.core.sections import GOOGLE_SECTIONS, section_spec
+from idaudit.core.sections import GOOGLE_SECTIONS, google_targeted_groups, section_spec
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GROUP_SECTIONS = ("groups", "groupMembers")
 GMAIL_SECTIONS = ("gmail.autoForwarding", "gmail.forwardingAddresses", "gmail.filters", "gmail.delegates")
 # Gmail's answer for a user without a Gmail licence / service: not an error of the audit (stored as null).
 NO_MAILBOX_REASONS = frozenset({"failedPrecondition", "FAILED_PRECONDITION"})
@@ -137,6 +140,26 @@ def _token_events(c: GoogleClient, tok: str | None, start: str) -> Any:
     return c.service("admin", "reports_v1").activities().list(
         userKey="all", applicationName="token", eventName="authorize", maxResults=1000, startTime=start,
         pageToken=tok)
+
+
+# ---- the targeted groups ------------------------------------------------------------------------------------
+
+def _collect_groups(run: _Run, ids: list[str], wanted: Collection[str]) -> None:
+    """groups.get and members.list (nested groups flattened) for exactly the groups policies and roles name."""
+    for name in GROUP_SECTIONS:
+        if name in wanted:
+            run.progress.section_started(name)
+    read = read_groups(run.client, run.admin(SCOPE_GROUPS), ids, run.options.directory_batch_size)
+    for name, data, failed in (("groups", read.groups, read.failed_groups),
+                               ("groupMembers", read.members, read.failed_members)):
+        if name not in wanted:
+            continue
+        failure = read.section_failure(name, ids)
+        if failure is not None:
+            run.fail(name, failure)
+        else:
+            run.add(name, data, count=len(data), failed_subjects=failed)
+        run.progress.section_finished(name, failure.status.value if failure else "ok")
 
 
 # ---- per-user sections -----------------------------------------------------------------------------------
@@ -369,6 +392,7 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
             writer.tenant_name = str(primary or "")
         if "dns.emailAuth" in wanted:
             _collect_email_dns(run, domains)
+        listed: dict[str, list[Any] | None] = {}
         for name, scope, make, key in (
             ("orgUnits", SCOPE_ORGUNITS, lambda c, t: _orgunits(c, t, customer), "organizationUnits"),
             ("roles", SCOPE_ROLES, lambda c, t: _roles(c, t, customer), "items"),
@@ -376,7 +400,9 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
             ("policies", SCOPE_POLICIES, lambda c, t: _policies(c, t, customer), "policies"),
         ):
             if name in wanted:
-                run.listed(name, scope, make, key)
+                listed[name] = run.listed(name, scope, make, key)
+        if wanted & set(GROUP_SECTIONS):
+            _collect_groups(run, google_targeted_groups(listed.get("policies"), listed.get("roleAssignments")), wanted)
         if "reports.tokenAuthorize" in wanted:
             start = (datetime.now(UTC) - timedelta(days=REPORT_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
             run.listed("reports.tokenAuthorize", SCOPE_REPORTS, lambda c, t: _token_events(c, t, start), "items")

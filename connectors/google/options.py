@@ -31,6 +31,7 @@ SCOPE_TOKENS = _AUTH + "admin.directory.user.security"
 SCOPE_GMAIL_SETTINGS = _AUTH + "gmail.settings.basic"
 SCOPE_POLICIES = _AUTH + "cloud-identity.policies.readonly"
 SCOPE_REPORTS = _AUTH + "admin.reports.audit.readonly"
+SCOPE_GROUPS = _AUTH + "admin.directory.group.readonly"
 
 REQUIRED_SCOPES: dict[str, str] = {
     SCOPE_USERS: "every account: 2SV enrolled/enforced, suspended, archived, admin, last login, OU",
@@ -46,6 +47,9 @@ REQUIRED_SCOPES: dict[str, str] = {
                     "super admin)",
     SCOPE_REPORTS: "OAuth authorisation events: the tenant-wide view of consented apps when tokens.list is not "
                    "granted",
+    SCOPE_GROUPS: "members (nested groups included) and names of only the groups that policies and admin roles "
+                  "target, so group-based 2SV, forwarding, IMAP and app settings and roles held through a group "
+                  "resolve per user",
 }
 
 # Partial response for users.list: part of the snapshot format, so it lives with the sections catalogue.

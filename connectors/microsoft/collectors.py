@@ -31,6 +31,7 @@ SP_SELECT = ("id,appId,appDisplayName,displayName,verifiedPublisher,appOwnerOrga
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
 RESOURCE_APP_IDS = (GRAPH_APP_ID, EXCHANGE_APP_ID)
+SHAREPOINT_APP_ID = "00000003-0000-0ff1-ce00-000000000000"  # Office 365 SharePoint Online
 SIGN_IN_LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 # Graph's 404 codes for "this user has no Exchange Online mailbox", on mailbox endpoints only: guests and unlicensed
 # accounts get ResourceNotFound ("Resource could not be discovered."), inactive / on-premises mailboxes
@@ -43,8 +44,9 @@ ALL_SECTIONS_IN_ORDER = (
     "authorizationPolicy", "authenticationMethodsPolicy", "roleDefinitions", "roleAssignments",
     "roleEligibilities", "groups", "groupMembers", "inboxRules", "mailboxSettings", "inboxRuleFolders",
     "oauth2PermissionGrants",
-    "servicePrincipals", "appRoleAssignments", "exchange.mailboxes", "exchange.remoteDomains",
-    "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules",
+    "servicePrincipals", "appRoleAssignments", "sharePointAppRoleAssignments", "exchange.mailboxes",
+    "exchange.remoteDomains",
+    "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients",
     "exchange.acceptedDomains", "exchange.dkimSigningConfig", "exchange.antiPhishPolicies", "exchange.antiPhishRules",
     "exchange.safeLinksPolicies", "exchange.safeLinksRules", "exchange.safeAttachmentPolicies",
     "exchange.safeAttachmentRules", "exchange.malwareFilterPolicies", "exchange.contentFilterPolicies",
@@ -127,6 +129,7 @@ class MicrosoftCollection:
                                                                      "oauth2PermissionGrants")),
             (("servicePrincipals",), self.service_principals),
             (("appRoleAssignments",), self.app_role_assignments),
+            (("sharePointAppRoleAssignments",), self.sharepoint_role_assignments),
             (tuple(c.section for c in EXCHANGE_CMDLETS), self.exchange_sections),
             (("dns.emailAuth",), self.email_dns),
         ]
@@ -407,6 +410,31 @@ class MicrosoftCollection:
             return
         self.rec.ok("appRoleAssignments", {rid: ok[rid] for rid in resource_ids if rid in ok},
                     failed_subjects={rid: subject_reason(e) for rid, e in failed.items()})
+
+    async def sharepoint_role_assignments(self) -> None:
+        """Application permissions granted on SharePoint Online (Sites.*.All work on every site with no user
+        present), keyed by the SharePoint resource's SP id; {} when the tenant has no such service principal."""
+        name = "sharePointAppRoleAssignments"
+        self.rec.progress.section_started(name)
+        if isinstance(self._sps, list):
+            ids = [str(sp["id"]) for sp in self._sps
+                   if isinstance(sp, dict) and sp.get("appId") == SHAREPOINT_APP_ID and sp.get("id")]
+        else:
+            try:
+                found = await self.graph.get_all("servicePrincipals", params={
+                    "$filter": f"appId eq '{SHAREPOINT_APP_ID}'", "$select": "id"})
+            except ApiError as exc:
+                self.rec.fail(name, exc)
+                return
+            ids = [str(sp["id"]) for sp in found if isinstance(sp, dict) and sp.get("id")]
+        data: dict[str, Any] = {}
+        for rid in ids:
+            try:
+                data[rid] = await self.graph.get_all(f"servicePrincipals/{rid}/appRoleAssignedTo")
+            except ApiError as exc:
+                self.rec.fail(name, exc)
+                return
+        self.rec.ok(name, data)
 
     # ---- Exchange --------------------------------------------------------------------------------------------
 

@@ -37,6 +37,11 @@ EXCHANGE_CMDLETS: tuple[Cmdlet, ...] = (
     Cmdlet("exchange.outboundSpamPolicies", "Get-HostedOutboundSpamFilterPolicy", {}),
     Cmdlet("exchange.outboundSpamRules", "Get-HostedOutboundSpamFilterRule", {}),
     Cmdlet("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"}),
+    # Mail contacts and mail users: what a mailbox ForwardingAddress (a recipient in the organisation, named by its
+    # identity) resolves to. One paged listing is cheaper than one call per name; internal mailboxes resolve from
+    # exchange.mailboxes.
+    Cmdlet("exchange.recipients", "Get-Recipient",
+           {"RecipientTypeDetails": ["MailContact", "MailUser", "GuestMailUser"], "ResultSize": "Unlimited"}),
     # email security and detection (issue 17)
     Cmdlet("exchange.acceptedDomains", "Get-AcceptedDomain", {}),
     Cmdlet("exchange.dkimSigningConfig", "Get-DkimSigningConfig", {}),

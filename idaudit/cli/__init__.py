@@ -97,9 +97,18 @@ def _term_as_interrupt() -> Callable[[int, FrameType | None], Any] | int | None:
     previous handler, or None when not in the main thread (a library caller's own thread: left alone).
     """
     try:
-        return signal.signal(signal.SIGTERM, lambda _sig, _frame: signal.raise_signal(signal.SIGINT))
+        return signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # signal only works in the main thread
         return None
+
+
+def _terminate(_sig: int, _frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C. A process started in the background by a shell (`idaudit audit &`, many schedulers'
+    wrappers) inherits SIGINT *ignored*: re-raising SIGINT would then do nothing and the run would carry on to the
+    end, so the interrupt is raised here directly."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        raise KeyboardInterrupt
+    signal.raise_signal(signal.SIGINT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                             "idaudit-output beside the config file)")
     p.add_argument("--history", type=Path, help="history database (default: [history] path, else "
                                                 "<out>/idaudit-history.sqlite)")
-    p.add_argument("--format", help="comma-separated report formats: xlsx,html,csv,json (default: [output] "
+    p.add_argument("--format", help="comma-separated report formats: xlsx,html,csv,json,pdf (pdf: the board PDF, needs LibreOffice; default: [output] "
                                     "formats, else xlsx,html,json)")
     p.add_argument("--no-notify", action="store_true", help="do not send the e-mail / webhook summary")
     p.add_argument("--pseudonymize", action="store_true",

@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("snapshot", type=Path, help="snapshot directory (holds manifest.json)")
     p.add_argument("--config", type=Path, help="TOML config: thresholds, trusted domains, waivers")
     p.add_argument("--out", type=Path, default=Path("idaudit-output"), help="directory for reports (default: %(default)s)")
-    p.add_argument("--format", default="xlsx", help="comma-separated: xlsx,csv,json,html (default: %(default)s)")
+    p.add_argument("--format", default="xlsx",
+                   help="comma-separated: xlsx,csv,json,html,pdf (pdf: the board PDF printed by LibreOffice, the "
+                        "Summary on page 1; default: %(default)s)")
     p.add_argument("--only", help="comma-separated check ids to run")
     p.add_argument("--pseudonymize", action="store_true",
                    help="replace user names with stable keyed pseudonyms (key kept in --key-file)")

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=7, help="random seed of the synthetic tenant (default: %(default)s)")
     p.add_argument("--provider", choices=["microsoft", "google"], default="microsoft",
                    help="which provider to simulate (default: %(default)s)")
-    p.add_argument("--format", default="xlsx,html,csv,json", help="report formats (default: %(default)s)")
+    p.add_argument("--format", default="xlsx,html,csv,json", help="report formats, any of xlsx,html,csv,json,pdf (pdf needs LibreOffice; default: %(default)s)")
     p.add_argument("--direct", action="store_true",
                    help="skip the simulator and connector: render the raw snapshot directly (no sockets)")
     p.set_defaults(func=run)

@@ -9,15 +9,18 @@ names are stable identifiers used in manifests; connectors, normalisers and the 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
 class SectionSpec:
     name: str
     provider: str
-    shape: str  # "list" | "object" | "per_user_list" | "per_user_object" | "per_key_list" | "status_only"
+    shape: str  # "list" | "object" | "per_user_list" | "per_user_object" | "per_key_list" | "per_key_object" |
+    #             "status_only"
     request: str
     permission: str
     licence: str = ""
@@ -41,6 +44,22 @@ GOOGLE_USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name/fullName,isAdmin
                       "isEnforcedIn2Sv,lastLoginTime,creationTime,suspended,suspensionReason,archived,orgUnitPath,"
                       "isMailboxSetup,customerId,isGuestUser,aliases)")
 
+
+
+def google_targeted_groups(policies: Iterable[Any] | None, assignments: Iterable[Any] | None) -> list[str]:
+    """Which groups the Google `groups` and `groupMembers` sections hold (part of the snapshot format): the ids of
+    the Directory groups that policies (`policyQuery.group` = 'groups/<id>') and admin role assignments
+    (`assigneeType` group) name. A name that is not a Directory group (`WORKSPACE_ALL_ADMIN_GROUP`) is left out."""
+    out: set[str] = set()
+    for pol in policies or ():
+        query = pol.get("policyQuery") if isinstance(pol, Mapping) else None
+        raw = query.get("group") if isinstance(query, Mapping) else None
+        if isinstance(raw, str) and raw.startswith("groups/") and raw.removeprefix("groups/").strip():
+            out.add(raw.removeprefix("groups/").strip())
+    for a in assignments or ():
+        if isinstance(a, Mapping) and a.get("assigneeType") == "group" and a.get("assignedTo"):
+            out.add(str(a["assignedTo"]).removeprefix("groups/").strip())
+    return sorted(out)
 
 
 def _load_catalogue() -> tuple[tuple[SectionSpec, ...], tuple[SectionSpec, ...]]:

@@ -46,3 +46,23 @@ TENANT_SETTINGS: dict[str, str] = {
     "external_tag_transport_rules": "'; '-joined enabled, enforced transport rules that prepend a subject or a "
                                     "disclaimer to mail from outside the organisation ('' = none)",
 }
+
+# Settings Google lets an admin change per OU and per group: besides the root value, where the risky value applies
+# (idaudit/core/normalise/google_settings.py). Prefix -> what the risky value means.
+GOOGLE_SCOPED_SETTINGS: dict[str, str] = {
+    "google_auto_forwarding": "Gmail automatic forwarding is allowed (gmail.auto_forwarding)",
+    "google_imap_pop": "IMAP or POP access is on (gmail.imap_access / gmail.pop_access)",
+    "google_mail_delegation": "users may delegate their mailbox (gmail.mail_delegation)",
+    "google_less_secure_apps": "less secure apps are allowed (security.less_secure_apps)",
+    "google_telephony": "SMS / voice 2SV codes are allowed (allowed factor set ALL)",
+    "google_device_trust": "users may skip 2SV on trusted devices",
+    "google_third_party_apps": "users may access any unconfigured third-party app (accessLevel "
+                               "UNSPECIFIED_UBER_BLOCK)",
+}
+for _prefix, _what in GOOGLE_SCOPED_SETTINGS.items():
+    TENANT_SETTINGS.setdefault(f"{_prefix}_ous", f"'; '-joined OU paths where {_what}, resolved per OU with "
+                                                 "inheritance ('' = none)")
+    TENANT_SETTINGS[f"{_prefix}_groups"] = (f"'; '-joined groups whose own policy says {_what}, each with its "
+                                            "member count ('' = none; a group's policy overrides its members' OU)")
+    TENANT_SETTINGS[f"{_prefix}_undecided"] = (f"'; '-joined OUs and groups where whether {_what} could not be "
+                                               "read ('' = none)")

@@ -175,6 +175,13 @@ class SnapshotWriter:
         return rec
 
     def finish(self, complete: bool = True) -> Manifest:
+        """Write the final manifest, after removing any temporary file an interrupted section write left behind
+        (`.NAME.json.XXXX.tmp`, see idaudit.core.atomic): nothing half-written stays beside the snapshot."""
+        names = {section_filename(n) for n in self.sections} | {MANIFEST}
+        for leftover in self.directory.glob(".*.tmp"):
+            if any(leftover.name.startswith(f".{n}.") for n in names):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
         return self._write_manifest(complete=complete)
 
     def _write_manifest(self, complete: bool) -> Manifest:

@@ -98,6 +98,17 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
         "applies_when": "str",  # conditions and exceptions that narrow which messages it touches; '' = every one
         "mode": "str",  # transport rules: enforce | audit | auditandnotify (Audit modes take no action); '' = n/a
     }, "One row per (mechanism, recipient) that sends a user's mail elsewhere."),
+    TableSchema("auto_forward_senders", {
+        "user_id": "str",
+        "allowed": "str",  # yes | no | unknown: may this sender's mail be forwarded automatically to outside
+        "policy": "str",  # the policy that decides (Exchange outbound spam policy name)
+        "via": "str",  # how it was decided ("rule 'X' applies", "no custom policy applies")
+        "reason": "str",  # why unknown
+    }, "Microsoft: one row per sender (mailbox): which outbound spam policy governs its automatic forwarding."),
+    TableSchema("remote_domains", {
+        "domain": "str",  # '*' (every domain no other entry names), 'gmail.com', '*.contoso.com'
+        "name": "str", "auto_forward": "boolean",
+    }, "Microsoft: Exchange remote domains and whether automatic forwarding to them is allowed.", key="domain"),
     TableSchema("oauth_grants", {
         "grant_id": "str", "app_id": "str", "app_name": "str", "publisher": "str",
         "publisher_verified": "boolean",

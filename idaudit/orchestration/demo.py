@@ -42,9 +42,10 @@ def demo_config_text(org: object, provider: str) -> str:
         "global_admin_min = 2",
         "global_admin_max = 4",
         'trusted_domains = ["quest-diagnostics-partner.com"]',
-        "# idaudit's own read-only app registration holds Exchange.ManageAsApp by design",
-        f'allowed_apps = ["{getattr(org, "auditor_app_id", "")}"]' if getattr(org, "auditor_app_id", "") else
-        "allowed_apps = []",
+        "# idaudit's own read-only app registration holds Exchange.ManageAsApp by design. The second entry is the",
+        "# mistake the demo shows: a display name, which idaudit never trusts (a look-alike app uses the same name).",
+        f'allowed_apps = ["{getattr(org, "auditor_app_id", "")}", "idaudit (read-only audit)"]'
+        if getattr(org, "auditor_app_id", "") else "allowed_apps = []",
         f"break_glass = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in principals)}]",
         "",
     ]

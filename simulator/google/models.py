@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from simulator.google.groups import render_groups
 from simulator.org import InboxRule, Organisation, Person
 
 EPOCH = "1970-01-01T00:00:00.000Z"  # Directory lastLoginTime of a user who never signed in; 2SV "off"
@@ -53,13 +54,15 @@ def iso(dt: datetime) -> str:
 
 @dataclass(frozen=True)
 class OuPolicy:
-    """One Policy API policy to render: setting for an OU path, with a sort order (highest wins per OU)."""
+    """One Policy API policy to render: setting for an OU path (or for the members of a group), with a sort order
+    (highest wins per OU; a group's policy overrides its members' OU, as Google documents)."""
 
     ou: str
     setting: str  # e.g. security.two_step_verification_enforcement
     value: Mapping[str, Any]
     sort_order: float
     kind: str = "ADMIN"  # ADMIN | SYSTEM
+    group: str = ""  # a group's display name: the policy applies to its members (nested groups included)
 
 
 # Gmail safety (issue 17): mostly Google's recommended settings at the root, with the mistakes idaudit must find —
@@ -95,11 +98,15 @@ def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
 
     - root: 2SV enforced since a year ago (an ADMIN policy outranking the SYSTEM default 1970 = off), any factor
       allowed (SMS/voice too), trusted devices may skip 2SV, 7-day grace period, auto-forwarding on (the
-      default), mail delegation on, unconfigured third-party apps allowed with all scopes.
+      default), mail delegation on, IMAP and POP off.
     - /Administration/Front Desk: 2SV enforcement turned off ("the front desk shares a PC").
     - /Clinical/Surgery: enforcement scheduled 30 days in the future (not in effect yet).
     - /Administration/IT: security keys / passkeys only; trusted devices not allowed.
     - /Clinical/Sterile Processing: less secure apps allowed (old scanners).
+    - unconfigured third-party apps blocked at the root (an ADMIN policy over the SYSTEM default "any app"), but
+      /Administration/Billing allows any app again ("the clearinghouse app"): a child-OU override.
+    - group "MFA Exclusions" (the copier and fax accounts nested in it included): 2SV enforcement off.
+    - group "Legacy Device Accounts": IMAP on (the scanners read a mailbox), while IMAP is off at the root.
     """
     enforced = iso(as_of - timedelta(days=380))
     return (
@@ -119,6 +126,7 @@ def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
         OuPolicy("/", "api_controls.unconfigured_third_party_apps",
                  {"accessLevel": "UNSPECIFIED_UBER_BLOCK", "accessLevelUnder18": "UNDERAGE_UBER_BLOCK_UNSPECIFIED"},
                  1, "SYSTEM"),
+        OuPolicy("/", "api_controls.unconfigured_third_party_apps", {"accessLevel": "BLOCK_ALL_SCOPES"}, 10),
         OuPolicy("/", "api_controls.internal_apps", {"trustInternalApps": True}, 10),
         OuPolicy("/Administration/Front Desk", "security.two_step_verification_enforcement",
                  {"enforcedFrom": EPOCH}, 20),
@@ -129,6 +137,11 @@ def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
         OuPolicy("/Administration/IT", "security.two_step_verification_device_trust",
                  {"allowTrustingDevice": False}, 23),
         OuPolicy("/Clinical/Sterile Processing", "security.less_secure_apps", {"allowLessSecureApps": True}, 24),
+        OuPolicy("/Administration/Billing", "api_controls.unconfigured_third_party_apps",
+                 {"accessLevel": "UNSPECIFIED_UBER_BLOCK"}, 25),
+        OuPolicy("/", "security.two_step_verification_enforcement", {"enforcedFrom": EPOCH}, 30,
+                 group="MFA Exclusions"),
+        OuPolicy("/", "gmail.imap_access", {"enableImapAccess": True}, 31, group="Legacy Device Accounts"),
         *GMAIL_SAFETY_POLICIES,
     )
 
@@ -148,6 +161,8 @@ class GoogleTenant:
     tokens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # user id -> tokens
     gmail: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # user id -> settings | None
     policies: list[dict[str, Any]] = field(default_factory=list)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # group id -> Directory Group
+    group_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # group id -> direct members
     activities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application -> events
     user_by_key: dict[str, dict[str, Any]] = field(default_factory=dict)  # id / email / alias -> user
     lazy_activities: dict[str, Callable[[], list[dict[str, Any]]]] = field(default_factory=dict)
@@ -155,6 +170,12 @@ class GoogleTenant:
 
     def find_user(self, key: str) -> dict[str, Any] | None:
         return self.user_by_key.get(key.casefold())
+
+    def find_group(self, key: str) -> dict[str, Any] | None:
+        """A group by id or address (groupKey accepts either)."""
+        if key in self.groups:
+            return self.groups[key]
+        return next((g for g in self.groups.values() if g["email"].casefold() == key.casefold()), None)
 
     def activities_for(self, app: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -182,11 +203,19 @@ def _ou_tree(org: Organisation, people: list[Person]) -> tuple[list[dict[str, An
     return out, ids
 
 
-def _two_sv_in_effect(policies: tuple[OuPolicy, ...], path: str, as_of: datetime) -> bool:
-    """Simulator's own resolution (the normaliser re-derives it from the wire objects independently)."""
+def _two_sv_in_effect(policies: tuple[OuPolicy, ...], path: str, groups: frozenset[str], as_of: datetime) -> bool:
+    """Simulator's own resolution (the normaliser re-derives it from the wire objects independently): the
+    highest-sortOrder policy of a group the user is in, else the nearest OU's."""
+    mine = [p for p in policies if p.group and p.group in groups
+            and p.setting == "security.two_step_verification_enforcement"]
+    if mine:
+        best = max(mine, key=lambda p: p.sort_order)
+        start = datetime.fromisoformat(str(best.value["enforcedFrom"]).replace("Z", "+00:00"))
+        return start.year > 1970 and start <= as_of
     node = path
     while True:
-        mine = [p for p in policies if p.ou == node and p.setting == "security.two_step_verification_enforcement"]
+        mine = [p for p in policies if p.ou == node and not p.group
+                and p.setting == "security.two_step_verification_enforcement"]
         if mine:
             best = max(mine, key=lambda p: p.sort_order)
             start = datetime.fromisoformat(str(best.value["enforcedFrom"]).replace("Z", "+00:00"))
@@ -274,15 +303,22 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
     apps = {a.id: a for a in org.apps if a.google_scopes}
     shared = {p.id for p in people if p.kind == "shared"}
     leaders = [p for p in people if p.kind == "staff" and p.department == "Leadership" and p.enabled]
-    enforced_ou: dict[str, bool] = {}
+    enforced_ou: dict[tuple[str, frozenset[str]], bool] = {}
+    policy_groups = {pol.group for pol in policies if pol.group}
+    groups_of: dict[str, frozenset[str]] = {}  # person -> names of the policy-targeted groups they are in
+    for g in org.groups:
+        if g.name in policy_groups:
+            for pid in org.transitive_member_ids(g.id):
+                groups_of[pid] = groups_of.get(pid, frozenset()) | {g.name}
     for p in people:
         uid = gid[p.id]
         super_admin = any(h.role == "Global Administrator" and h.assignment == "active" for h in p.roles)
         delegated = any(h.role in ROLE_MAP and h.role != "Global Administrator" and h.assignment == "active"
                         for h in p.roles)
-        in_effect = enforced_ou.get(p.org_unit)
+        mine = groups_of.get(p.id, frozenset())
+        in_effect = enforced_ou.get((p.org_unit, mine))
         if in_effect is None:
-            in_effect = enforced_ou[p.org_unit] = _two_sv_in_effect(policies, p.org_unit, as_of)
+            in_effect = enforced_ou[(p.org_unit, mine)] = _two_sv_in_effect(policies, p.org_unit, mine, as_of)
         grace_end = p.created_at + timedelta(days=7)
         enrolled = bool(p.mfa_methods)
         user: dict[str, Any] = {
@@ -327,34 +363,46 @@ def build_google_tenant(org: Organisation, *, policies: tuple[OuPolicy, ...] | N
             t.gmail[uid] = _gmail_settings(p, org, delegates)
         else:
             t.gmail[uid] = None
+    rendered = render_groups(org, {p.id: t.user_by_key[gid[p.id]] for p in people})
+    t.groups, t.group_members = rendered.groups, rendered.members
     for grp in org.groups:
         for h in grp.roles:
             if h.assignment == "active" and h.role in ROLE_MAP:
                 rid = role_ids[ROLE_MAP[h.role][0]]
-                group_key = _digits(org.seed, "group", grp.id, n=17)
                 t.role_assignments.append({"kind": "admin#directory#roleAssignment",
                                            "etag": f'"{_token("ra", grp.id, rid, n=27)}"',
                                            "roleAssignmentId": _digits("ra", grp.id, rid, n=17), "roleId": rid,
-                                           "assignedTo": group_key, "assigneeType": "group",
+                                           "assignedTo": rendered.id_by_name[grp.name], "assigneeType": "group",
                                            "scopeType": "CUSTOMER"})
-
-    for i, pol in enumerate(policies):
-        ou_id = ou_ids.get(pol.ou)
-        if ou_id is None:
-            continue
-        t.policies.append({
-            "name": f"policies/{'A' if pol.kind == 'ADMIN' else 'S'}{_token(org.seed, 'pol', i, n=20)}",
-            "customer": f"customers/{customer_id}",
-            "policyQuery": {"query": f"entity.org_units.exists(org_unit, org_unit.org_unit_id == "
-                                     f"orgUnitId('{ou_id}'))",
-                            "orgUnit": f"orgUnits/{ou_id}", "sortOrder": pol.sort_order},
-            "setting": {"type": SETTING_PREFIX + pol.setting, "value": dict(pol.value)},
-            "type": pol.kind,
-        })
+    t.policies = _policies(policies, ou_ids, rendered.id_by_name, org.seed, customer_id)
     t.activities = {"token": _token_events(t, customer_id)}
     # login events are only served, never stored in a snapshot: built on first request (100k users stay cheap)
     t.lazy_activities = {"login": lambda: _login_events(t, people, gid, customer_id)}
     return t
+
+
+def _policies(policies: tuple[OuPolicy, ...], ou_ids: Mapping[str, str], group_ids: Mapping[str, str], seed: int,
+              customer_id: str) -> list[dict[str, Any]]:
+    """Policy API objects. A group's policy names the group (`groups/<id>`) and the top-level OU, with the CEL
+    query joining both clauses, as PolicyQuery documents them."""
+    out = []
+    for i, pol in enumerate(policies):
+        ou_id = ou_ids.get(pol.ou)
+        if ou_id is None or (pol.group and pol.group not in group_ids):
+            continue
+        query: dict[str, Any] = {"query": f"entity.org_units.exists(org_unit, org_unit.org_unit_id == "
+                                          f"orgUnitId('{ou_id}'))", "orgUnit": f"orgUnits/{ou_id}"}
+        if pol.group:
+            gid = group_ids[pol.group]
+            query["query"] += f" && entity.groups.exists(group, group.group_id == groupId('{gid}'))"
+            query["group"] = f"groups/{gid}"
+        query["sortOrder"] = pol.sort_order
+        out.append({
+            "name": f"policies/{'A' if pol.kind == 'ADMIN' else 'S'}{_token(seed, 'pol', i, n=20)}",
+            "customer": f"customers/{customer_id}", "policyQuery": query,
+            "setting": {"type": SETTING_PREFIX + pol.setting, "value": dict(pol.value)}, "type": pol.kind,
+        })
+    return out
 
 
 def _activity(customer_id: str, app: str, when: str, actor: Mapping[str, Any], event: dict[str, Any],

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from simulator.google.auth import TokenIssuer
+from simulator.google.groups import derived_members
 from simulator.google.models import GoogleTenant
 from simulator.google.partial import apply_fields
 from simulator.google.urls import ROUTES, Route
@@ -290,6 +291,36 @@ class GoogleResponses:
             who = self.t.find_user(str(_arg(req, "userKey")))
             items = [a for a in items if who is not None and a["assignedTo"] == who["id"]]
         return self._paged(req, items, "items", "admin#directory#roleAssignments", 100, 200)
+
+    def groups_get(self, req: WireRequest, subject: str, group: str) -> WireResponse:
+        denied = self._admin(subject)
+        if denied:
+            return denied
+        found = self.t.find_group(group)
+        if found is None:
+            return google_error(404, "Resource Not Found: groupKey", "notFound")
+        return self._out(req, found)
+
+    def members_list(self, req: WireRequest, subject: str, group: str) -> WireResponse:
+        """Direct members; with includeDerivedMembership=true also the members of nested groups (each once)."""
+        denied = self._admin(subject)
+        if denied:
+            return denied
+        found = self.t.find_group(group)
+        if found is None:
+            return google_error(404, "Resource Not Found: groupKey", "notFound")
+        derived = (_arg(req, "includeDerivedMembership") or "false").lower()
+        if derived not in ("true", "false"):
+            return google_error(400, f"Invalid value for includeDerivedMembership: {derived}", "invalid")
+        items = derived_members(self.t.group_members, found["id"]) if derived == "true" \
+            else list(self.t.group_members.get(found["id"], []))
+        roles = _arg(req, "roles")
+        if roles:
+            wanted = {r.strip().upper() for r in roles.split(",")}
+            if not wanted <= {"OWNER", "MANAGER", "MEMBER"}:
+                return google_error(400, f"Invalid value for roles: {roles}", "invalid")
+            items = [m for m in items if m["role"] in wanted]
+        return self._paged(req, items, "members", "admin#directory#members", 200, 200)
 
     # ---- Gmail -------------------------------------------------------------------------------------------
     def gmail_settings(self, req: WireRequest, subject: str, user: str, what: str) -> WireResponse:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from idaudit.core.sections import GOOGLE_USER_FIELDS as USER_FIELDS
-from idaudit.core.sections import section_spec
+from idaudit.core.sections import google_targeted_groups, section_spec
 from idaudit.core.snapshot import SnapshotWriter
 from simulator.email_zone import GOOGLE_DKIM_SELECTOR, email_zone, render_email_auth
+from simulator.google.groups import derived_members
 from simulator.google.models import OuPolicy, build_google_tenant
 from simulator.google.partial import apply_fields
 from simulator.org import Organisation
@@ -48,6 +49,9 @@ def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: dat
     add("roles", t.roles)
     add("roleAssignments", t.role_assignments)
     add("policies", t.policies)
+    targeted = google_targeted_groups(t.policies, t.role_assignments)
+    add("groups", {g: t.groups[g] for g in targeted if g in t.groups})
+    add("groupMembers", {g: derived_members(t.group_members, g) for g in targeted if g in t.groups})
     add("reports.tokenAuthorize", t.activities.get("token", []))
     add("tokens", {u["id"]: t.tokens.get(u["id"], []) for u in users})
     active = [u for u in users if not u.get("suspended") and not u.get("archived")]

@@ -45,6 +45,10 @@ ROUTES: tuple[Route, ...] = (
        "admin.directory.rolemanagement", "admin.directory.rolemanagement.readonly"),
     _r("GET", _D + "/customer/(?P<customer>[^/]+)/roleassignments", "role_assignments_list", "directory",
        "admin.directory.rolemanagement", "admin.directory.rolemanagement.readonly"),
+    _r("GET", _D + "/groups/(?P<group>[^/]+)", "groups_get", "directory", "admin.directory.group",
+       "admin.directory.group.readonly"),
+    _r("GET", _D + "/groups/(?P<group>[^/]+)/members", "members_list", "directory", "admin.directory.group",
+       "admin.directory.group.member", "admin.directory.group.member.readonly", "admin.directory.group.readonly"),
     _r("GET", "gmail/v1/users/(?P<user>[^/]+)/settings/(?P<what>autoForwarding|forwardingAddresses|filters|"
        "delegates)", "gmail_settings", "gmail", "gmail.settings.basic", "gmail.readonly", "gmail.modify"),
     _r("GET", "v1/policies", "policies_list", "policy", "cloud-identity.policies",

@@ -3,8 +3,8 @@
 `POST /adminapi/beta/{tenantId}/InvokeCommand` with `{"CmdletInput": {"CmdletName", "Parameters"}}`, a token for
 https://outlook.office365.com holding the Exchange.ManageAsApp role, `Prefer: odata.maxpagesize=N` (default 1000);
 the answer is `{"@odata.context", "adminapi.warnings", "value": [...], "@odata.nextLink"?}` and the client POSTs the
-same body to the absolute nextLink. Without `ResultSize`, Get-Mailbox and Get-TransportRule return at most 1000
-objects and a warning, like the cmdlets.
+same body to the absolute nextLink. Without `ResultSize`, Get-Mailbox, Get-TransportRule and Get-Recipient return
+at most 1000 objects and a warning, like the cmdlets.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from simulator.microsoft.exchange_objects import CmdletError
 from simulator.microsoft.identity import (
     EXCHANGE_AUDIENCE,
     EXCHANGE_ROLE,
@@ -23,7 +24,7 @@ from simulator.microsoft.models import MicrosoftTenant
 from simulator.microsoft.query import QueryError, decode_skiptoken, encode_skiptoken
 from simulator.server import WireRequest, WireResponse
 
-_SIZED = {"Get-Mailbox", "Get-TransportRule", "Get-MailboxAuditBypassAssociation"}
+_SIZED = {"Get-Mailbox", "Get-TransportRule", "Get-Recipient", "Get-MailboxAuditBypassAssociation"}
 
 
 def exchange_error(status: int, code: str, message: str, retry_after: float | None = None) -> WireResponse:
@@ -64,7 +65,10 @@ class ExchangeApi:
         if source is None:
             return exchange_error(400, "BadRequest", f"The term '{name}' is not recognized as a cmdlet available "
                                                      f"through this endpoint.")
-        items: list[Any] = source()
+        try:
+            items: list[Any] = source(params if isinstance(params, Mapping) else {})
+        except CmdletError as exc:
+            return exchange_error(exc.status, exc.code, exc.message)
         warnings: list[str] = []
         size = params.get("ResultSize") if isinstance(params, Mapping) else None
         if name in _SIZED:

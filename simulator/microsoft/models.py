@@ -23,6 +23,8 @@ from simulator.microsoft.wire_ids import (
     GRAPH_APP_ID,
     GRAPH_APP_ROLES,
     MICROSOFT_TENANT,
+    SHAREPOINT_APP_ID,
+    SHAREPOINT_APP_ROLE_NAMES,
     SKU_BUSINESS_PREMIUM,
     SKU_BUSINESS_STANDARD,
     SKU_ENTRA_P2,
@@ -32,6 +34,7 @@ from simulator.microsoft.wire_ids import (
     graph_app_role_id,
     iso,
     opaque_id,
+    sharepoint_app_role_id,
 )
 from simulator.org import Group, InboxRule, Organisation, Person
 
@@ -88,6 +91,7 @@ class MicrosoftTenant:
         self.main_sku = SKU_BUSINESS_PREMIUM if self.p1 else SKU_BUSINESS_STANDARD
         self.graph_sp_id = derived_id(org.tenant_id, "sp", GRAPH_APP_ID)
         self.exchange_sp_id = derived_id(org.tenant_id, "sp", EXCHANGE_APP_ID)
+        self.sharepoint_sp_id = derived_id(org.tenant_id, "sp", SHAREPOINT_APP_ID)
         self.exchange = ExchangeObjects(org)
         self._people = {p.id: p for p in org.people}
 
@@ -454,7 +458,9 @@ class MicrosoftTenant:
                     graph_roles.setdefault(perm, graph_app_role_id(perm))
         out = [self._resource_sp(self.graph_sp_id, GRAPH_APP_ID, "Microsoft Graph", graph_roles),
                self._resource_sp(self.exchange_sp_id, EXCHANGE_APP_ID, "Office 365 Exchange Online",
-                                 dict(EXCHANGE_APP_ROLES))]
+                                 dict(EXCHANGE_APP_ROLES)),
+               self._resource_sp(self.sharepoint_sp_id, SHAREPOINT_APP_ID, "Office 365 SharePoint Online",
+                                 {r: sharepoint_app_role_id(r) for r in SHAREPOINT_APP_ROLE_NAMES})]
         for a in self.org.apps:
             verified = ({"displayName": a.verified_publisher,
                          "verifiedPublisherId": str(int(derived_id("mpn", a.id)[:6], 16)),
@@ -498,6 +504,8 @@ class MicrosoftTenant:
         out: dict[str, list[dict[str, Any]]] = {self.graph_sp_id: [], self.exchange_sp_id: []}
         for a in self.org.apps:
             for res, perm in a.application_permissions:
+                if res == "sharepoint":
+                    continue  # sharepoint_role_assigned_to
                 rid = self.graph_sp_id if res == "graph" else self.exchange_sp_id
                 role = graph_app_role_id(perm) if res == "graph" else exchange_app_role_id(perm)
                 out[rid].append({
@@ -507,6 +515,27 @@ class MicrosoftTenant:
                     "resourceDisplayName": "Microsoft Graph" if res == "graph" else "Office 365 Exchange Online",
                     "resourceId": rid})
         return out
+
+    @functools.cached_property
+    def sharepoint_role_assigned_to(self) -> dict[str, list[dict[str, Any]]]:
+        """Application permissions granted on Office 365 SharePoint Online, keyed by its service principal id."""
+        rid = self.sharepoint_sp_id
+        out: list[dict[str, Any]] = []
+        for a in self.org.apps:
+            for res, perm in a.application_permissions:
+                if res == "sharepoint":
+                    out.append({
+                        "id": opaque_id("approle", a.object_id, rid, perm), "deletedDateTime": None,
+                        "appRoleId": sharepoint_app_role_id(perm), "createdDateTime": iso(a.created_at),
+                        "principalDisplayName": a.name, "principalId": a.object_id,
+                        "principalType": "ServicePrincipal", "resourceDisplayName": "Office 365 SharePoint Online",
+                        "resourceId": rid})
+        return {rid: out}
+
+    def role_assigned_to(self, resource_id: str) -> list[dict[str, Any]]:
+        """appRoleAssignedTo of any resource service principal."""
+        found = self.app_role_assigned_to.get(resource_id)
+        return found if found is not None else self.sharepoint_role_assigned_to.get(resource_id, [])
 
     # ---- policies (policies.py) -------------------------------------------------------------------------------
 

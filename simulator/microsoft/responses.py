@@ -303,7 +303,7 @@ class GraphApi:
     def app_role_assigned_to(self, req: WireRequest, a: Mapping[str, str]) -> WireResponse:
         if self.tenant.sp_by_object_id(a["id"]) is None:
             return self._object(req, "appRoleAssignments", None, a["id"])
-        items = self.tenant.app_role_assigned_to.get(a["id"], [])
+        items = self.tenant.role_assigned_to(a["id"])
         return self._collection(req, "appRoleAssignments", items,
                                 context=self._context(req, f"servicePrincipals('{a['id']}')/appRoleAssignedTo"))
 

@@ -105,12 +105,15 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["oauth2PermissionGrants"] = (ok, tenant.oauth2_permission_grants, "")
     out["servicePrincipals"] = (ok, [select(sp, SP_SELECT) for sp in tenant.service_principals], "")
     out["appRoleAssignments"] = (ok, tenant.app_role_assigned_to, "")
+    out["sharePointAppRoleAssignments"] = (ok, tenant.sharepoint_role_assigned_to, "")
     ex = tenant.exchange
     out["exchange.mailboxes"] = (ok, ex.mailboxes, "")
     out["exchange.remoteDomains"] = (ok, ex.remote_domains, "")
     out["exchange.outboundSpamPolicies"] = (ok, ex.outbound_spam_policies, "")
     out["exchange.outboundSpamRules"] = (ok, ex.outbound_spam_rules, "")
     out["exchange.transportRules"] = (ok, ex.transport_rules, "")
+    out["exchange.recipients"] = (ok, ex.recipients_of({"RecipientTypeDetails": ["MailContact", "MailUser",
+                                                                                  "GuestMailUser"]}), "")
     cmdlets = ex.security.cmdlets()
     for name, cmdlet in MAIL_SECURITY_SECTIONS:
         if cmdlet in cmdlets:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
+SHAREPOINT_APP_ID = "00000003-0000-0ff1-ce00-000000000000"  # Office 365 SharePoint Online
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 
 # Application permissions (app roles) of Microsoft Graph, by value.
@@ -94,6 +95,15 @@ def iso(dt: datetime | None) -> str | None:
 
 def graph_app_role_id(permission: str) -> str:
     return GRAPH_APP_ROLES.get(permission) or derived_id("graph-app-role", permission)
+
+
+# SharePoint Online's application roles the simulator offers (ids derived: the real ones are the tenant's to read).
+SHAREPOINT_APP_ROLE_NAMES = ("Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Sites.FullControl.All",
+                             "Sites.Selected", "User.Read.All", "TermStore.Read.All")
+
+
+def sharepoint_app_role_id(permission: str) -> str:
+    return derived_id("sharepoint-app-role", permission)
 
 
 def exchange_app_role_id(permission: str) -> str:

@@ -14,21 +14,21 @@ What Google can and cannot tell, and how it lands in the tables:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from idaudit.core.normalise.google_email import email_tables_google
+from idaudit.core.normalise.google_groups import GroupDirectory, group_id
 from idaudit.core.normalise.google_policy import (
-    DEVICE_TRUST,
     FACTORS,
     PolicyResolver,
-    Resolved,
     parse_time,
     two_sv_for_user,
     two_sv_from_flag,
 )
+from idaudit.core.normalise.google_settings import ROOT_KEYS, SCOPED_KEYS, root_rows, scoped_rows
 from idaudit.core.sections import section_spec
 from idaudit.core.snapshot import Snapshot
 from idaudit.core.tables import AuditData, Availability, TableStatus, empty_table, make_table
@@ -94,10 +94,21 @@ class _Normaliser:
         self.gaps: dict[str, str] = {}
         self.users: list[dict[str, Any]] = list(snap.data("users") or [])
         self.user_ok = snap.data("users") is not None
+        self.groups = self._group_directory()
         policies, ous = snap.data("policies"), snap.data("orgUnits")
-        self.resolver = PolicyResolver(policies, ous) if policies is not None and ous is not None else None
+        self.resolver = PolicyResolver(policies, ous, self.groups) \
+            if policies is not None and ous is not None else None
         self.policy_gap = "" if self.resolver else "; ".join(
             _why(snap, n) for n in ("policies", "orgUnits") if snap.data(n) is None)
+
+    def _group_directory(self) -> GroupDirectory:
+        """Members of the groups policies and roles target; undecided where they were not collected."""
+        members = self.snap.data("groupMembers")
+        if members is None:
+            return GroupDirectory.not_collected(self.users, _why(self.snap, "groupMembers"))
+        rec = self.snap.section("groupMembers")
+        failed = dict(rec.failed_subjects) if rec is not None else {}
+        return GroupDirectory(self.snap.data("groups") or {}, members, failed, self.users)
 
     def put(self, name: str, rows: list[dict[str, Any]], status: TableStatus) -> None:
         self.tables[name] = make_table(name, rows)
@@ -147,8 +158,8 @@ class _Normaliser:
                 enrolled = None  # absent or not a JSON boolean ("yes", 1): not known, never read as enrolled
             strongest = "none" if enrolled is False else "unknown"
             if enrolled and self.resolver is not None:
-                fs = str((self.resolver.resolve(FACTORS, str(u.get("orgUnitPath") or "/")).value or {})
-                         .get("allowedSignInFactorSet", ""))
+                factors, _undecided = self.resolver.settled(FACTORS, u)  # a group policy may set the factors
+                fs = str(((factors.value if factors else None) or {}).get("allowedSignInFactorSet", ""))
                 strongest = {"PASSKEY_ONLY": "phishing_resistant", "ONLY_SECURITY_KEY": "phishing_resistant",
                              "NO_TELEPHONY": "standard"}.get(fs, "unknown")
             reg.append({"user_id": u.get("id"), "registered": None if enrolled is None else bool(enrolled),
@@ -161,7 +172,8 @@ class _Normaliser:
                         "strength": v.strength, "reason": v.reason, "phishing_resistant": v.phishing_resistant})
         self.put("mfa_registration", reg, TableStatus.ok("users"))
         reason = "" if self.resolver else f"from isEnforcedIn2Sv only: {self.policy_gap}"
-        self.put("mfa_enforcement", enf, _status(("users", "policies", "orgUnits"), {}, reason))
+        sections = ("users", "policies", "orgUnits") + (("groupMembers",) if self._group_policies() else ())
+        self.put("mfa_enforcement", enf, _status(sections, {}, reason))
 
     # ---- roles -----------------------------------------------------------------------------------------
     def roles_table(self) -> None:
@@ -180,9 +192,16 @@ class _Normaliser:
             return
         by_id = {str(r.get("roleId")): r for r in roles}
         rows = []
+        unexpanded: dict[str, str] = {}  # group label -> why its members are not known
         for a in assignments:
-            if a.get("assigneeType", "user") != "user":
-                continue  # held through a group: members are not collected
+            holders = [(str(a.get("assignedTo")), "")]
+            if a.get("assigneeType", "user") != "user":  # held through a group: every member holds it
+                gid = group_id(a.get("assignedTo"))
+                members = self.groups.members(gid)
+                if members is None:
+                    unexpanded[self.groups.label(gid)] = self.groups.why_unknown(gid)
+                    continue
+                holders = [(uid, self.groups.label(gid)) for uid in members]
             role = by_id.get(str(a.get("roleId")), {})
             name = str(role.get("roleName") or a.get("roleId"))
             super_admin = bool(role.get("isSuperAdminRole"))
@@ -191,17 +210,29 @@ class _Normaliser:
             privileged = super_admin or name in PRIVILEGED_SYSTEM_ROLES or any(
                 p.get("privilegeName") == "SUPER_ADMIN" for p in _seq(role.get("rolePrivileges")) if isinstance(p, dict))
             scope = "tenant" if a.get("scopeType", "CUSTOMER") == "CUSTOMER" else f"OU {a.get('orgUnitId', '')}"
-            rows.append({"user_id": a.get("assignedTo"), "role_id": a.get("roleId"), "role_name": shown,
-                         "privileged": privileged, "assignment": "active", "via_group": "", "scope": scope})
+            rows += [{"user_id": uid, "role_id": a.get("roleId"), "role_name": shown, "privileged": privileged,
+                      "assignment": "active", "via_group": via, "scope": scope} for uid, via in holders]
         have = {r["user_id"] for r in rows if r["role_name"] == "Super Admin"}
         for u in self.users:  # a super admin always shows in users.isAdmin, even if the assignment list lags
             if u.get("isAdmin") and u.get("id") not in have:
                 rows.append({"user_id": u["id"], "role_id": "super_admin", "role_name": "Super Admin",
                              "privileged": True, "assignment": "active", "via_group": "", "scope": "tenant"})
-        groups = sorted({str(a.get("assignedTo")) for a in assignments if a.get("assigneeType") == "group"})
-        note = f"roles held through groups {', '.join(groups)} are not expanded (group members not collected)" \
-            if groups else ""
-        self.put("role_assignments", rows, _status(("roles", "roleAssignments"), {}, note))
+        sections = ("roles", "roleAssignments") + (("groupMembers",) if self._role_groups(assignments) else ())
+        if unexpanded:  # holders unknown: never an "ok" table that silently lacks them
+            why = "; ".join(f"{g}: {w}" for g, w in sorted(unexpanded.items()))
+            self.put("role_assignments", rows, TableStatus(
+                Availability.PARTIAL, reason=f"admin roles held through groups whose members are not known ({why})",
+                sections=sections))
+            return
+        self.put("role_assignments", rows, TableStatus.ok(*sections))
+
+    @staticmethod
+    def _role_groups(assignments: list[Any]) -> bool:
+        return any(isinstance(a, dict) and a.get("assigneeType", "user") != "user" for a in assignments)
+
+    def _group_policies(self) -> bool:
+        return any(isinstance(p, dict) and _obj(p.get("policyQuery")).get("group")
+                   for p in self.snap.data("policies") or [])
 
     # ---- mail ------------------------------------------------------------------------------------------
     @staticmethod
@@ -323,57 +354,16 @@ class _Normaliser:
         self.put("domains", rows, TableStatus.ok("domains"))
 
     def settings_table(self) -> None:
+        """Root values, and every OU and group policy where a risky value applies (google_settings.py)."""
         r = self.resolver
-        keys = ("external_auto_forwarding", "user_consent", "google_allowed_factors", "google_less_secure_apps",
-                "google_device_trust", "google_mail_delegation", "google_imap_pop", "google_internal_apps_trusted",
-                "google_auto_forwarding_ous", "google_less_secure_apps_ous", "google_telephony_ous",
-                "google_device_trust_ous")
         if r is None:
-            for k in keys:
+            for k in ROOT_KEYS + SCOPED_KEYS:
                 self.gaps[k] = f"Google policies not collected: {self.policy_gap}"
             self.missing("tenant_settings", self.policy_gap, "policies", "orgUnits")
             return
-        rows: list[dict[str, Any]] = []
-
-        def put(key: str, res: Resolved, field: str, convert: Callable[[Any], str | None]) -> None:
-            raw = (res.value or {}).get(field) if res.value is not None else None
-            value = convert(raw) if raw is not None else None
-            if value is None:
-                self.gaps[key] = f"no policy for this setting was returned for the root OU and Google documents no " \
-                                 f"default (or the value {raw!r} is not understood)"
-                return
-            rows.append({"setting": key, "value": value, "source": res.source})
-
-        def flag(v: Any) -> str | None:
-            return str(v).lower() if isinstance(v, bool) else None
-
-        put("external_auto_forwarding", r.resolve("gmail.auto_forwarding", "/"), "enableAutoForwarding",
-            lambda v: {True: "on", False: "off"}.get(v) if isinstance(v, bool) else None)
-        put("user_consent", r.resolve("api_controls.unconfigured_third_party_apps", "/"), "accessLevel", _consent)
-        put("google_allowed_factors", r.resolve(FACTORS, "/"), "allowedSignInFactorSet",
-            lambda v: str(v) if v else None)
-        put("google_less_secure_apps", r.resolve("security.less_secure_apps", "/"), "allowLessSecureApps", flag)
-        put("google_device_trust", r.resolve(DEVICE_TRUST, "/"), "allowTrustingDevice", flag)
-        put("google_mail_delegation", r.resolve("gmail.mail_delegation", "/"), "enableMailDelegation", flag)
-        put("google_internal_apps_trusted", r.resolve("api_controls.internal_apps", "/"), "trustInternalApps", flag)
-        imap = r.resolve("gmail.imap_access", "/")
-        pop = r.resolve("gmail.pop_access", "/")
-        vi, vp = (imap.value or {}).get("enableImapAccess"), (pop.value or {}).get("enablePopAccess")
-        if isinstance(vi, bool) and isinstance(vp, bool):
-            rows.append({"setting": "google_imap_pop", "value": str(vi or vp).lower(),
-                         "source": f"{imap.source}; {pop.source}"})
-        else:
-            self.gaps["google_imap_pop"] = "IMAP or POP policy not returned for the root OU (no documented default)"
-        for key, setting, pred in (
-            ("google_auto_forwarding_ous", "gmail.auto_forwarding", lambda v: v.get("enableAutoForwarding") is True),
-            ("google_less_secure_apps_ous", "security.less_secure_apps",
-             lambda v: v.get("allowLessSecureApps") is True),
-            ("google_telephony_ous", FACTORS, lambda v: v.get("allowedSignInFactorSet") == "ALL"),
-            ("google_device_trust_ous", DEVICE_TRUST, lambda v: v.get("allowTrustingDevice") is True),
-        ):
-            rows.append({"setting": key, "value": "; ".join(r.ous_where(setting, pred)),
-                         "source": "Policy API resolved per OU"})
-        self.put("tenant_settings", rows, TableStatus.ok("policies", "orgUnits"))
+        rows = root_rows(r, self.gaps) + scoped_rows(r)
+        sections = ("policies", "orgUnits") + (("groupMembers",) if self._group_policies() else ())
+        self.put("tenant_settings", rows, TableStatus.ok(*sections))
 
     def run(self) -> AuditData:
         self.users_table()
@@ -390,21 +380,6 @@ class _Normaliser:
         return AuditData(provider="google", tenant_id=m.tenant_id, tenant_name=m.tenant_name,
                          collected_at=pd.Timestamp(m.collected_at).tz_convert("UTC"), tables=self.tables,
                          status=self.status, setting_gaps=self.gaps, manifest=m)
-
-
-# api_controls.unconfigured_third_party_apps accessLevel as the Policy API really returns it (ScubaGoggles,
-# GWS.COMMONCONTROLS.10.4 tests): the names do not read as they mean; UNSPECIFIED_UBER_BLOCK is the default,
-# "Allow users to access any third-party apps". Anything else is not understood (unknown, never a guess).
-THIRD_PARTY_ACCESS: dict[str, str] = {
-    "UNSPECIFIED_UBER_BLOCK": "any_app",
-    "BLOCK_ALL_SCOPES": "off",
-    "ALLOW_SIGN_IN_SCOPES_ONLY": "sign_in_only",
-}
-
-
-def _consent(value: Any) -> str | None:
-    """api_controls.unconfigured_third_party_apps accessLevel -> the neutral user_consent vocabulary."""
-    return THIRD_PARTY_ACCESS.get(str(value).strip().upper())
 
 
 def normalise(snapshot: Snapshot) -> AuditData:

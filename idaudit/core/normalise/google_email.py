@@ -64,11 +64,14 @@ def _rows_for(resolver: PolicyResolver, facet: str, setting: str, field: str,
         rows.append({"facet": facet, "policy": path, "is_default": path == "/", "preset": "",
                      "applies_to": "all" if path == "/" else "some", "scope": f"organisational unit {path}",
                      "on": on, "detail": detail})
-    for group in resolver.group_policies.get(setting, []):
-        rows.append({"facet": facet, "policy": f"group {group}", "is_default": False, "preset": "",
-                     "applies_to": "some", "scope": f"members of {group} (group-based policy; its value is not "
-                                                    "resolved by idaudit)", "on": None,
-                     "detail": f"a group policy sets {setting} for its members"})
+    for gp in resolver.group_policies(setting):  # a group policy wins over the OU's for its members
+        raw = gp.value.get(field)
+        on, detail = value(raw) if raw is not None else (None, f"{setting}.{field}: not in the group policy")
+        label = resolver.groups.label(gp.group)
+        rows.append({"facet": facet, "policy": f"group {label}", "is_default": False, "preset": "",
+                     "applies_to": "some", "scope": f"members of group {label}" + (f" in {gp.ou}" if gp.ou != "/"
+                                                                                  else ""),
+                     "on": on, "detail": detail or f"{setting}.{field}={raw!r} (group policy {gp.name})"})
     return rows
 
 

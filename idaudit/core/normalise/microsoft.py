@@ -20,6 +20,7 @@ from idaudit.core.enforcement import Enforcement, GroupDirectory, MicrosoftEvalu
 from idaudit.core.enforcement.ca_policy import CompiledPolicy
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_apps import app_names, oauth_table
+from idaudit.core.normalise.ms_autoforward import auto_forward_tables
 from idaudit.core.normalise.ms_context import Tables, text
 from idaudit.core.normalise.ms_email import email_tables
 from idaudit.core.normalise.ms_mail import mail_tables
@@ -126,6 +127,7 @@ def normalise(snapshot: Snapshot) -> AuditData:
     policies = conditional_access_table(t)
     enforcement_table(t, groups, registered, roles, policies)
     mail_tables(t)
+    auto_forward_tables(t, groups)
     oauth_table(t)
     domains_table(t)
     settings_tables(t, policies)

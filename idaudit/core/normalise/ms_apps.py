@@ -2,7 +2,8 @@
 
 Delegated: `oauth2PermissionGrants` (scope is space-separated; consentType AllPrincipals -> all_users, Principal ->
 single_user with principalId), joined to `servicePrincipals` by clientId (the client's object id). Application:
-`appRoleAssignments` (appRoleAssignedTo of each resource API); the appRoleId is resolved to its permission value
+`appRoleAssignments` and `sharePointAppRoleAssignments` (appRoleAssignedTo of each resource API: Graph, Exchange
+Online, SharePoint Online); the appRoleId is resolved to its permission value
 through the resource service principal's `appRoles`. Owner: Microsoft's tenant -> first_party, this tenant ->
 own_org, any other -> third_party; publisher verified when `verifiedPublisher.verifiedPublisherId` is set.
 """
@@ -14,7 +15,9 @@ from typing import Any
 from idaudit.core.normalise.availability import built
 from idaudit.core.normalise.ms_context import MICROSOFT_TENANT, Tables, as_list, text
 
-DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"  # appRoleId meaning "default access", no permission
+DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
+# appRoleAssignedTo of Microsoft Graph and Exchange Online, and of SharePoint Online (Sites.*.All application roles)
+APPLICATION_SECTIONS = ("appRoleAssignments", "sharePointAppRoleAssignments")  # appRoleId meaning "default access", no permission
 
 
 class _Apps:
@@ -69,9 +72,8 @@ def app_names(t: Tables) -> dict[str, str]:
 def oauth_table(t: Tables) -> None:
     apps = _Apps(t)
     grants = t.data("oauth2PermissionGrants")
-    assigned = t.per_user("appRoleAssignments")
-    if grants is None and assigned is None:
-        t.missing("oauth_grants", "oauth2PermissionGrants", "appRoleAssignments")
+    if grants is None and all(t.per_user(s) is None for s in APPLICATION_SECTIONS):
+        t.missing("oauth_grants", "oauth2PermissionGrants", *APPLICATION_SECTIONS)
         return
     rows: list[dict[str, Any]] = []
     gaps: list[str] = []
@@ -89,22 +91,32 @@ def oauth_table(t: Tables) -> None:
             rows.extend({**base, "scope": s} for s in text(g.get("scope")).split())
     else:
         gaps.append(f"delegated grants not collected ({t.why('oauth2PermissionGrants')})")
-    if isinstance(assigned, dict):
-        failed = t.snap.section("appRoleAssignments")
-        for resource_id in failed.failed_subjects if failed else {}:
-            gaps.append(f"application permissions on resource '{apps.name(resource_id)}' not collected")
-        for resource_id, items in assigned.items():
-            for a in items if isinstance(items, list) else []:
-                if not isinstance(a, dict) or text(a.get("principalType")).casefold() not in ("serviceprincipal", ""):
-                    continue
-                role_id = text(a.get("appRoleId"))
-                if role_id == DEFAULT_ACCESS:
-                    continue
-                rows.append({"grant_id": text(a.get("id")), **apps.describe(text(a.get("principalId"))),
-                             "grant_kind": "application", "consent_scope": "application", "user_id": "",
-                             "resource": text(a.get("resourceDisplayName")) or apps.name(resource_id),
-                             "scope": apps.role_value(resource_id, role_id)})
-    else:
-        gaps.append(f"application permissions not collected ({t.why('appRoleAssignments')})")
-    t.put("oauth_grants", rows, built(("oauth2PermissionGrants", "servicePrincipals", "appRoleAssignments"),
+    for section in APPLICATION_SECTIONS:
+        rows.extend(_application_rows(t, apps, section, gaps))
+    t.put("oauth_grants", rows, built(("oauth2PermissionGrants", "servicePrincipals", *APPLICATION_SECTIONS),
                                       gaps=gaps))
+
+
+def _application_rows(t: Tables, apps: _Apps, section: str, gaps: list[str]) -> list[dict[str, Any]]:
+    """Application permissions from one appRoleAssignedTo section ({resource SP id: assignments}); what could not
+    be read goes to `gaps` (so the table is partial and no check passes the tenant on it)."""
+    assigned = t.per_user(section)
+    if not isinstance(assigned, dict):
+        gaps.append(f"application permissions not collected ({t.why(section)})")
+        return []
+    rec = t.snap.section(section)
+    for resource_id in rec.failed_subjects if rec else {}:
+        gaps.append(f"application permissions on resource '{apps.name(resource_id)}' not collected")
+    rows = []
+    for resource_id, items in assigned.items():
+        for a in items if isinstance(items, list) else []:
+            if not isinstance(a, dict) or text(a.get("principalType")).casefold() not in ("serviceprincipal", ""):
+                continue
+            role_id = text(a.get("appRoleId"))
+            if role_id == DEFAULT_ACCESS:
+                continue
+            rows.append({"grant_id": text(a.get("id")), **apps.describe(text(a.get("principalId"))),
+                         "grant_kind": "application", "consent_scope": "application", "user_id": "",
+                         "resource": text(a.get("resourceDisplayName")) or apps.name(resource_id),
+                         "scope": apps.role_value(resource_id, role_id)})
+    return rows

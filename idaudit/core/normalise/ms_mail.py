@@ -2,8 +2,8 @@
 
 Sources: inbox rules (Graph messageRule: actions forwardTo / forwardAsAttachmentTo / redirectTo hold recipient
 objects {"emailAddress": {"name", "address"}}; delete, permanentDelete, moveToFolder, markAsRead), mailbox-level
-forwarding (Exchange Get-Mailbox ForwardingSmtpAddress "smtp:x@y" / ForwardingAddress /
-DeliverToMailboxAndForward) and transport rules (ms_transport.py: every action that adds a recipient, one row per
+forwarding (Exchange Get-Mailbox ForwardingSmtpAddress "smtp:x@y" / ForwardingAddress, resolved by
+ms_recipients.py / DeliverToMailboxAndForward) and transport rules (ms_transport.py: every action that adds a recipient, one row per
 recipient with user_id '').
 
 Graph gives a rule's target folder only as an opaque id. It is named from, in order: a folder name standing in for
@@ -21,6 +21,7 @@ from typing import Any
 
 from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_context import Tables, as_list, text
+from idaudit.core.normalise.ms_recipients import RECIPIENTS, RecipientDirectory
 from idaudit.core.normalise.ms_transport import transport_rows
 from idaudit.core.sections import section_spec
 
@@ -164,6 +165,40 @@ def _action_names(actions: dict[str, Any], folders: dict[str, RuleFolder]) -> li
     return names
 
 
+def _mailbox_forwarding(mb: dict[str, Any], directory: RecipientDirectory) -> list[dict[str, Any]]:
+    """ForwardingSmtpAddress ('smtp:x@y') and ForwardingAddress (a recipient named by identity, resolved to the
+    address it stands for: a mail contact's external address is outside, a mailbox's is inside)."""
+    uid = text(mb.get("ExternalDirectoryObjectId"))
+    keep = mb.get("DeliverToMailboxAndForward")
+    out = []
+    for field in ("ForwardingSmtpAddress", "ForwardingAddress"):
+        value = text(mb.get(field)).strip()
+        if not value:
+            continue
+        addr = value.split(":", 1)[1] if value.casefold().startswith("smtp:") else value
+        how = f"mailbox forwarding ({field}) to"
+        if field == "ForwardingAddress":
+            found = directory.resolve(value)
+            if found.address:
+                addr, how = found.address, f"mailbox forwarding (ForwardingAddress: {found.kind} '{value}') to"
+            else:
+                how = f"mailbox forwarding (ForwardingAddress not resolved: {found.why}) to"
+        out.append({"user_id": uid, "mechanism": "mailbox_forwarding", "rule_id": field,
+                    "rule_name": f"mailbox {field}", "enabled": True, "recipient": addr,
+                    "recipient_domain": domain_of(addr) if "@" in addr else "",
+                    "keeps_copy": keep if isinstance(keep, bool) else None, "how": how})
+    return out
+
+
+def _resolved_address(recipient: Any, directory: RecipientDirectory) -> str:
+    """A transport-rule recipient as an address: given as one, or named by identity and resolved when possible."""
+    addr = _address(recipient)
+    if not addr or "@" in addr:
+        return addr
+    found = directory.resolve(addr)
+    return found.address or addr
+
+
 def mail_tables(t: Tables) -> None:
     rules_raw = t.per_user("inboxRules")
     settings = t.per_user("mailboxSettings") or {}
@@ -171,7 +206,7 @@ def mail_tables(t: Tables) -> None:
     fwd_rows: list[dict[str, Any]] = []
     gaps: list[str] = []
     missing_subjects: dict[str, str] = {}
-    sections = ("inboxRules", "exchange.mailboxes", "exchange.transportRules")
+    sections = ("inboxRules", "exchange.mailboxes", "exchange.transportRules", RECIPIENTS)
 
     if rules_raw is not None:
         missing_subjects = failed_subjects(t.snap, "inboxRules")
@@ -215,29 +250,18 @@ def mail_tables(t: Tables) -> None:
         t.missing("mail_rules", "inboxRules")
         gaps.append(f"inbox rules not collected ({t.why('inboxRules')})")
 
+    directory = RecipientDirectory(t)
     mailboxes = t.data("exchange.mailboxes")
     if isinstance(mailboxes, list):
         for mb in mailboxes:
-            if not isinstance(mb, dict):
-                continue
-            uid = text(mb.get("ExternalDirectoryObjectId"))
-            keep = mb.get("DeliverToMailboxAndForward")
-            for field in ("ForwardingSmtpAddress", "ForwardingAddress"):
-                value = text(mb.get(field)).strip()
-                if not value:
-                    continue
-                addr = value.split(":", 1)[1] if value.casefold().startswith("smtp:") else value
-                # ForwardingAddress names a recipient object (often a mail contact): its domain is unknown here.
-                fwd_rows.append({"user_id": uid, "mechanism": "mailbox_forwarding", "rule_id": field,
-                                 "rule_name": f"mailbox {field}", "enabled": True, "recipient": addr,
-                                 "recipient_domain": domain_of(addr),
-                                 "keeps_copy": keep if isinstance(keep, bool) else None})
+            if isinstance(mb, dict):
+                fwd_rows.extend(_mailbox_forwarding(mb, directory))
     else:
         gaps.append(f"mailbox forwarding not collected ({t.why('exchange.mailboxes')})")
 
     transport = t.data("exchange.transportRules")
     if isinstance(transport, list):
-        fwd_rows.extend(transport_rows(transport, _address, domain_of))
+        fwd_rows.extend(transport_rows(transport, lambda rec: _resolved_address(rec, directory), domain_of))
     else:
         gaps.append(f"transport rules not collected ({t.why('exchange.transportRules')})")
 

@@ -24,6 +24,7 @@ from idaudit.core.sections import section_spec
 from idaudit.core.snapshot import Manifest, SectionRecord, SectionStatus, Snapshot
 
 PER_SUBJECT_LIST = frozenset({"per_user_list", "per_key_list"})
+PER_SUBJECT_OBJECT = frozenset({"per_user_object", "per_key_object"})
 SUBJECT_SECTIONS = frozenset({"users"})  # list sections whose objects' `id` is the subject key of other sections
 
 
@@ -53,14 +54,14 @@ def _check_section(name: str, shape: str, raw: Any) -> tuple[str, dict[str, str]
         return _list_problem(raw, "the file", string_ids=name in SUBJECT_SECTIONS), {}
     if shape == "object":
         return ("" if isinstance(raw, dict) else f"the file is {_kind(raw)}, expected an object"), {}
-    if shape in PER_SUBJECT_LIST or shape == "per_user_object":
+    if shape in PER_SUBJECT_LIST or shape in PER_SUBJECT_OBJECT:
         if not isinstance(raw, dict):
             return f"the file is {_kind(raw)}, expected an object keyed by id", {}
         bad: dict[str, str] = {}
         for key, value in raw.items():
             if value is None:
                 continue  # documented: no mailbox / no Gmail
-            if shape == "per_user_object":
+            if shape in PER_SUBJECT_OBJECT:
                 problem = "" if isinstance(value, dict) else f"value is {_kind(value)}, expected an object"
             else:
                 problem = _list_problem(value, "value")
