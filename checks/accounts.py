@@ -197,6 +197,7 @@ def stale_guest_accounts(data: AuditData, settings: CheckSettings) -> pd.DataFra
            `Remove-MgRoleManagementDirectoryRoleAssignment -UnifiedRoleAssignmentId <id>`."""},
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_SEPARATE, R.T_CLOUD_ROLES, R.T_VALID_CLOUD),
     providers=(MS,), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
+    provenance="role",
 )
 def guest_with_role(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     users = data.table("users")
@@ -323,6 +324,7 @@ def shared_mailbox_sign_in(data: AuditData, settings: CheckSettings) -> pd.DataF
            onPremisesSyncEnabled`."""},
     references=(R.HIPAA_ACCESS, R.CPG_SEPARATE, R.CIS_M365_CLOUD_ONLY_ADMINS, R.SCUBA_CLOUD_ONLY, R.T_HYBRID),
     providers=(MS,), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
+    provenance="role",
 )
 def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)
@@ -353,6 +355,7 @@ def privileged_synced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
            Service status."""},
     references=(R.HIPAA_ACCESS, R.CPG_SEPARATE, R.CIS_M365_ADMIN_LICENCE, R.T_PHISH_LINK, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments"), subject_kind=SubjectKind.USER, family=FAMILY,
+    provenance="role",
 )
 def privileged_with_mailbox(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)

@@ -172,6 +172,7 @@ def _google_app_access(data: AuditData) -> dict[str, str]:
                 R.T_STEAL_TOKEN, R.T_APP_TOKEN),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="consent",
 )
 def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
@@ -214,6 +215,7 @@ def unverified_publisher_risky_grant(data: AuditData, settings: CheckSettings) -
     references=(R.HIPAA_ACCESS, R.HIPAA_INFO_ACCESS, R.CPG_VENDOR, R.SCUBA_CONSENT, R.T_STEAL_TOKEN, R.T_APP_TOKEN),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="consent",
 )
 def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
@@ -255,6 +257,7 @@ def tenant_wide_risky_grant(data: AuditData, settings: CheckSettings) -> pd.Data
                 R.T_REMOTE_EMAIL),
     providers=(MS,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="consent",
 )
 def application_permission_reads_all(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")
@@ -292,6 +295,7 @@ def application_permission_reads_all(data: AuditData, settings: CheckSettings) -
                 R.T_APP_TOKEN),
     providers=(GG,), requires=("oauth_grants",), subject_kind=SubjectKind.APP, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="consent",
 )
 def google_token_not_allowed(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     grants = data.table("oauth_grants")

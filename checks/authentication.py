@@ -170,6 +170,7 @@ def _privileged_users(data: AuditData) -> pd.DataFrame:
     family=FAMILY,
     # every privileged holder is listed; an admin whose roles were not collected is not, so the engine lists them
     lookup_tables=("mfa_registration",),
+    provenance="role",
 )
 def privileged_without_phishing_resistant(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)
@@ -251,7 +252,8 @@ def only_weak_methods(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     references=(R.HIPAA_AUTH, R.HIPAA_ACCESS, R.CPG_MFA, R.CPG_SEPARATE, R.CIS_M365_PR_ADMINS, R.SCUBA_PR_PRIV,
                 R.SCUBA_GWS_PR, R.T_PHISH_LINK, R.T_VALID_CLOUD),
     providers=(MS, GG), requires=("users", "role_assignments", "mfa_enforcement"), subject_kind=SubjectKind.USER,
-    family=FAMILY, lookup_tables=("mfa_enforcement",),  # every privileged holder is listed
+    family=FAMILY, lookup_tables=("mfa_enforcement",),  # every privileged holder is listed,
+    provenance="role"
 )
 def privileged_not_phishing_resistant_enforced(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     priv = _privileged_users(data)

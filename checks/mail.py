@@ -94,6 +94,7 @@ def _tenant_rows(data: AuditData, table: str, sections: tuple[str, ...], what: s
                 R.SCUBA_EXO_FORWARDING, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.RULE, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="mail_rule",
 )
 def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     inside = inside_domains(data, settings)
@@ -139,6 +140,7 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     references=(R.HIPAA_REVIEW, R.HIPAA_AUDIT, R.CPG_EMAIL, R.T_HIDE_RULES, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("mail_rules",), subject_kind=SubjectKind.RULE, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="mail_rule",
 )
 def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     labels = data.user_labels()
@@ -202,6 +204,7 @@ def rule_hides_mail(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
                 R.SCUBA_GWS_AUTO_FORWARD, R.T_FORWARD_RULE),
     providers=(MS, GG), requires=("forwarding", "domains"), subject_kind=SubjectKind.MAILBOX, family=FAMILY,
     owner_role="IT manager + compliance",
+    provenance="mailbox_forwarding",
 )
 def mailbox_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFrame:
     inside = inside_domains(data, settings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -31,6 +32,12 @@ from idaudit.core.tables import AuditData
 KEY_BYTES = 32
 _WORD = re.compile(r"\w+")
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Sign-in and audit log addresses, and the countries evidence names beside them: personal data (where someone was).
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+# Country codes in the evidence's own wording: "(NG)" after an address, "earlier in the window: US, CA".
+COUNTRY_IN_PARENS = re.compile(r"(?<=\) )\(([A-Z]{2})\)|(?<=\d )\(([A-Z]{2})\)|(?<=ip-[A-Z2-7]{10} )\(([A-Z]{2})\)")
+COUNTRY_LIST = re.compile(r"(earlier in the window: )([A-Z]{2}(?:, [A-Z]{2})*)")
 
 
 def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
@@ -107,15 +114,37 @@ class Pseudonymizer:
         local, _, domain = email.rpartition("@")
         return f"{self._tag('addr', local + '@' + domain)}@{domain}"
 
+    def ip(self, address: str) -> str:
+        """A sign-in or audit log address: a keyed pseudonym (the same address, the same pseudonym)."""
+        return self._tag("ip", address) if address else ""
+
+    def _ipv6(self, m: re.Match[str]) -> str:
+        try:
+            ipaddress.IPv6Address(m.group(0))
+        except ValueError:
+            return m.group(0)  # a time like 13:03:00 or other text, not an address
+        return self.ip(m.group(0))
+
+    def country(self, code: str) -> str:
+        """A country code: a keyed pseudonym, so 'same country as before' stays readable."""
+        return self._tag("loc", code) if code else ""
+
     def text(self, value: object) -> str:
-        """Free text with every known name and every e-mail address replaced."""
+        """Free text with every known name, e-mail address, IP address and logged country replaced."""
         s = "" if value is None else str(value)
         if not s:
             return s
         if self._by_first:
             s = self._replace_names(s)
-        return EMAIL.sub(lambda m: m.group(0) if m.group(0).startswith(("user-", "addr-"))
-                         else self.address(m.group(0)), s)
+        s = EMAIL.sub(lambda m: m.group(0) if m.group(0).startswith(("user-", "addr-"))
+                      else self.address(m.group(0)), s)
+        if any(ch.isdigit() for ch in s) or "::" in s:
+            s = IPV6.sub(self._ipv6, IPV4.sub(lambda m: self.ip(m.group(0)), s))
+        if "ip-" in s or "earlier in the window" in s:
+            s = COUNTRY_IN_PARENS.sub(lambda m: f"({self.country(next(g for g in m.groups() if g))})", s)
+            s = COUNTRY_LIST.sub(lambda m: m.group(1) + ", ".join(self.country(c) for c in m.group(2).split(", ")),
+                                 s)
+        return s
 
     def _replace_names(self, s: str) -> str:
         out: list[str] = []
@@ -179,13 +208,19 @@ def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
                 out[col] = pz.series(out[col])
         if name == "users":
             out["display_name"] = out["user_id"]
+        if "country" in out.columns:
+            out["country"] = out["country"].astype(str).map(pz.country).astype("str")
+        if "countries" in out.columns:
+            out["countries"] = out["countries"].astype(str).map(
+                lambda v: "; ".join(pz.country(c.strip()) for c in v.split(";") if c.strip())).astype("str")
         tables[name] = out
     f = run.findings.copy()
     user_rows = f["subject_kind"].isin(list(_USER_KINDS))
     f.loc[user_rows, "subject_id"] = pz.ids(f.loc[user_rows, "subject_id"])
     f.loc[~user_rows, "subject_id"] = pz.series(f.loc[~user_rows, "subject_id"])
-    for col in ("subject", "evidence", "waiver_owner", "waiver_reason"):
-        f[col] = pz.series(f[col])
+    for col in ("subject", "evidence", "waiver_owner", "waiver_reason", "how_it_got_there"):
+        if col in f.columns:
+            f[col] = pz.series(f[col])
     statuses = {k: replace(v, missing_subjects={pz.user(s): pz.text(r) for s, r in v.missing_subjects.items()})
                 for k, v in data.status.items()}
     manifest = data.manifest
@@ -195,6 +230,6 @@ def pseudonymize_run(run: AuditRun, key: bytes) -> AuditRun:
             for n, rec in manifest.sections.items()})
     new_data = AuditData(provider=data.provider, tenant_id=data.tenant_id, tenant_name=data.tenant_name,
                          collected_at=data.collected_at, tables=tables, status=statuses,
-                         setting_gaps=dict(data.setting_gaps), manifest=manifest)
+                         setting_gaps=dict(data.setting_gaps), manifest=manifest, log_window=data.log_window)
     expired = tuple(replace(w, subject=pz.text(w.subject)) for w in run.expired_waivers)
     return replace(run, data=new_data, findings=f, expired_waivers=expired)

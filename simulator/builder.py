@@ -44,6 +44,9 @@ GRAPH_READ_PERMISSIONS: tuple[str, ...] = (
 # Optional permissions idaudit uses when granted (connectors.microsoft.options.OPTIONAL_PERMISSIONS); the simulated
 # auditor app holds them (and the tenant's own app list says so) unless a test withholds them.
 OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
+# The logs the takeover checks read beyond AuditLog.Read.All: Identity Protection and the Purview audit log query.
+TAKEOVER_READ_PERMISSIONS: tuple[str, ...] = ("IdentityRiskyUser.Read.All", "IdentityRiskEvent.Read.All",
+                                              "AuditLogsQuery-Exchange.Read.All")
 
 PARTNER_LAB = "quest-diagnostics-partner.com"
 BILLING_VENDOR = "medbill-solutions.com"
@@ -122,7 +125,8 @@ def _apps(rng: random.Random, tenant_id: str, as_of: datetime) -> dict[str, App]
     apps = [
         App(id=stable_uuid(rng), object_id=stable_uuid(rng), name="idaudit (read-only audit)",
             publisher="Riverside Surgery Center", verified_publisher="", owner="own_org", owner_org_id=tenant_id,
-            application_permissions=(*(("graph", p) for p in (*GRAPH_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS)),
+            application_permissions=(*(("graph", p) for p in (*GRAPH_READ_PERMISSIONS, *TAKEOVER_READ_PERMISSIONS,
+                                                              *OPTIONAL_READ_PERMISSIONS)),
                                      ("exchange", "Exchange.ManageAsApp")), created_at=made(20), planted=("auditor",)),
         App(id="de8bc8b5-d9f9-48b1-a8ad-b748da725064", object_id=stable_uuid(rng), name="Graph Explorer",
             publisher="Microsoft", verified_publisher="", owner="first_party", owner_org_id=MICROSOFT_FIRST_PARTY_ORG,
@@ -395,6 +399,9 @@ def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago
         ]
         kw["grants"] = [AppGrant(apps["SecureDocs Viewer"].id, apps["SecureDocs Viewer"].user_scopes)]
         kw["planted"] += ["compromised", "forward_external_rule", "hiding_rule", "consented_unverified_app"]
+        # the attacker registered an authenticator of their own (simulator/activity.py: the registration event)
+        extra = "software_otp" if "authenticator_push" in kw["mfa_methods"] else "authenticator_push"
+        kw["mfa_methods"] = (*kw["mfa_methods"], extra)
     for i in picks["mailbox_forward"]:
         kw = staff[i]
         addr = f"{kw['first']}.{kw['last']}{rng.randint(1, 99)}".lower().replace("'", "")

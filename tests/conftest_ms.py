@@ -16,7 +16,8 @@ def options_for(sim: Any, **kw: Any) -> MicrosoftOptions:
     base: dict[str, Any] = {"tenant_id": sim.tenant_id, "client_id": sim.client_id,
                             "authority_host": sim.authority_host, "graph_endpoint": sim.graph_url,
                             "exchange_endpoint": sim.exchange_url, "ca_bundle": Path(sim.ca_file),
-                            "time_scale": SCALE, "dns": DnsOptions(resolvers=(sim.dns_address,), timeout=2.0)}
+                            "time_scale": SCALE, "log_window_end": sim.org.as_of,
+                            "dns": DnsOptions(resolvers=(sim.dns_address,), timeout=2.0)}
     if not any(k in kw for k in ("client_secret", "certificate_path", "device_code")):
         base["client_secret"] = sim.client_secret
     base.update(kw)

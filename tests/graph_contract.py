@@ -80,9 +80,10 @@ def fields_of(instance: Any) -> dict[str, Kind]:
 
 def model(version: str, type_name: str) -> Any:
     """The kiota model class of `microsoft.graph.<type_name>` in the given API version."""
-    short = type_name.removeprefix("microsoft.graph.")
+    namespace, _, short = type_name.removeprefix("microsoft.graph.").rpartition(".")  # security.auditLogQuery
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", short).lower()
-    mod = importlib.import_module(f"{PACKAGES[version]}.{module}")
+    package = f"{PACKAGES[version]}.{namespace}" if namespace else PACKAGES[version]
+    mod = importlib.import_module(f"{package}.{module}")
     return getattr(mod, short[0].upper() + short[1:])
 
 
@@ -165,7 +166,8 @@ def validate(obj: Any, factory: Any, found: Findings, where: str) -> None:
         kind = fields.get(key)
         path = f"{tname}.{key}"
         if kind is None:
-            if key not in ANNOTATIONS:
+            # Graph's Dictionary types (auditRecordTypeDictionary...) are open: any name-value pair belongs
+            if key not in ANNOTATIONS and not tname.endswith("Dictionary"):
                 found.problems.append(f"{where}: unknown property {path}")
             continue
         found.paths.add(path)

@@ -98,7 +98,7 @@ def test_settings_resolved_relative_to_config(tmp_path: Path) -> None:
 
 def test_bad_output_config_names_file_and_key(tmp_path: Path) -> None:
     cfg = _config(tmp_path, extra="")
-    cfg.write_text(cfg.read_text().replace('formats = ["xlsx", "json"]', 'formats = ["pdf"]'))
+    cfg.write_text(cfg.read_text().replace('formats = ["xlsx", "json"]', 'formats = ["docx"]'))
     with pytest.raises(ConfigError) as exc:
         audit_settings(load_config(cfg))
     assert "output.formats" in str(exc.value) and str(cfg) in str(exc.value)

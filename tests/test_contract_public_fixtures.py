@@ -57,6 +57,8 @@ def test_every_exchange_property_idaudit_reads_is_attested_by_a_public_tool() ->
         "Get-Mailbox": {"ExternalDirectoryObjectId", "ForwardingSmtpAddress", "ForwardingAddress",
                         "DeliverToMailboxAndForward", "RecipientTypeDetails"},
         "Get-RemoteDomain": {"DomainName", "AutoForwardEnabled"},
+        "Get-Recipient": {"Identity", "Name", "DisplayName", "Alias", "PrimarySmtpAddress", "Guid",
+                          "ExternalDirectoryObjectId", "ExternalEmailAddress", "RecipientTypeDetails"},
         "Get-HostedOutboundSpamFilterPolicy": {"AutoForwardingMode", "IsDefault", "Name", "Identity"},
         "Get-HostedOutboundSpamFilterRule": {"HostedOutboundSpamFilterPolicy", "State", "From", "FromMemberOf",
                                              "SenderDomainIs"},

@@ -68,6 +68,11 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "domains": ("domains",),
     "exchange.mailboxes": ("auto_forward_senders", "forwarding"),
     "exchange.transportRules": ("forwarding",),
+    "signIns": ("sign_in_countries", "sign_in_summary"),
+    "directoryAudits": ("change_events",),
+    "exchangeAuditRecords": ("change_events",),
+    "riskyUsers": ("risky_users",),
+    "riskDetections": ("risk_detections",),
     "exchange.recipients": ("forwarding",),
     "exchange.outboundSpamPolicies": ("auto_forward_senders",),
     "exchange.outboundSpamRules": ("auto_forward_senders",),
@@ -133,6 +138,8 @@ class MsCase:
     timeout: float | None = None     # connector read timeout for this case
     workbook: bool = False           # also write the workbook and read the Coverage sheet back
     check_audit: bool = True         # data-loss outcomes: run the audit and hold the dependent checks
+    queries: tuple[tuple[str, Any], ...] = ()   # the simulator's audit log query knobs (stuck, fail, ...)
+    options: tuple[tuple[str, Any], ...] = ()   # further connector options for this case
 
 
 # Where each section's requests go (regex on path + query, as the simulator matches them).
@@ -152,9 +159,15 @@ OUTER = {
     "domains": r"/v1\.0/domains",
     "organization": r"/v1\.0/organization",
     "subscribedSkus": r"/v1\.0/subscribedSkus",
+    "directoryAudits": r"/auditLogs/directoryAudits",
+    "signIns": r"/auditLogs/signIns",
+    "riskyUsers": r"/identityProtection/riskyUsers",
+    "riskDetections": r"/identityProtection/riskDetections",
+    "exchangeAuditRecords": r"/security/auditLog/queries$",
     # a plain GET (Graph and Exchange's appRoleAssignedTo go inside $batch): target "outer" hits only SharePoint's
     "sharePointAppRoleAssignments": r"/v1\.0/servicePrincipals/[^/?]+/appRoleAssignedTo",
 }
+METHOD = {"exchangeAuditRecords": "POST"}  # the audit log query is created by a POST
 INNER = {
     "authenticationMethods": r"/authentication/methods",
     "perUserMfaState": r"/authentication/requirements",
@@ -177,6 +190,9 @@ PERMISSION = {  # the permission the Coverage sheet / detail must name
     "authorizationPolicy": "Policy.Read.All", "authenticationMethodsPolicy": "Policy.Read.AuthenticationMethod",
     "organization": "Organization.Read.All", "subscribedSkus": "Organization.Read.All",
     "groups": "GroupMember.Read.All", "groupMembers": "GroupMember.Read.All", "inboxRuleFolders": "Mail.ReadBasic.All",
+    "directoryAudits": "AuditLog.Read.All", "signIns": "AuditLog.Read.All",
+    "riskyUsers": "IdentityRiskyUser.Read.All", "riskDetections": "IdentityRiskEvent.Read.All",
+    "exchangeAuditRecords": "AuditLogsQuery-Exchange.Read.All",
 }
 EXCHANGE = ("exchange.mailboxes", "exchange.remoteDomains", "exchange.outboundSpamPolicies",
             "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients")
@@ -196,7 +212,7 @@ def _case(section: str, fault: str, expected: Outcome, inject: Inject | tuple[In
 
 
 def _outer(section: str, kind: str, **kw: Any) -> Inject:
-    return Inject(kind, OUTER[section], target="outer", **kw)
+    return Inject(kind, OUTER[section], target="outer", method=METHOD.get(section, "GET"), **kw)
 
 
 def _inner(section: str, kind: str, **kw: Any) -> Inject:
@@ -380,6 +396,7 @@ def _build_cases() -> tuple[MsCase, ...]:
                    _outer("userRegistrationDetails", "status", status=403, code=NON_PREMIUM,
                           message="the tenant has no premium licence", times=None),
                    "without P1 the per-user methods are read instead"))
+    c.extend(_log_cases())
     return tuple(_with_workbook(c))
 
 
@@ -423,6 +440,44 @@ def _mail_security_cases() -> list[MsCase]:
         c.append(_case(dns, fault, err, inject, note, detail="no TXT lookup got an answer",
                        workbook=fault.startswith("no DNS")))
     return c
+
+
+def _log_cases() -> list[MsCase]:
+    """The takeover logs (issue 20): paged and throttled reads, Identity Protection's bare 403, and the audit log
+    query's life cycle (a query that fails or never finishes is an error, never an empty log)."""
+    rec, err = Outcome.RECOVERED, Outcome.SECTION_ERROR
+    records = Inject("malformed_json", r"/security/auditLog/queries/[^/]+/records", times=None, target="outer")
+    return [
+        _case("directoryAudits", "429 with Retry-After", rec,
+              _outer("directoryAudits", "status", status=429, retry_after=1, times=2),
+              "reports class (5 per 10 s): Retry-After honoured, the page re-read"),
+        _case("directoryAudits", "500 every time", err, _outer("directoryAudits", "status", status=500, times=None),
+              "section error; the directory changes are unknown, not absent", detail="500"),
+        _unlicensed("signIns", P1),
+        _case("signIns", "timeout once", rec, _outer("signIns", "delay", delay=SLOW), "the page re-read",
+              timeout=TIMEOUT),
+        _case("signIns", "malformed JSON every time", err, _outer("signIns", "malformed_json", times=None),
+              "section error", detail="JSON"),
+        _case("riskyUsers", "403 without P2 (bare 403, as for a missing permission)", Outcome.SECTION_FORBIDDEN,
+              _outer("riskyUsers", "status", status=403, code="Forbidden", message="Forbidden", times=None),
+              "Identity Protection does not say which: the detail names the permission and the licence",
+              detail=P2),
+        _case("riskyUsers", "429 without Retry-After", rec, _outer("riskyUsers", "status", status=429, times=2),
+              "paced 1 per second with Conditional Access; backed off and resent"),
+        _case("exchangeAuditRecords", "query never completes", err, (), "polled until the connector's time limit; "
+              "'did not finish' in the detail", detail="did not finish", queries=(("stuck", True),),
+              options=(("audit_query_timeout_s", 3.0),)),
+        _case("exchangeAuditRecords", "query fails", err, (), "the query ended 'failed': section error",
+              detail="failed", queries=(("fail", True),)),
+        _case("exchangeAuditRecords", "query exceeds its record limit", err, (),
+              "succeeded with isRecordCountLimitExceeded: records incomplete, so an error", detail="record limit",
+              queries=(("limit_exceeded", True),)),
+        _case("exchangeAuditRecords", "429 on create with Retry-After", rec,
+              _outer("exchangeAuditRecords", "status", status=429, retry_after=1, times=1),
+              "submission throttled: Retry-After honoured, the query created"),
+        _case("exchangeAuditRecords", "records malformed JSON every time", err, records, "section error",
+              detail="JSON"),
+    ]
 
 
 def _with_workbook(cases: list[MsCase]) -> Iterator[MsCase]:
@@ -488,6 +543,8 @@ def victim(org: Any) -> str:
 
 def _inject(sim: Any, mc: MsCase, victim: str) -> list[Any]:
     rules = kit.add_rules(sim.faults, mc.inject, victim)
+    for knob, value in mc.queries:
+        setattr(sim.audit_queries, knob, value)
     if mc.case.section == "authenticationMethods":  # read only when the registration report is not licensed
         sim.faults.add(**REGISTRATION_UNLICENSED)
     return rules
@@ -501,9 +558,14 @@ def test_fault(mc: MsCase, sim: Any, rendered: Snapshot, clean_passes: set[tuple
     kw: dict[str, Any] = {"timeout": mc.timeout} if mc.timeout else {}
     if case.section == "dns.emailAuth":
         kw["dns"] = DnsOptions(resolvers=(sim.dns_address,), timeout=DNS_TIMEOUT)
-    snap = load_snapshot(collect_microsoft(options_for(sim, **kw), tmp_path / "snap", progress=False,
-                                           sections=ALL_SECTIONS_IN_ORDER))
-    assert any(r.fired for r in rules), "the fault never fired: the case tests nothing"
+    kw.update(dict(mc.options))
+    try:
+        snap = load_snapshot(collect_microsoft(options_for(sim, **kw), tmp_path / "snap", progress=False,
+                                               sections=ALL_SECTIONS_IN_ORDER))
+    finally:
+        for knob, _ in mc.queries:
+            setattr(sim.audit_queries, knob, type(sim.audit_queries)().__getattribute__(knob))
+    assert any(r.fired for r in rules) or mc.queries, "the fault never fired: the case tests nothing"
     assert snap.manifest.complete
     rec = snap.section(case.section)
     assert rec is not None
@@ -606,7 +668,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
                    "403 missing permission", "missing licence", "inner 429", "inner 500", "inner 403",
                    "token expired"):
         assert wanted in faults, wanted
-    assert 50 <= len(CASES) <= 200
+    assert 50 <= len(CASES) <= 250
     assert len({c.id for c in CASES}) == len(CASES)
 
 

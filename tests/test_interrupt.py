@@ -37,7 +37,7 @@ def sim() -> Iterator[MicrosoftSimulator]:
         yield s
 
 
-HOLD = 20.0  # seconds the simulator holds the last step's first request in a run that is to be interrupted
+HOLD = 10.0  # seconds the simulator holds the last step's first request in a run that is to be interrupted
 
 
 def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True,
@@ -52,10 +52,12 @@ def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True,
     cmd = [sys.executable, "-m", "idaudit", "collect", "microsoft", "--tenant-id", sim.tenant_id,
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
-           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress",
-           "--concurrency", "1", *extra]
-    # sigint_ignored: started as a shell starts a background job (`idaudit collect ... &`), SIGINT ignored
-    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
+    # sigint_ignored: started as a shell starts a background job (`idaudit collect ... &`), SIGINT ignored.
+    # Otherwise SIGINT is set to its default for the child, whatever this test process inherited (a suite run from
+    # a background job has it ignored, and the child would inherit that).
+    disposition = signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
+    preexec = lambda: signal.signal(signal.SIGINT, disposition)  # noqa: E731
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=preexec)
 

@@ -114,3 +114,17 @@ def test_name_matching_respects_word_boundaries_and_odd_names() -> None:
     assert pz.text("Ann Lee and ann lee-smith met Ann Leeds") == f"{a} and {b} met Ann Leeds"
     assert pz.text('rule by =HYPERLINK("http://e/x","Go") today') == f"rule by {c} today"
     assert pz.series(pd.Series(["Ann Lee", "Ann Lee"])).tolist() == [a, a]
+
+
+def test_sign_in_addresses_and_countries_are_pseudonymised() -> None:
+    """Issue 20: IP addresses and the countries the logs place them in are personal data (where someone was)."""
+    from reports.pseudonym import Pseudonymizer
+
+    pz = Pseudonymizer(b"k" * 32)
+    text = ("2026-11-30 13:00 UTC: first successful sign-in from a new country from 203.0.113.20 (NG) "
+            "(earlier in the window: US, CA); Set-Mailbox from 2001:db8::1 (US) at 13:03:00")
+    out = pz.text(text)
+    for leaked in ("203.0.113.20", "2001:db8::1", "(NG)", "(US)", "US, CA"):
+        assert leaked not in out, out
+    assert "13:03:00" in out and out.count(pz.ip("203.0.113.20")) == 1
+    assert pz.text("from 203.0.113.20 (NG)") == f"from {pz.ip('203.0.113.20')} ({pz.country('NG')})"

@@ -13,7 +13,15 @@ import pytest
 import requests
 
 from connectors.email_dns import DnsOptions, collect_email_auth
+from idaudit.core.logwindow import (
+    DIRECTORY_AUDIT_CATEGORIES,
+    PURVIEW_OPERATIONS,
+    PURVIEW_RECORD_TYPES,
+    LogWindow,
+    iso_z,
+)
 from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.signin_aggregate import aggregate_sign_ins
 from idaudit.core.snapshot import SectionStatus, load_snapshot
 from simulator import build_organisation, render_microsoft_snapshot
 from simulator.microsoft.simulator import MicrosoftSimulator
@@ -37,6 +45,28 @@ def sim(org: Organisation) -> Iterator[MicrosoftSimulator]:
 
 def _no_context(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "@odata.context"}
+
+
+def crawl_logs(sim: MicrosoftSimulator, s: requests.Session, t: str) -> dict[str, Any]:
+    """The log sections of the week before as_of, asked the way the connector asks (connectors/microsoft/logs.py)."""
+    window = LogWindow.ending(AS_OF, 7)
+    out: dict[str, Any] = {"directoryAudits": [], "riskyUsers": get_all(sim, s, t, "/v1.0/identityProtection/riskyUsers")}
+    for category in DIRECTORY_AUDIT_CATEGORIES:
+        out["directoryAudits"] += get_all(sim, s, t, "/v1.0/auditLogs/directoryAudits",
+                                          **{"$filter": f"category eq '{category}' and "
+                                                        f"{window.odata('activityDateTime')}"})
+    out["signIns"] = aggregate_sign_ins(get_all(sim, s, t, "/beta/auditLogs/signIns", **{
+        "$filter": f"{window.odata('createdDateTime')} and status/errorCode eq 0"}))
+    out["riskDetections"] = get_all(sim, s, t, "/v1.0/identityProtection/riskDetections",
+                                    **{"$filter": window.odata("activityDateTime")})
+    h = {"Authorization": f"Bearer {t}"}
+    q = s.post(f"{sim.graph_url}/v1.0/security/auditLog/queries", headers=h, timeout=10, json={
+        "displayName": "crawl", "filterStartDateTime": iso_z(window.start), "filterEndDateTime": iso_z(window.end),
+        "recordTypeFilters": list(PURVIEW_RECORD_TYPES), "operationFilters": list(PURVIEW_OPERATIONS)}).json()
+    while get(sim, s, t, f"/v1.0/security/auditLog/queries/{q['id']}").json()["status"] != "succeeded":
+        pass
+    out["exchangeAuditRecords"] = get_all(sim, s, t, f"/v1.0/security/auditLog/queries/{q['id']}/records")
+    return out
 
 
 def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
@@ -107,6 +137,7 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
     sharepoint = [sp["id"] for sp in out["servicePrincipals"] if sp["appId"] == "00000003-0000-0ff1-ce00-000000000000"]
     out["sharePointAppRoleAssignments"] = {r: get_all(sim, s, t, f"/v1.0/servicePrincipals/{r}/appRoleAssignedTo")
                                            for r in sharepoint}
+    out.update(crawl_logs(sim, s, t))
     et = token(sim, s, EXCHANGE)
     for name, cmdlet, params in (("exchange.mailboxes", "Get-Mailbox", {"ResultSize": "Unlimited"}),
                                  ("exchange.remoteDomains", "Get-RemoteDomain", {}),

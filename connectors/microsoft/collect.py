@@ -21,11 +21,13 @@ from connectors.interface import CollectionProgress
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER, MicrosoftCollection
 from connectors.microsoft.exchange import ExchangeClient
 from connectors.microsoft.http import AdapterTransport, ApiError, build_http_client
+from connectors.microsoft.logs import LogCollection
 from connectors.microsoft.options import GLOBAL_AUTHORITY_HOST, MicrosoftOptions
 from connectors.microsoft.recorder import SectionRecorder
 from connectors.progress import make_progress
 from idaudit.core.config import TenantConfig
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import LogWindow
 from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SnapshotWriter
 
@@ -137,7 +139,10 @@ async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progr
         elif not options.collect_exchange:
             exchange_unavailable = ApiError(0, "NotCollected", "Exchange collection was turned off")
 
-        await MicrosoftCollection(graph, recorder, exchange=exchange, exchange_unavailable=exchange_unavailable,
+        window = LogWindow.ending(options.log_window_end or writer.collected_at, options.lookback_days)
+        logs = LogCollection(graph, recorder, options, window)
+        await MicrosoftCollection(graph, recorder, exchange=exchange,
+                                  exchange_unavailable=exchange_unavailable, logs=logs,
                                   dns=options.dns).run()
         writer.finish(complete=True)
         log.info("collected %s into %s (%s requests, %s throttled answers)", tenant_id, out_dir,

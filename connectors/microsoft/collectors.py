@@ -16,8 +16,10 @@ from connectors.email_dns import DnsOptions, collect_email_auth, unanswered
 from connectors.microsoft.exchange import EXCHANGE_CMDLETS, ExchangeClient, cmdlet_absent
 from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
+from connectors.microsoft.logs import LogCollection
 from connectors.microsoft.recorder import SectionRecorder, subject_reason
 from connectors.microsoft.rule_folders import archive_folders, collect_rule_folders
+from idaudit.core.logwindow import MICROSOFT_LOG_SECTIONS
 from idaudit.core.snapshot import SectionStatus
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ ALL_SECTIONS_IN_ORDER = (
     "exchange.safeAttachmentRules", "exchange.malwareFilterPolicies", "exchange.contentFilterPolicies",
     "exchange.connectionFilterPolicies", "exchange.externalInOutlook", "exchange.adminAuditLogConfig",
     "exchange.organizationConfig", "exchange.mailboxAuditBypass", "dns.emailAuth",
+    *MICROSOFT_LOG_SECTIONS,
 )
 
 Step = tuple[tuple[str, ...], Callable[[], Awaitable[None]]]  # the sections a step records, and the step
@@ -66,8 +69,10 @@ class MicrosoftCollection:
     """One collection run over an authenticated Graph client (and Exchange client when available)."""
 
     def __init__(self, graph: GraphClient, recorder: SectionRecorder, *, exchange: ExchangeClient | None = None,
-                 exchange_unavailable: ApiError | None = None, dns: DnsOptions | None = None) -> None:
+                 exchange_unavailable: ApiError | None = None, logs: LogCollection | None = None,
+                 dns: DnsOptions | None = None) -> None:
         self.graph = graph
+        self.logs = logs
         self.rec = recorder
         self.exchange = exchange
         self.exchange_unavailable = exchange_unavailable
@@ -140,7 +145,10 @@ class MicrosoftCollection:
             (("mailboxSettings",), lambda: self._mailbox_section("mailboxSettings", "users/{id}/mailboxSettings")),
             (("inboxRuleFolders",), self.rule_folders),
         ]
-        return [paced_users, tenant_wide, per_user]
+        lanes = [paced_users, tenant_wide, per_user]
+        if self.logs is not None:  # 4. the takeover logs, each bounded by the window and paced to its class
+            lanes.append([(MICROSOFT_LOG_SECTIONS, self.logs.run)])
+        return lanes
 
     async def _lane(self, steps: list[Step]) -> None:
         """Run steps in order; whatever one raises ends as its own sections' status and the lane goes on."""

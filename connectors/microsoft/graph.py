@@ -69,6 +69,15 @@ class GraphClient:
             raise error_from_body(status, body, request_path(url))
         return body
 
+    async def post(self, path: str, body: Any, *, version: str = "v1.0") -> Any:
+        """POST one JSON body (the audit log query's create); any non-2xx answer raises ApiError."""
+        url = self.url(path, version)
+        async with self._slots.slot(urgent=True):
+            status, _headers, answer = await self.transport.send("POST", url, body=body)
+        if status >= 400:
+            raise error_from_body(status, answer, request_path(url))
+        return answer
+
     async def get_all(self, path: str, *, version: str = "v1.0", params: Mapping[str, str] | None = None,
                       pace: str | None = None) -> list[Any]:
         """Every page of a collection, following absolute @odata.nextLink verbatim; a loop is an error."""

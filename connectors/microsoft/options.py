@@ -9,18 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from connectors.email_dns import DnsOptions
 from idaudit.core.errors import CollectionError
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
 # Application permissions (Microsoft Graph unless noted) and why each is needed. Read-only, all of them.
 REQUIRED_PERMISSIONS: dict[str, str] = {
     "Organization.Read.All": "tenant name and subscribed licences (is Entra ID P1/P2 present?)",
     "Domain.Read.All": "verified domains, to tell an outside forwarding recipient from an inside one",
     "User.Read.All": "every account: enabled, guest or member, created, synced from on-premises",
-    "AuditLog.Read.All": "last sign-in (signInActivity) and the MFA registration report",
+    "AuditLog.Read.All": "last sign-in (signInActivity), the MFA registration report, and the sign-in and "
+                         "directory audit logs of the last lookback_days",
     "UserAuthenticationMethod.Read.All": "MFA methods per user when the registration report is not licensed",
     "Policy.Read.All": "security defaults, Conditional Access, consent settings, per-user MFA state",
     "Policy.Read.AuthenticationMethod": "which methods (SMS, voice, email) the tenant allows",
@@ -29,6 +32,12 @@ REQUIRED_PERMISSIONS: dict[str, str] = {
     "MailboxSettings.Read": "inbox rules that forward or hide mail, and mailbox purpose",
     "Directory.Read.All": "delegated permission grants (OAuth consents) to apps",
     "Application.Read.All": "service principals and the application permissions granted to them",
+    "IdentityRiskyUser.Read.All": "users Identity Protection rates at risk, and whether that was remediated "
+                                  "(needs Entra ID P2)",
+    "IdentityRiskEvent.Read.All": "risk detections of the log window: unfamiliar sign-ins, new countries",
+    "AuditLogsQuery-Exchange.Read.All": "who created an inbox rule, set mailbox forwarding or added a mailbox "
+                                        "permission, when and from where (Purview audit log; "
+                                        "AuditLogsQuery.Read.All also works)",
     "Exchange.ManageAsApp (Office 365 Exchange Online)": "mailbox forwarding, remote domains, outbound spam "
                                                          "and transport rules via the Exchange admin API "
                                                          "(with Entra role Global Reader, or an Exchange "
@@ -137,6 +146,13 @@ class MicrosoftOptions:
     time_scale: float = 1.0
     collect_exchange: bool = True
     dns: DnsOptions = field(default_factory=DnsOptions)  # SPF / DMARC lookups (resolver, timeout)
+    # The sign-in and audit logs: the last `lookback_days` up to `log_window_end` (None: when collection starts).
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    log_window_end: datetime | None = None
+    # The Purview audit log query runs on Microsoft's side: its status is read every `audit_query_poll_s` until it
+    # succeeds, for at most `audit_query_timeout_s` (both scaled by time_scale).
+    audit_query_poll_s: float = 20.0
+    audit_query_timeout_s: float = 900.0
 
     def __post_init__(self) -> None:
         if not self.tenant_id.strip():
@@ -153,6 +169,10 @@ class MicrosoftOptions:
             raise CollectionError(f"concurrency must be between 1 and 32, got {self.concurrency}")
         if not 0 < self.time_scale <= 1:
             raise CollectionError(f"time_scale must be in (0, 1], got {self.time_scale}")
+        if not 1 <= self.lookback_days <= MAX_LOOKBACK_DAYS:
+            raise CollectionError(f"lookback_days must be between 1 and {MAX_LOOKBACK_DAYS}, got {self.lookback_days}")
+        if self.log_window_end is not None and self.log_window_end.tzinfo is None:
+            raise CollectionError("log_window_end must be timezone-aware (UTC)")
         if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
             raise CollectionError(f"{self.ca_bundle}: CA bundle not found")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from connectors.interface import CollectionProgress
@@ -55,11 +56,11 @@ class SectionRecorder:
         return spec.request if spec else ""
 
     def ok(self, name: str, data: Any, *, failed_subjects: Mapping[str, str] | None = None,
-           detail: str = "", count: int | None = None) -> None:
+           detail: str = "", count: int | None = None, window: tuple[datetime, datetime] | None = None) -> None:
         if not self.wants(name):
             return
         self.writer.add(name, data, count=count, request=self.request_of(name),
-                        failed_subjects=failed_subjects, detail=detail)
+                        failed_subjects=failed_subjects, detail=detail, window=window)
         self.progress.section_finished(name, SectionStatus.OK.value)
 
     def fail(self, name: str, error: ApiError, status: SectionStatus | None = None,

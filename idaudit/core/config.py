@@ -17,9 +17,10 @@ from typing import Any
 
 from idaudit.core.engine import CheckSettings, Waiver
 from idaudit.core.errors import ConfigError
+from idaudit.core.logwindow import MAX_LOOKBACK_DAYS
 
 _AUDIT_KEYS = {"stale_days", "guest_stale_days", "global_admin_min", "global_admin_max", "trusted_domains",
-               "allowed_apps", "break_glass"}
+               "allowed_apps", "break_glass", "lookback_days", "takeover_window_days"}
 _WAIVER_KEYS = {"check", "subject", "owner", "reason", "expires"}
 _TENANT_KEYS = {"name", "provider", "tenant_id", "client_id", "client_secret_env", "client_secret_file",
                 "certificate_file", "certificate_password_env", "authority", "graph_endpoint",
@@ -110,9 +111,18 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> Config:
         trusted_domains=_str_list(path, "audit.trusted_domains", audit.get("trusted_domains", [])),
         allowed_apps=_str_list(path, "audit.allowed_apps", audit.get("allowed_apps", [])),
         break_glass=_str_list(path, "audit.break_glass", audit.get("break_glass", [])),
+        lookback_days=_int(path, "audit.lookback_days", audit.get("lookback_days", defaults.lookback_days), 1,
+                           MAX_LOOKBACK_DAYS),
+        takeover_window_days=_int(path, "audit.takeover_window_days",
+                                  audit.get("takeover_window_days", defaults.takeover_window_days), 1,
+                                  MAX_LOOKBACK_DAYS),
     )
     if settings.global_admin_min > settings.global_admin_max:
         raise ConfigError(path, "audit.global_admin_min", "must not exceed audit.global_admin_max")
+    if settings.takeover_window_days > settings.lookback_days:
+        raise ConfigError(path, "audit.takeover_window_days",
+                          f"must not exceed audit.lookback_days ({settings.lookback_days}): the logs read cover "
+                          "only that many days")
 
     waivers_doc = doc.get("waivers", [])
     if not isinstance(waivers_doc, list):

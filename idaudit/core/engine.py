@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from idaudit.core.errors import DataUnavailable
+from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, DEFAULT_TAKEOVER_WINDOW_DAYS
 from idaudit.core.model import (
     CheckMeta,
     Confidence,
@@ -29,13 +30,16 @@ from idaudit.core.model import (
     Status,
     SubjectKind,
 )
+from idaudit.core.provenance import KINDS as PROVENANCE_KINDS
+from idaudit.core.provenance import annotate
 from idaudit.core.tables import SCHEMAS, AuditData, Availability
 
-CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS|ESEC)-\d{3}$")
+CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS|TKO|ESEC)-\d{3}$")
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "check_id", "title", "severity", "status", "subject_kind", "subject_id", "subject", "evidence",
     "confidence", "provider", "tenant_id", "waiver_owner", "waiver_reason", "waiver_expires",
+    "how_it_got_there",
 )
 
 # What a check returns (result_frame). owner_id is used by the engine and not part of the findings.
@@ -56,6 +60,8 @@ class CheckSettings:
     trusted_domains: frozenset[str] = frozenset()
     allowed_apps: frozenset[str] = frozenset()  # app ids / client ids (never names) allowed to hold risky scopes
     break_glass: frozenset[str] = frozenset()  # principals (UPN / primary email) of break-glass accounts
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS  # how far back the sign-in and audit logs are read
+    takeover_window_days: int = DEFAULT_TAKEOVER_WINDOW_DAYS  # "soon after" a risky sign-in, for takeover checks
     now: datetime | None = None  # evaluation time; defaults to the snapshot's collected_at
 
     def evaluation_time(self, data: AuditData) -> pd.Timestamp:
@@ -109,7 +115,7 @@ def validate_meta(meta: CheckMeta) -> list[str]:
     """Metadata left empty is a defect (see prowler): every field a reader relies on must be filled."""
     problems = []
     if not CHECK_ID.match(meta.id):
-        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS, ESEC)")
+        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS, TKO, ESEC)")
     for name in ("title", "rationale", "remediation"):
         if len(getattr(meta, name).strip()) < 10:
             problems.append(f"{name} is empty or too short")
@@ -124,6 +130,8 @@ def validate_meta(meta: CheckMeta) -> list[str]:
         problems.append(f"requires unknown tables {unknown}")
     if not meta.requires:
         problems.append("requires must name the tables the check reads")
+    if meta.provenance and meta.provenance not in PROVENANCE_KINDS:
+        problems.append(f"provenance {meta.provenance!r} is not one of {sorted(PROVENANCE_KINDS)}")
     stray = [t for t in meta.lookup_tables if t not in meta.requires]
     if stray:
         problems.append(f"lookup_tables {stray} are not among the required tables")
@@ -139,7 +147,7 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
           references: Iterable[Reference], providers: Iterable[Provider | str], requires: Iterable[str],
           subject_kind: SubjectKind, family: str = "", owner_role: str = "IT manager",
           uses_settings: Iterable[str] = (), lookup_tables: Iterable[str] = (),
-          steps: Mapping[Provider | str, str] | None = None,
+          steps: Mapping[Provider | str, str] | None = None, provenance: str = "",
           registry: CheckRegistry) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a pure check function with its metadata (lookup_tables, steps: see CheckMeta) in
     `registry`. `remediation` says what to do for any provider; `steps` says where and how on each one.
@@ -153,7 +161,8 @@ def check(*, id: str, title: str, severity: Severity, rationale: str, remediatio
                      subject_kind=subject_kind, family=family, owner_role=owner_role,
                      uses_settings=tuple(uses_settings), lookup_tables=tuple(lookup_tables),
                      steps=tuple(sorted(((Provider(p), " ".join(t.split())) for p, t in (steps or {}).items()),
-                                        key=lambda kv: kv[0].value, reverse=True)))
+                                        key=lambda kv: kv[0].value, reverse=True)),
+                     provenance=provenance)
 
     def wrap(func: CheckFunc) -> CheckFunc:
         registry.register(meta, func)
@@ -229,6 +238,7 @@ def run_checks(data: AuditData, settings: CheckSettings | None = None, waivers: 
         else:
             out = _evaluate(rc, data, settings)
         out = _apply_waivers(meta.id, out, active)
+        out["how_it_got_there"] = annotate(meta.provenance, data, out) if meta.provenance else ""
         frames.append(_decorate(meta, data, out, keep_passes))
     findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FINDING_COLUMNS))
     return AuditRun(data=data, findings=findings[list(FINDING_COLUMNS)], checks=tuple(metas),
@@ -355,7 +365,8 @@ def _decorate(meta: CheckMeta, data: AuditData, out: pd.DataFrame, keep_passes: 
             out = pd.concat([out, pd.DataFrame([{
                 "subject_id": "*", "subject": f"({n} subjects)", "status": Status.PASS.value,
                 "evidence": f"{n} subjects evaluated and passed", "confidence": Confidence.HIGH.value,
-                "waiver_owner": "", "waiver_reason": "", "waiver_expires": ""}])], ignore_index=True)
+                "waiver_owner": "", "waiver_reason": "", "waiver_expires": "", "how_it_got_there": ""}])],
+                ignore_index=True)
     return out.assign(check_id=meta.id, title=meta.title, severity=meta.severity.value,
                       subject_kind=meta.subject_kind.value, provider=data.provider, tenant_id=data.tenant_id)
 

@@ -110,6 +110,9 @@ class CheckMeta:
     # for a missing subject the check did not list: it is outside the check's population (a disabled account for
     # an MFA check, a non-admin for an admin check, an inbox-rule owner for a transport-rule check).
     lookup_tables: tuple[str, ...] = field(default=())
+    # What the logs can say about how a failing subject got there: mail_rule | mailbox_forwarding | consent | role
+    # ('' none). The engine fills the findings' how_it_got_there column from it (idaudit.core.provenance).
+    provenance: str = ""
     # Where and how on each provider: console path and command. A Microsoft tenant's action plan must not say
     # "Google: Admin console > ..." (issue 18): each provider's steps are kept apart and shown only to its tenants.
     steps: tuple[tuple[Provider, str], ...] = field(default=())

@@ -50,6 +50,9 @@ class SectionRecord:
     detail: str = ""
     request: str = ""
     failed_subjects: Mapping[str, str] = field(default_factory=dict)
+    # Log sections (sign-ins, audit events): the time range asked for, (start, end) UTC. An event outside it is
+    # "not in the log window", which is not the same as "did not happen".
+    window: tuple[datetime, datetime] | None = None
 
     @property
     def usable(self) -> bool:
@@ -63,7 +66,13 @@ class SectionRecord:
             out["request"] = self.request
         if self.failed_subjects:
             out["failed_subjects"] = dict(self.failed_subjects)
+        if self.window is not None:
+            out["window"] = {"start": _iso(self.window[0]), "end": _iso(self.window[1])}
         return out
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Manifest:
             "provider": self.provider,
             "tenant_id": self.tenant_id,
             "tenant_name": self.tenant_name,
-            "collected_at": self.collected_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "collected_at": _iso(self.collected_at),
             "tool_version": self.tool_version,
             "complete": self.complete,
             "source": self.source,
@@ -153,14 +162,16 @@ class SnapshotWriter:
                     (self.directory / name).unlink()
 
     def add(self, name: str, data: Any, *, count: int | None = None, request: str = "",
-            failed_subjects: Mapping[str, str] | None = None, detail: str = "") -> SectionRecord:
-        """Record a section collected successfully (possibly with per-subject failures)."""
+            failed_subjects: Mapping[str, str] | None = None, detail: str = "",
+            window: tuple[datetime, datetime] | None = None) -> SectionRecord:
+        """Record a section collected successfully (possibly with per-subject failures; a log section with the
+        time window it covers)."""
         fname = section_filename(name)
         write_text_atomic(self.directory / fname, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         if count is None:
             count = len(data) if isinstance(data, list | dict) else 1
         rec = SectionRecord(name=name, status=SectionStatus.OK, file=fname, count=count, detail=detail,
-                            request=request, failed_subjects=dict(failed_subjects or {}))
+                            request=request, failed_subjects=dict(failed_subjects or {}), window=window)
         self.sections[name] = rec
         self._write_manifest(complete=False)
         return rec
@@ -210,6 +221,19 @@ def _parse_time(value: str, where: Path, key: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _parse_window(value: Any, where: Path, ctx: str) -> tuple[datetime, datetime] | None:
+    """A log section's `window`: {"start": ISO time, "end": ISO time}, start not after end."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SnapshotError(where, f"field '{ctx}window' must be an object with start and end")
+    start = _parse_time(_require(value, "start", str, where, f"{ctx}window."), where, f"{ctx}window.start")
+    end = _parse_time(_require(value, "end", str, where, f"{ctx}window."), where, f"{ctx}window.end")
+    if start > end:
+        raise SnapshotError(where, f"field '{ctx}window' starts after it ends")
+    return start, end
+
+
 def parse_manifest(doc: Any, where: Path) -> Manifest:
     if not isinstance(doc, dict):
         raise SnapshotError(where, "manifest must be a JSON object")
@@ -245,7 +269,8 @@ def parse_manifest(doc: Any, where: Path) -> Manifest:
             raise SnapshotError(where, f"field '{ctx}count' must be an integer")
         sections[name] = SectionRecord(name=name, status=status, file=file, count=count,
                                        detail=str(sec.get("detail", "")), request=str(sec.get("request", "")),
-                                       failed_subjects={str(k): str(v) for k, v in failed.items()})
+                                       failed_subjects={str(k): str(v) for k, v in failed.items()},
+                                       window=_parse_window(sec.get("window"), where, ctx))
     complete = doc.get("complete", True)
     if not isinstance(complete, bool):
         raise SnapshotError(where, "field 'complete' must be true or false")

@@ -51,6 +51,10 @@ PERSON_KEYS = frozenset(k.casefold() for k in (
 ALWAYS_KEYS = frozenset(k.casefold() for k in (
     "mobilePhone", "businessPhones", "faxNumber", "phoneNumber", "phones", "recoveryPhone", "principalDisplayName",
     "userDisplayName", "ipAddress", "recoveryEmail",
+    # Exchange names a recipient by identity (a mail contact's name) in these: pseudonymised like the recipient's
+    # own Name / Identity / Alias, so a redacted snapshot still resolves them to the same recipient
+    "ForwardingAddress", "RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients", "ModerateMessageByUser",
+    "GenerateIncidentReport",
     "TargetedUsersToProtect"))  # Get-AntiPhishPolicy: 'Display Name;address' of each protected person
 # Recipient objects ({"name": ..., "address": ...} in inbox rules and messages): the name is the person's.
 RECIPIENT_KEYS = frozenset({"name", "address"})

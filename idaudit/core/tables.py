@@ -155,6 +155,38 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
     TableSchema("tenant_settings", {
         "setting": "str", "value": "str", "source": "str",
     }, "Key/value tenant settings (keys documented in idaudit.core.settings).", key="setting"),
+    # ---- signs of takeover: the logs of the last lookback_days (AuditData.log_window) ----------------------------
+    TableSchema("sign_in_countries", {
+        "user_id": "str", "country": "str",  # ISO 3166-1 alpha-2 ('' when the log had none)
+        "first_seen": UTC_TS, "last_seen": UTC_TS, "sign_ins": "Int64",
+        "first_ip": "str", "ips": "str",  # '; '-joined, at most 10 per country
+    }, "One row per (user, country) of successful interactive sign-ins in the log window."),
+    TableSchema("sign_in_summary", {
+        "user_id": "str", "sign_ins": "Int64", "countries": "str",
+        "legacy_successes": "Int64",  # successes over a legacy protocol (IMAP, POP, SMTP AUTH, ActiveSync, ...)
+        "legacy_clients": "str", "legacy_last": UTC_TS, "legacy_last_ip": "str",
+        "single_factor_successes": "Int64", "single_factor_last": UTC_TS, "single_factor_last_ip": "str",
+    }, "One row per user with at least one successful sign-in in the log window."),
+    TableSchema("change_events", {
+        "event_id": "str", "time": UTC_TS,
+        "user_id": "str",  # whose account, mailbox or consent it is ('' when not a user of the tenant)
+        "actor_id": "str", "actor": "str",  # who did it: user id and principal / name as logged
+        "kind": "str",  # inbox_rule | mailbox_forwarding | mailbox_permission | consent | app_credential |
+        #                 mfa_added | mfa_removed | password_change | recovery_changed | role_added |
+        #                 suspicious_login | setting_changed
+        "operation": "str",  # the provider's own name: New-InboxRule, Consent to application, 2sv_enroll, ...
+        "object": "str",  # the rule, app, role, method or address it is about
+        "detail": "str", "ip": "str",
+        "country": "str",  # from a successful sign-in from the same address in the window; '' when unknown
+        "source": "str",  # the snapshot section it came from
+    }, "One row per logged change to an account, a mailbox or an app grant in the log window."),
+    TableSchema("risky_users", {
+        "user_id": "str", "risk_level": "str", "risk_state": "str", "risk_detail": "str", "updated": UTC_TS,
+    }, "Identity Protection's risky users (Microsoft, Entra ID P2)."),
+    TableSchema("risk_detections", {
+        "user_id": "str", "time": UTC_TS, "event_type": "str", "level": "str", "state": "str", "ip": "str",
+        "country": "str",
+    }, "Identity Protection's risk detections of the log window (Microsoft)."),
     TableSchema("conditional_access", {
         "policy_id": "str", "name": "str", "state": "str", "requires_mfa": "boolean",
         "blocks": "boolean", "targets_legacy_clients": "boolean", "all_users": "boolean", "all_apps": "boolean",
@@ -217,7 +249,7 @@ def make_table(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataF
             # A flag that is not a JSON boolean ("yes", 1, {}) is not known (NA), never guessed true or false.
             out[col] = series.astype(object).map(lambda v: bool(v) if isinstance(v, bool | np.bool_) else None).astype("boolean")
         elif dtype == "Int64":
-            # A count that is not a JSON integer is not known (NA).
+            # A count that is not a JSON integer is not known (NA), never a number made up from text.
             out[col] = series.astype(object).map(
                 lambda v: int(v) if isinstance(v, int | np.integer) and not isinstance(v, bool) else None
             ).astype("Int64")
@@ -238,6 +270,9 @@ class AuditData:
     status: Mapping[str, TableStatus]
     setting_gaps: Mapping[str, str] = field(default_factory=dict)  # tenant setting -> why unknown
     manifest: Manifest | None = None  # the snapshot's manifest: the Coverage sheet lists every section from it
+    # The time range the sign-in and audit logs cover (None: no log section was collected): an event outside it is
+    # "not in the log window", not "did not happen".
+    log_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         """The table, or DataUnavailable when it was not collected (engine turns that into `unknown`)."""

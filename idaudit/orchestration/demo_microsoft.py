@@ -36,5 +36,7 @@ def run_microsoft_demo_collection(org: Organisation, out_dir: str | Path, *,
             tenant_id=sim.tenant_id, client_id=sim.client_id, client_secret=sim.client_secret,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,
             ca_bundle=Path(sim.ca_file), time_scale=time_scale,
+            # The simulated logs describe the week before the organisation's "today", not the machine's.
+            log_window_end=org.as_of,
             dns=DnsOptions(resolvers=(sim.dns_address,)))  # the simulated zone, never the real DNS
         return collect_microsoft(options, out_dir, progress=progress)

@@ -43,6 +43,13 @@ ENTITY_BY_ROUTE: dict[str, tuple[str, bool]] = {
     "servicePrincipals": ("servicePrincipal", True),
     "servicePrincipal": ("servicePrincipal", False),
     "appRoleAssignments": ("appRoleAssignment", True),
+    "directoryAudits": ("directoryAudit", True),
+    "signIns": ("signIn", True),
+    "riskyUsers": ("riskyUser", True),
+    "riskDetections": ("riskDetection", True),
+    "auditQuery": ("security.auditLogQuery", False),
+    "auditQueryStatus": ("security.auditLogQuery", False),
+    "exchangeAuditRecords": ("security.auditLogRecord", True),
 }
 # A directoryObject collection (transitiveMembers) may be $select-ed on the properties of the types it holds.
 DIRECTORY_OBJECT_TYPES = ("directoryObject", "user", "group", "servicePrincipal", "device", "orgContact")

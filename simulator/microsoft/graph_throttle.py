@@ -9,6 +9,8 @@
 | conditional access | 1 request per second | tenant | NO Retry-After |
 | outlook | 4 concurrent and 10,000 requests per 10 min | app + mailbox | Retry-After |
 | global | 130,000 requests per 10 s | app | Retry-After |
+| identity protection | riskyUsers, riskDetections share the conditional access class: 1 per second | tenant | NO Retry-After |
+| audit log query | 200 query submissions per rolling 24 hours (the baseline allocation) | tenant | Retry-After |
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class GraphThrottle:
         self.outlook = BucketSet(Limit(10_000, 600), time_scale)
         self.outlook_concurrency = ConcurrencyLimit(4)
         self.global_ = BucketSet(Limit(130_000, 10), time_scale)
+        self.audit_submissions = BucketSet(Limit(200, 86_400), time_scale)
 
     @staticmethod
     def _too_many(wait: float, code: str = "TooManyRequests", message: str = "Please retry after",
@@ -65,6 +68,10 @@ class GraphThrottle:
             wait = self.conditional_access.take("tenant")
             if wait:
                 return self._too_many(wait, retry_after=False)
+        elif ep.throttle == "audit_query" and req.method == "POST":
+            wait = self.audit_submissions.take("tenant")
+            if wait:
+                return self._too_many(wait, message="Too many audit log queries were submitted; retry later.")
         elif ep.throttle == "outlook":
             mailbox = args.get("id", "")
             if not self.outlook_concurrency.enter(mailbox):

@@ -27,7 +27,7 @@ class Endpoint:
     """What a route needs before its handler runs."""
 
     permissions: tuple[str, ...]  # any one of them suffices
-    throttle: str  # directory | reports | conditional_access | outlook | none
-    licence: str = ""  # "" | p1 | p2
+    throttle: str  # directory | reports | conditional_access | outlook | audit_query | none
+    licence: str = ""  # "" | p1 | p2 | p1_plain | p2_plain (a bare 403 without it) | audit (Purview Audit)
     cost: int = 1  # directory resource units
     mail: bool = False  # Outlook-backed: permission errors use Exchange's code

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from simulator.builder import GRAPH_READ_PERMISSIONS, OPTIONAL_READ_PERMISSIONS
+from simulator.builder import GRAPH_READ_PERMISSIONS, OPTIONAL_READ_PERMISSIONS, TAKEOVER_READ_PERMISSIONS
 from simulator.server import WireRequest, WireResponse
 from simulator.tls import ClientCertificate
 
@@ -35,7 +35,8 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 EXCHANGE_AUDIENCE = "https://outlook.office365.com"
 AUDIENCES = (GRAPH_AUDIENCE, EXCHANGE_AUDIENCE)
 EXCHANGE_ROLE = "Exchange.ManageAsApp"
-ALL_READ_PERMISSIONS: tuple[str, ...] = (*GRAPH_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS, EXCHANGE_ROLE)
+ALL_READ_PERMISSIONS: tuple[str, ...] = (*GRAPH_READ_PERMISSIONS, *TAKEOVER_READ_PERMISSIONS, *OPTIONAL_READ_PERMISSIONS,
+                                         EXCHANGE_ROLE)
 _OIDC_SCOPES = {"openid", "profile", "offline_access", "email"}
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -87,6 +87,7 @@ class MicrosoftTenant:
         lic = dict(licences) if licences is not None else {"p1": org.policy.p1, "p2": org.policy.p2}
         self.p1 = bool(lic.get("p1", False))
         self.p2 = bool(lic.get("p2", False)) and self.p1
+        self.audit = bool(lic.get("audit", True))  # Microsoft Purview Audit (Standard) licensed and turned on
         self.tenant_id = org.tenant_id
         self.main_sku = SKU_BUSINESS_PREMIUM if self.p1 else SKU_BUSINESS_STANDARD
         self.graph_sp_id = derived_id(org.tenant_id, "sp", GRAPH_APP_ID)

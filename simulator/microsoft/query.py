@@ -3,9 +3,10 @@
 
 $filter subset (anything else answers 400 Request_UnsupportedQuery):
     <property> eq '<text>' | true | false | null | <integer>
+    <property> ge | le | gt | lt <ISO 8601 time>   (the audit and sign-in logs' time ranges)
     startswith(<property>, '<text>')
-    clauses joined with `and`; property names are top-level (no `/` paths); text compares case-insensitively
-    as Graph does for directory strings.
+    clauses joined with `and`; a property may be a path into a complex value (`status/errorCode`,
+    `location/countryOrRegion`); text compares case-insensitively as Graph does for directory strings.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,10 +28,31 @@ class QueryError(Exception):
         self.message = message
 
 
+_PROP = r"[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*"
 _CLAUSE = re.compile(
-    r"\s*(?:(?P<prop>[A-Za-z_][A-Za-z0-9_]*)\s+eq\s+(?P<value>'(?:[^']|'')*'|true|false|null|-?\d+)"
-    r"|startswith\(\s*(?P<sprop>[A-Za-z_][A-Za-z0-9_]*)\s*,\s*'(?P<prefix>(?:[^']|'')*)'\s*\))\s*",
+    rf"\s*(?:(?P<prop>{_PROP})\s+eq\s+(?P<value>'(?:[^']|'')*'|true|false|null|-?\d+)"
+    rf"|(?P<tprop>{_PROP})\s+(?P<op>ge|le|gt|lt)\s+(?P<time>\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"
+    rf"|startswith\(\s*(?P<sprop>{_PROP})\s*,\s*'(?P<prefix>(?:[^']|'')*)'\s*\))\s*",
     re.IGNORECASE)
+_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
+    "ge": lambda a, b: a >= b, "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "lt": lambda a, b: a < b}
+
+
+def _get(obj: Mapping[str, Any], path: str) -> Any:
+    """A property or a path into complex values ('status/errorCode'); None when any step is missing."""
+    value: Any = obj
+    for part in path.split("/"):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 _AND = re.compile(r"and\b", re.IGNORECASE)
 
 
@@ -53,11 +76,24 @@ def parse_filter(expr: str) -> Callable[[Mapping[str, Any]], bool]:
         if not m:
             raise QueryError("Request_UnsupportedQuery", f"Unsupported or invalid query filter clause specified "
                                                          f"for property: '{expr[pos:pos + 40]}'.")
-        if m["prop"]:
+        if m["tprop"]:
+            bound = _time(m["time"])
+            if bound is None:
+                raise QueryError("BadRequest", f"Invalid filter clause: '{m['time']}' is not a valid time.")
+            compare = _COMPARE[m["op"].lower()]
+
+            def when(obj: Mapping[str, Any], prop: str = m["tprop"], bound: datetime = bound,
+                     compare: Callable[[datetime, datetime], bool] = compare) -> bool:
+                have = _get(obj, prop)
+                t = _time(have) if isinstance(have, str) else None
+                return t is not None and compare(t, bound)
+
+            tests.append(when)
+        elif m["prop"]:
             prop, want = m["prop"], _literal(m["value"])
 
             def eq(obj: Mapping[str, Any], prop: str = prop, want: Any = want) -> bool:
-                have = obj.get(prop)
+                have = _get(obj, prop)
                 if isinstance(have, str) and isinstance(want, str):
                     return have.casefold() == want.casefold()
                 return bool(have == want)
@@ -67,7 +103,7 @@ def parse_filter(expr: str) -> Callable[[Mapping[str, Any]], bool]:
             sprop, prefix = m["sprop"], m["prefix"].replace("''", "'").casefold()
 
             def starts(obj: Mapping[str, Any], prop: str = sprop, prefix: str = prefix) -> bool:
-                have = obj.get(prop)
+                have = _get(obj, prop)
                 return isinstance(have, str) and have.casefold().startswith(prefix)
 
             tests.append(starts)

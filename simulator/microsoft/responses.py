@@ -86,6 +86,12 @@ class GraphApi:
         if ep.licence == "p2" and not self.tenant.p2:
             return graph_error(400, "AadPremiumLicenseRequired", "The tenant needs to have Microsoft Entra ID P2 or "
                                                                  "Microsoft Entra ID Governance license.")
+        # Identity Protection answers a bare 403 without its licence: the same as a missing permission.
+        if (ep.licence == "p2_plain" and not self.tenant.p2) or (ep.licence == "p1_plain" and not self.tenant.p1):
+            return graph_error(403, "Forbidden", "Forbidden")
+        if ep.licence == "audit" and not self.tenant.audit:
+            return graph_error(403, "Forbidden", "Audit log search is not available for this tenant: Microsoft "
+                                                 "Purview Audit is not licensed or auditing is turned off.")
         return None
 
     def _count(self, name: str, n: int) -> None:

@@ -20,6 +20,8 @@ from simulator.microsoft.exchange_responses import ExchangeApi, exchange_error
 from simulator.microsoft.graph_throttle import GraphThrottle
 from simulator.microsoft.graph_wire import graph_error
 from simulator.microsoft.identity import IdentityPlatform, aad_error
+from simulator.microsoft.log_responses import LogApi
+from simulator.microsoft.logs import AuditQueries, MicrosoftLogs
 from simulator.microsoft.models import MicrosoftTenant
 from simulator.microsoft.responses import GraphApi
 from simulator.microsoft.urls import exchange_routes, graph_routes, login_routes
@@ -58,6 +60,9 @@ class MicrosoftSimulator:
         self.throttle_enabled = throttle
         self.faults = faults if faults is not None else FaultPlan()
         self.tenant = MicrosoftTenant(org, licences)  # None: the organisation's own flags (default P1 + P2)
+        self.logs = MicrosoftLogs(self.tenant)
+        # The audit log queries' life cycle; tests set .stuck / .fail / .polls_to_finish (docs/simulator.md).
+        self.audit_queries = AuditQueries()
         self._permissions = None if permissions is None else tuple(permissions)
         self.token_lifetime = token_lifetime
         self.device_code_polls = device_code_polls
@@ -86,12 +91,14 @@ class MicrosoftSimulator:
             device_user=(admin.id, admin.mail, admin.display_name))
         throttle = GraphThrottle(len(self.org.people), self.time_scale) if self.throttle_enabled else None
         self.graph = GraphApi(self.tenant, self.identity, throttle, self.stats)
+        log_api = LogApi(self.logs, self.audit_queries, self.graph.served)
         self.exchange = ExchangeApi(self.tenant, self.identity)
         common: dict[str, Any] = {"stats": self.stats, "faults": self.faults, "tls": tls, "latency": self.latency,
                                   "time_scale": self.time_scale}
         self._servers = {
             "login": SimServer("login", login_routes(self.identity), error=_login_error, **common),
-            "graph": SimServer("graph", graph_routes(self.graph), error=graph_error, loop_link=_graph_loop_link,
+            "graph": SimServer("graph", graph_routes(self.graph, log_api), error=graph_error,
+                               loop_link=_graph_loop_link,
                                **common),
             "exchange": SimServer("exchange", exchange_routes(self.exchange), error=exchange_error,
                                   loop_link=self.exchange.loop_link, **common),

@@ -13,10 +13,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from idaudit.core.logwindow import (
+    DEFAULT_LOOKBACK_DAYS,
+    DIRECTORY_AUDIT_CATEGORIES,
+    PURVIEW_OPERATIONS,
+    PURVIEW_RECORD_TYPES,
+    LogWindow,
+    iso_z,
+)
 from idaudit.core.sections import MICROSOFT_SECTIONS
+from idaudit.core.signin_aggregate import aggregate_sign_ins
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
 from simulator.email_zone import email_zone, render_email_auth
 from simulator.microsoft.auth_methods import for_version
+from simulator.microsoft.logs import MicrosoftLogs, parse_time
 from simulator.microsoft.models import MicrosoftTenant, select
 from simulator.org import Organisation
 
@@ -26,6 +36,7 @@ SP_SELECT = ("id", "appId", "appDisplayName", "displayName", "verifiedPublisher"
              "appOwnerOrganizationId", "servicePrincipalType", "accountEnabled", "appRoles")
 
 FOLDER_SELECT = ("id", "displayName", "parentFolderId", "isHidden", "wellKnownName")
+WINDOWED = frozenset({"directoryAudits", "signIns", "riskDetections", "exchangeAuditRecords"})
 
 SIGN_IN_UNLICENSED = ("403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: Neither tenant is B2C or tenant "
                       "doesn't have premium license")
@@ -128,6 +139,56 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     return out
 
 
+IDP_FORBIDDEN = ("HTTP 403 Forbidden: Forbidden — grant {perm} (and {licence}); Identity Protection answers 403 "
+                 "both without the permission and without the licence")
+AUDIT_FORBIDDEN = ("HTTP 403 Forbidden: Audit log search is not available for this tenant: Microsoft Purview Audit is "
+                   "not licensed or auditing is turned off.")
+
+
+def _in(window: LogWindow, when: str) -> bool:
+    return window.start <= parse_time(when) <= window.end
+
+
+def render_log_sections(tenant: MicrosoftTenant, window: LogWindow) -> dict[str, tuple[SectionStatus, Any, str]]:
+    """The log sections exactly as connectors/microsoft/logs.py stores them for `window`."""
+    ok = SectionStatus.OK
+    logs = MicrosoftLogs(tenant)
+    out: dict[str, tuple[SectionStatus, Any, str]] = {}
+    audits, seen = [], set()
+    for category in DIRECTORY_AUDIT_CATEGORIES:
+        for a in logs.directory_audits:
+            if a["category"].casefold() == category.casefold() and _in(window, a["activityDateTime"]) \
+                    and a["id"] not in seen:
+                seen.add(a["id"])
+                audits.append(a)
+    out["directoryAudits"] = (ok, audits, "")
+    if tenant.p1:
+        raw = [s for s in logs.sign_ins if _in(window, s["createdDateTime"]) and s["status"]["errorCode"] == 0]
+        agg = aggregate_sign_ins(raw)
+        out["signIns"] = (ok, agg, f"{len(raw)} successful interactive sign-ins aggregated per user (countries, "
+                                   "addresses, legacy-protocol and single-factor successes); the sign-ins "
+                                   "themselves are not stored")
+    else:
+        out["signIns"] = (SectionStatus.UNLICENSED, None, SIGN_IN_UNLICENSED)
+    if tenant.p2:
+        out["riskyUsers"] = (ok, logs.risky_users, "")
+    else:
+        out["riskyUsers"] = (SectionStatus.FORBIDDEN, None, IDP_FORBIDDEN.format(
+            perm="IdentityRiskyUser.Read.All (application)", licence="Microsoft Entra ID P2"))
+    if tenant.p1:
+        out["riskDetections"] = (ok, [d for d in logs.risk_detections if _in(window, d["activityDateTime"])], "")
+    else:
+        out["riskDetections"] = (SectionStatus.FORBIDDEN, None, IDP_FORBIDDEN.format(
+            perm="IdentityRiskEvent.Read.All (application)", licence="Microsoft Entra ID P1"))
+    if tenant.audit:
+        query = {"filterStartDateTime": iso_z(window.start), "filterEndDateTime": iso_z(window.end),
+                 "recordTypeFilters": list(PURVIEW_RECORD_TYPES), "operationFilters": list(PURVIEW_OPERATIONS)}
+        out["exchangeAuditRecords"] = (ok, logs.purview_matching(query), "")
+    else:
+        out["exchangeAuditRecords"] = (SectionStatus.FORBIDDEN, None, AUDIT_FORBIDDEN)
+    return out
+
+
 MAIL_SECURITY_SECTIONS = (
     ("exchange.acceptedDomains", "Get-AcceptedDomain"), ("exchange.dkimSigningConfig", "Get-DkimSigningConfig"),
     ("exchange.antiPhishPolicies", "Get-AntiPhishPolicy"), ("exchange.antiPhishRules", "Get-AntiPhishRule"),
@@ -145,14 +206,21 @@ MAIL_SECURITY_SECTIONS = (
 
 
 def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,
-                              licences: Mapping[str, bool] | None = None) -> Path:
-    """Write the snapshot of `org` to `out_dir` (created; owner-only) and return its path."""
+                              licences: Mapping[str, bool] | None = None,
+                              lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+                              log_window_end: datetime | None = None) -> Path:
+    """Write the snapshot of `org` to `out_dir` (created; owner-only) and return its path.
+
+    The logs cover `lookback_days` up to `log_window_end` (default: the organisation's `as_of`, where its
+    activity ends)."""
     tenant = MicrosoftTenant(org, licences)
+    window = LogWindow.ending(log_window_end or org.as_of, lookback_days)
     requests = {s.name: s.request for s in MICROSOFT_SECTIONS}
     shapes = {s.name: s.shape for s in MICROSOFT_SECTIONS}
     writer = SnapshotWriter(out_dir, "microsoft", org.tenant_id, org.name, source="simulator (rendered directly)",
                             collected_at=collected_at)
-    for name, (status, data, detail) in render_sections(tenant).items():
+    sections = {**render_sections(tenant), **render_log_sections(tenant, window)}
+    for name, (status, data, detail) in sections.items():
         if status is SectionStatus.OK:
             if name == "signInActivity":
                 count = sum(1 for u in tenant.users if u.get("signInActivity"))
@@ -160,7 +228,8 @@ def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collect
                 count = 1
             else:
                 count = len(data)
-            writer.add(name, data, count=count, request=requests.get(name, ""), detail=detail)
+            span = (window.start, window.end) if name in WINDOWED else None
+            writer.add(name, data, count=count, request=requests.get(name, ""), detail=detail, window=span)
         else:
             writer.fail(name, status, detail, request=requests.get(name, ""))
     writer.finish(complete=True)

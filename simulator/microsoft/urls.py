@@ -9,6 +9,7 @@ from __future__ import annotations
 from simulator.microsoft.exchange_responses import ExchangeApi
 from simulator.microsoft.graph_wire import Endpoint
 from simulator.microsoft.identity import IdentityPlatform
+from simulator.microsoft.log_responses import LogApi
 from simulator.microsoft.responses import GraphApi
 from simulator.server import Router
 
@@ -22,9 +23,14 @@ GROUPS = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
 MAIL = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
 MAIL_FOLDERS = ("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite")
 APPS = ("Application.Read.All", "Directory.Read.All")
+AUDIT_LOG = ("AuditLog.Read.All",)
+RISKY_USERS = ("IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All")
+RISK_EVENTS = ("IdentityRiskEvent.Read.All", "IdentityRiskEvent.ReadWrite.All")
+# Create/read an audit log query: the service-scoped permission for Exchange records, or the all-logs one.
+AUDIT_QUERY = ("AuditLogsQuery-Exchange.Read.All", "AuditLogsQuery.Read.All")
 
 
-def graph_routes(api: GraphApi) -> Router:
+def graph_routes(api: GraphApi, logs: LogApi | None = None) -> Router:
     r = Router()
 
     def get(path: str, handler, ep: Endpoint, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +78,31 @@ def graph_routes(api: GraphApi) -> Router:
     get(f"/servicePrincipals/{ID}", api.service_principal, directory(APPS), "servicePrincipal")
     get(f"/servicePrincipals/{ID}/appRoleAssignedTo", api.app_role_assigned_to, directory(APPS),
         "appRoleAssignments")
+    if logs is not None:
+        _log_routes(r, api, logs)
     r.add("POST", V + r"/\$batch", api.batch, "batch")
     return r
+
+
+def _log_routes(r: Router, api: GraphApi, logs: LogApi) -> None:
+    """Sign-in and audit logs (identity and access reports class: 5 per 10 s), Identity Protection (1 per second
+    per tenant with Conditional Access, no Retry-After), the Purview audit log query (submissions paced per
+    tenant; see graph_throttle.py)."""
+    def get(path: str, handler, ep: Endpoint, name: str) -> None:  # type: ignore[no-untyped-def]
+        r.add("GET", V + path, api.serve(ep, handler), name)
+
+    get("/auditLogs/directoryAudits", logs.directory_audits, Endpoint(AUDIT_LOG, "reports"), "directoryAudits")
+    get("/auditLogs/signIns", logs.sign_ins, Endpoint(AUDIT_LOG, "reports", licence="p1"), "signIns")
+    get("/identityProtection/riskyUsers", logs.risky_users,
+        Endpoint(RISKY_USERS, "conditional_access", licence="p2_plain"), "riskyUsers")
+    get("/identityProtection/riskDetections", logs.risk_detections,
+        Endpoint(RISK_EVENTS, "conditional_access", licence="p1_plain"), "riskDetections")
+    ep_q = Endpoint(AUDIT_QUERY, "audit_query", licence="audit")
+    r.add("POST", V + "/security/auditLog/queries", api.serve(ep_q, logs.create_query), "auditQuery")
+    get(f"/security/auditLog/queries/{ID}", logs.read_query, Endpoint(AUDIT_QUERY, "none", licence="audit"),
+        "auditQueryStatus")
+    get(f"/security/auditLog/queries/{ID}/records", logs.query_records,
+        Endpoint(AUDIT_QUERY, "none", licence="audit"), "exchangeAuditRecords")
 
 
 def login_routes(identity: IdentityPlatform) -> Router:

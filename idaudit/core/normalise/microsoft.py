@@ -23,6 +23,7 @@ from idaudit.core.normalise.ms_apps import app_names, oauth_table
 from idaudit.core.normalise.ms_autoforward import auto_forward_tables
 from idaudit.core.normalise.ms_context import Tables, text
 from idaudit.core.normalise.ms_email import email_tables
+from idaudit.core.normalise.ms_logs import log_tables
 from idaudit.core.normalise.ms_mail import mail_tables
 from idaudit.core.normalise.ms_roles import RoleHolders, RoleInfo, group_directory, role_tables
 from idaudit.core.normalise.ms_settings import conditional_access_table, domains_table, settings_tables
@@ -131,8 +132,9 @@ def normalise(snapshot: Snapshot) -> AuditData:
     oauth_table(t)
     domains_table(t)
     settings_tables(t, policies)
+    window = log_tables(t)
     email_tables(t)
     m = snapshot.manifest
     return AuditData(provider="microsoft", tenant_id=m.tenant_id, tenant_name=m.tenant_name,
                      collected_at=pd.Timestamp(m.collected_at).tz_convert("UTC"), tables=t.tables,
-                     status=t.status, setting_gaps=dict(t.gaps), manifest=m)
+                     status=t.status, setting_gaps=dict(t.gaps), manifest=m, log_window=window)
