@@ -15,7 +15,10 @@ import pandas as pd
 from checks import references as R
 from checks.catalogue import check
 from checks.common import FAIL, HIGH, MEDIUM, PASS, UNKNOWN, nothing_found_row, privileged_set, tenant_row
-from checks.takeover_signals import (
+from idaudit.core.engine import CheckSettings, result_frame
+from idaudit.core.model import Provider, Severity, SubjectKind
+from idaudit.core.tables import AuditData
+from idaudit.core.takeover_signals import (
     before,
     event_text,
     events,
@@ -27,9 +30,6 @@ from checks.takeover_signals import (
     where,
     window_text,
 )
-from idaudit.core.engine import CheckSettings, result_frame
-from idaudit.core.model import Provider, Severity, SubjectKind
-from idaudit.core.tables import AuditData
 
 MS, GG = Provider.MICROSOFT, Provider.GOOGLE
 FAMILY = "takeover"
@@ -233,7 +233,7 @@ def mfa_from_unfamiliar_address(data: AuditData, settings: CheckSettings) -> pd.
     for r in events(data, "mfa_added", "recovery_changed").itertuples(index=False):
         uid = str(r.user_id)
         text = event_text(r, labels)
-        subject = f"{labels.get(uid, uid)}: {r.operation}"
+        subject = f"{labels.get(uid, uid)}: {r.operation}" + (f" '{r.object}'" if str(r.object) else "")
         if not data.available("sign_in_countries"):
             rows.append({"subject_id": f"{uid}:{r.event_id}", "subject": subject, "status": UNKNOWN,
                          "evidence": f"{text}; whether the address is familiar cannot be told: "

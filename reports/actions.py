@@ -1,6 +1,8 @@
 """The 30/90-day action plan: findings rolled up into the actions an IT manager schedules.
 
 One action per failing check (not per subject: "enrol these 14 users in MFA" is one piece of work), plus one
+incident per user with a sign of takeover (due the day of the audit, first in the plan: revoke sessions, reset
+credentials, remove the rule, review what was forwarded, HIPAA breach risk assessment), plus one
 action per collection gap (a permission or licence to grant so the next run can see what this one could not).
 Critical and high items are due within 30 days, the rest within 90 — the plan format small healthcare
 organisations already use with their vCISO. Owner roles come from each check's metadata.
@@ -8,13 +10,16 @@ organisations already use with their vCISO. Owner roles come from each check's m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from idaudit.core.engine import AuditRun
 from idaudit.core.model import Framework, Severity, Status
+from idaudit.core.takeover_signals import EXPOSURE_CHECKS
 from reports.posture import Gap, collection_gaps
 from reports.subjects import user_resolver, users_of_apps
+from reports.takeover import short_subject, signs
 
 DUE_DAYS = {"critical": 30, "high": 30, "medium": 90, "low": 90, "info": 90}
 USER_KINDS = frozenset({"user", "mailbox"})
@@ -55,10 +60,10 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
     failing = f[f["status"] == Status.FAIL.value]
     metas = {m.id: m for m in run.checks}
     resolve = user_resolver(run.data)
-    actions: list[Action] = []
+    actions: list[Action] = incident_actions(run, start)
     for check_id, grp in failing.groupby("check_id"):
         meta = metas.get(str(check_id))
-        if meta is None:
+        if meta is None or (meta.family == TAKEOVER and meta.id not in EXPOSURE_CHECKS):  # an incident per user
             continue
         subjects = set(grp["subject_id"].astype(str))
         kind = meta.subject_kind.value
@@ -90,6 +95,56 @@ def action_plan(run: AuditRun, start: date | None = None) -> list[Action]:
                               f"Grant what the audit lacks: {fix}.", f"{len(gaps)} section(s) not collected"))
     actions.sort(key=lambda a: (a.due_days, -Severity(a.severity).rank, -a.subjects_affected, a.check_id))
     return [replace(a, priority=i) for i, a in enumerate(actions, 1)]
+
+
+TAKEOVER = "takeover"
+LOGGED_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?= UTC)")  # how the takeover evidence writes a time
+INCIDENT_OWNER = "IT manager + privacy officer"
+INCIDENT_STEPS = {
+    "microsoft": (
+        "1. Revoke sessions: Entra admin centre > Users > {user} > Revoke sessions (`Revoke-MgUserSignInSession "
+        "-UserId {user}`). 2. Reset the password; delete the authentication methods the user did not register "
+        "(Users > {user} > Authentication methods) and have them register again. 3. Remove what the attacker "
+        "added: {added} (`Remove-InboxRule -Mailbox {user} -Identity <rule>`, `Set-Mailbox {user} "
+        "-ForwardingSmtpAddress $null`; Enterprise applications > <app> > Permissions > revoke). 4. Review what "
+        "was forwarded or read since {since}: Exchange admin centre > Mail flow > Message trace; Purview > Audit."),
+    "google": (
+        "1. Sign the user out everywhere: Admin console > Directory > Users > {user} > Security > Sign-in cookies "
+        "> Reset (`gam user {user} signout`). 2. Reset the password; remove 2-step verification methods and "
+        "recovery details the user did not add (Security > 2-step verification). 3. Remove what the attacker "
+        "added: {added} (`gam user {user} delete filter <id>`, `gam user {user} forward off`, `gam user {user} "
+        "delete token clientid <id>`). 4. Review what was forwarded or read since {since}: Reporting > Email Log "
+        "Search."),
+}
+BREACH_STEP = (" 5. Run the HIPAA breach risk assessment (45 CFR 164.402: what PHI, who received it, whether it was "
+               "viewed, how far the harm was mitigated) and document it; a breach is notified without unreasonable "
+               "delay and within 60 days of discovery (164.404).")
+
+
+def incident_actions(run: AuditRun, start: date) -> list[Action]:
+    """One incident per user with a sign of takeover, due today, ahead of every other action."""
+    steps = INCIDENT_STEPS.get(run.data.provider, INCIDENT_STEPS["microsoft"])
+    metas = {m.id: m for m in run.checks}
+    out = []
+    for sign in signs(run):
+        ids = tuple(dict.fromkeys(f[0] for f in sign.findings))
+        added = "; ".join(dict.fromkeys(x for f in sign.findings if (x := short_subject(f[3], sign.user)))) or \
+            "any rule, forwarding, app consent or MFA method the user did not set up"
+        times = sorted(t for f in sign.findings for t in LOGGED_TIME.findall(f[4]))
+        since = f"{times[0]} UTC" if times else "the start of the log window"
+        hipaa = "; ".join(dict.fromkeys(h for i in ids if i in metas for h in _hipaa(metas[i].references).split("; ")
+                                        if h))
+        titles = "; ".join(dict.fromkeys(f[1] for f in sign.findings))
+        out.append(Action(0, 0, start, INCIDENT_OWNER,
+                          steps.format(user=sign.user, added=added, since=since) + BREACH_STEP,
+                          "The attacker loses the session, the password, the second factor and the rule or app that "
+                          "kept their access; what left the mailbox is known and the breach decision is documented.",
+                          ", ".join(ids), sign.severity, len(sign.findings), 1, hipaa,
+                          f"Incident: possible takeover of {sign.user}",
+                          f"Respond today to a possible takeover of {sign.user} ({titles}): revoke sessions, reset "
+                          "credentials, remove the rule, forwarding or app, review what was forwarded, HIPAA breach "
+                          "risk assessment.", "1 user"))
+    return out
 
 
 KIND_WORDS = {"user": ("user", "users"), "mailbox": ("mailbox", "mailboxes"), "rule": ("mail rule", "mail rules"),

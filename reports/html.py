@@ -28,6 +28,7 @@ from reports.posture import (
     top_risks,
 )
 from reports.sheets_findings import sorted_findings
+from reports.takeover import callout_lines as takeover_callouts
 from reports.textsafe import html_text as e
 
 HTML_ROW_LIMIT = 5000
@@ -67,6 +68,7 @@ def render_html(run: AuditRun, diff: RunDiff | None = None) -> str:
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
         f"<title>Identity audit — {e(data.tenant_name or data.tenant_id)}</title><style>{CSS}</style></head><body>",
         f"<h1>Identity and MFA audit — {e(data.tenant_name or data.tenant_id)}</h1>",
+        *(f"<p class=\"callout\">{e(line)}</p>" for line in takeover_callouts(run)[:20]),
         f"<p>Tenant {e(data.tenant_id)} ({e(data.provider)}) · data collected {e(data.collected_at.isoformat())}"
         f" · idaudit {e(__version__)}</p>",
         f"<h2>Posture score: {e(score.label())}</h2><p class=\"muted\">{e(SCORE_DEFINITION)}</p>",

@@ -180,8 +180,16 @@ class Pseudonymizer:
         return s.astype(str).map(uniq).astype("str")
 
     def ids(self, s: pd.Series) -> pd.Series:
-        uniq = {v: (self.user(v) if v not in ("", "*", "tenant") else v) for v in pd.unique(s.astype(str))}
+        uniq = {v: self._id(v) for v in pd.unique(s.astype(str))}
         return s.astype(str).map(uniq).astype("str")
+
+    def _id(self, value: str) -> str:
+        if value in ("", "*", "tenant"):
+            return value
+        head, sep, tail = value.partition(":")
+        if sep and head in self._by_id:  # "<user id>:<event id>": still the user's, as the reports resolve it
+            return f"{self._by_id[head]}:{self.text(tail)}"
+        return self.user(value)
 
 
 _USER_KINDS = {"user", "mailbox"}

@@ -60,7 +60,9 @@ def sorted_findings(run: AuditRun) -> pd.DataFrame:
 FINDING_COLUMNS = (
     ("check_id", Column("Check", 14)), ("title", Column("Title", 28, wrap=True)), ("severity", Column("Severity", 9)),
     ("status", Column("Status", 13)), ("subject", Column("Subject", 28, wrap=True)),
-    ("evidence", Column("Evidence", 50, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
+    ("evidence", Column("Evidence", 50, wrap=True)),
+    # The logged change behind a forwarding rule, consent or role, or why none is shown (idaudit.core.provenance).
+    ("how_it_got_there", Column("How it got there", 30, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
     ("waiver_reason", Column("Waiver reason", 20, wrap=True)), ("waiver_expires", Column("Waiver expires", 11)),
     # Screen only: for filtering and for the reader's own tracking.
     ("confidence", Column("Confidence", 10, printed=False)),

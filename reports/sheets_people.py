@@ -15,11 +15,13 @@ from openpyxl.workbook import Workbook
 from idaudit.core import scopes
 from idaudit.core.engine import AuditRun
 from idaudit.core.model import Status
+from idaudit.core.provenance import Explainer
 from idaudit.core.tables import AuditData
 from reports.sheetio import Column, SheetWriter, Styled, prepare_column, status_cell
 from reports.subjects import user_resolver
 
 NOT_COLLECTED = "not collected"
+NOT_READ = "not read: idaudit reads no log of transport rule changes"
 # Scopes that let an app read or send mail or files, or take over the tenant: the shared catalogue.
 RISKY_SCOPES = frozenset(scopes.RISKY_SCOPES)
 
@@ -143,7 +145,8 @@ def write_forwarding(wb: Workbook, run: AuditRun) -> None:
     s = SheetWriter(wb, "Forwarding", [
         Column("User", 28, wrap=True), Column("Mechanism", 20, wrap=True), Column("Rule name", 24, wrap=True),
         Column("Enabled", 8), Column("Recipient", 28, wrap=True), Column("Recipient domain", 20, wrap=True),
-        Column("Inside or outside", 11), Column("Keeps a copy", 8), Column("Rule id", 38, printed=False),
+        Column("Inside or outside", 11), Column("Keeps a copy", 8), Column("How it got there", 30, wrap=True),
+        Column("Rule id", 38, printed=False),
     ], freeze_header=True, auto_filter=True)
     s.header()
     fwd = _table(data, "forwarding")
@@ -153,6 +156,7 @@ def write_forwarding(wb: Workbook, run: AuditRun) -> None:
         return
     internal, unknown_label = _domain_kind(data)
     principals = _principals(data)
+    rules, boxes = Explainer("mail_rule", data), Explainer("mailbox_forwarding", data)
     for r in _records(fwd):
         dom = str(r.recipient_domain).casefold()
         where = unknown_label if internal is None else ("inside" if dom in internal else "OUTSIDE")
@@ -160,8 +164,17 @@ def write_forwarding(wb: Workbook, run: AuditRun) -> None:
         s.row([who, r.mechanism, r.rule_name,
                _yn(r.enabled), r.recipient, r.recipient_domain,
                Styled(where, fill=status_cell("fail").fill) if where == "OUTSIDE" else where,
-               _yn(r.keeps_copy), r.rule_id])
+               _yn(r.keeps_copy), _how_forwarded(r, rules, boxes), r.rule_id])
     s.finish_table()
+
+
+def _how_forwarded(r: Any, rules: Explainer, boxes: Explainer) -> str:
+    mechanism = str(r.mechanism)
+    if mechanism.startswith("inbox_rule") or mechanism == "gmail_filter_forward":
+        return rules.rule(str(r.user_id), str(r.rule_name))
+    if mechanism in ("mailbox_forwarding", "gmail_auto_forward"):
+        return boxes.user(str(r.user_id))
+    return NOT_READ  # transport rules: their changes are in logs idaudit does not read
 
 
 def write_apps(wb: Workbook, run: AuditRun) -> None:
@@ -170,7 +183,7 @@ def write_apps(wb: Workbook, run: AuditRun) -> None:
         Column("App", 26, wrap=True), Column("Publisher", 20, wrap=True), Column("Publisher verified", 9),
         Column("Grant", 11), Column("Consented for", 12), Column("User", 26, wrap=True),
         Column("Risky scopes", 28, wrap=True), Column("Scopes", 40, wrap=True),
-        Column("Owner", 12, printed=False), Column("Resource", 22, printed=False), Column("App id", 38, printed=False),
+        Column("How it got there", 30, wrap=True), Column("Owner", 12, printed=False), Column("Resource", 22, printed=False), Column("App id", 38, printed=False),
     ], freeze_header=True, auto_filter=True)
     s.header()
     grants = _table(data, "oauth_grants")
@@ -179,6 +192,7 @@ def write_apps(wb: Workbook, run: AuditRun) -> None:
         _not_collected(s, st.reason if st else "no app grants table for this provider")
         return
     principals = _principals(data)
+    consents = Explainer("consent", data)
     keys = ["app_id", "app_name", "publisher", "publisher_verified", "app_owner", "grant_kind", "consent_scope",
             "user_id", "resource"]
     g = grants.assign(publisher_verified=grants["publisher_verified"].map(_yn))
@@ -193,7 +207,7 @@ def write_apps(wb: Workbook, run: AuditRun) -> None:
             "no user needed (application permission)" if r.grant_kind == "application" else "")
         s.row([r.app_name, r.publisher, r.publisher_verified, r.grant_kind, r.consent_scope, user,
                Styled(" ".join(risky), fill=status_cell("fail").fill, wrap=True) if risky else "",
-               " ".join(scopes), r.app_owner, r.resource, r.app_id])
+               " ".join(scopes), consents.app(str(r.app_name)), r.app_owner, r.resource, r.app_id])
     s.finish_table()
 
 
@@ -203,7 +217,7 @@ def write_privileged(wb: Workbook, run: AuditRun) -> None:
         Column("User", 28, wrap=True), Column("Role", 26, wrap=True), Column("Privileged", 9),
         Column("Assignment", 10), Column("Via group", 18, wrap=True), Column("Scope", 8, wrap=True),
         Column("Strongest MFA method", 14, wrap=True), Column("Phishing-resistant MFA required", 12),
-        Column("Enabled", 8), Column("Last sign-in (UTC)", 16),
+        Column("Enabled", 8), Column("Last sign-in (UTC)", 16), Column("How it got there", 30, wrap=True),
     ], freeze_header=True, auto_filter=True)
     s.header()
     roles = _table(data, "role_assignments")
@@ -217,6 +231,7 @@ def write_privileged(wb: Workbook, run: AuditRun) -> None:
     strongest = reg.set_index("user_id")["strongest"] if reg is not None else None
     pr = enf.set_index("user_id")["phishing_resistant"] if enf is not None else None
     uinfo = users.set_index("user_id") if users is not None and not users.empty else None
+    added = Explainer("role", data)
     r = roles.sort_values(["privileged", "role_name"], ascending=[False, True], na_position="last")
     for a in _records(r):
         u: Any = uinfo.loc[a.user_id] if uinfo is not None and a.user_id in uinfo.index else None
@@ -229,5 +244,5 @@ def write_privileged(wb: Workbook, run: AuditRun) -> None:
                a.assignment, a.via_group, a.scope,
                NOT_COLLECTED if strongest is None else strongest.get(a.user_id, "not collected for this user"),
                NOT_COLLECTED if pr is None else pr.get(a.user_id, "not collected for this user"),
-               enabled, last])
+               enabled, last, added.user(str(a.user_id), str(a.role_name))])
     s.finish_table()

@@ -1,7 +1,7 @@
 """The Summary sheet — the executive one-pager, page 1 of the board PDF — and the Trend sheet with its chart.
 
 It tells the story on one printed page (issue 18): who and when, what needs attention now (new forwarding or app
-consents since the last run, in red), the posture score and what it means, the five things to do this month, what
+consents since the last run, and any sign of takeover, in red), the posture score and what it means, the five things to do this month, what
 changed since the last run, what could not be checked, and the counts the Findings sheet adds up to. Every
 sentence is a wrapped cell across the page's columns with a computed row height, so nothing is cut mid-sentence.
 A new call-out (a sign of compromise, say) goes into `_callouts`: the lines there print first, in red.
@@ -35,6 +35,8 @@ from reports.posture import (
 )
 from reports.printsetup import PrintSpec
 from reports.sheetio import BOLD, FONT_NAME, Column, SheetWriter, Styled, severity_cell, status_cell
+from reports.takeover import SHEET as TAKEOVER_SHEET
+from reports.takeover import callout_lines as takeover_callouts
 
 ALERT_FONT = Font(name=FONT_NAME, bold=True, color="C00000")
 SCORE_FONT = Font(name=FONT_NAME, bold=True, size=16)
@@ -95,12 +97,21 @@ def _facts(s: SheetWriter, run: AuditRun) -> None:
 
 
 def _callouts(s: SheetWriter, run: AuditRun, diff: RunDiff | None) -> None:
-    """Red lines right under the title: what may be a compromise in progress (new forwarding, new consents)."""
-    lines = callouts(diff, {m.id: m.family for m in run.checks}) if diff is not None else []
-    for line in lines[:MAX_CALLOUTS]:
+    """Red lines right under the title: what may be a compromise in progress — signs of takeover first (whether
+    new or not: an incident is not over because it was reported last week), then new forwarding and consents."""
+    signs = takeover_callouts(run)
+    new = callouts(diff, {m.id: m.family for m in run.checks}) if diff is not None else []
+    shown_signs = signs[:MAX_CALLOUTS]
+    for line in shown_signs:
         s.row([_text(line, font=ALERT_FONT)])
-    if len(lines) > MAX_CALLOUTS:
-        s.row([_text(f"… and {len(lines) - MAX_CALLOUTS} more new mail or app findings: see 'Changes since last "
+    if len(signs) > len(shown_signs):
+        s.row([_text(f"… and {len(signs) - len(shown_signs)} more users with signs of takeover: see "
+                     f"'{TAKEOVER_SHEET}'", font=ALERT_FONT)])
+    room = max(MAX_CALLOUTS - len(shown_signs), 0)
+    for line in new[:room]:
+        s.row([_text(line, font=ALERT_FONT)])
+    if len(new) > room:
+        s.row([_text(f"… and {len(new) - room} more new mail or app findings: see 'Changes since last "
                      "run'", font=ALERT_FONT)])
 
 

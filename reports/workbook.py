@@ -1,7 +1,7 @@
 """The vCISO workbook: one .xlsx a virtual CISO reads and an IT manager hands to leadership.
 
-Sheet order follows how it is read: Summary (score, changes, top risks, gaps), Action plan (30/90 days), then
-the evidence (Findings, Users, Forwarding, Apps and consents, Privileged access), then Coverage, Changes since
+Sheet order follows how it is read: Summary (score, changes, top risks, gaps), Action plan (30/90 days), Signs of
+takeover (what may be an incident in progress, with each user's timeline of the log window), then the evidence (Findings, Users, Forwarding, Apps and consents, Privileged access), then Coverage, Changes since
 last run and the Checks catalogue. Every sheet is streamed (openpyxl write-only mode) and every untrusted string
 is stored as a text cell (reports.sheetio). The file is written to a temporary name and renamed, owner-only.
 """
@@ -30,8 +30,9 @@ from reports.sheets_findings import (
 )
 from reports.sheets_people import write_apps, write_forwarding, write_privileged, write_users
 from reports.sheets_summary import TrendPoint, write_summary
+from reports.takeover import write_takeover
 
-SHEETS = ("Summary", "Action plan", "Findings", "Users", "Forwarding", "Apps and consents", "Privileged access",
+SHEETS = ("Summary", "Action plan", "Signs of takeover", "Findings", "Users", "Forwarding", "Apps and consents", "Privileged access",
           "Coverage", "Changes since last run", "Checks")
 
 
@@ -71,6 +72,7 @@ def write_workbook(run: AuditRun, path: str | os.PathLike[str], *, diff: RunDiff
 def _fill(wb: Workbook, run: AuditRun, diff: RunDiff | None, trend: Sequence[TrendPoint]) -> None:
     write_summary(wb, run, posture_score(run.findings), diff, trend)
     write_action_plan(wb, run)
+    write_takeover(wb, run)
     write_findings(wb, run)
     write_users(wb, run)
     write_forwarding(wb, run)

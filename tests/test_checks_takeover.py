@@ -170,7 +170,7 @@ def test_forwarding_finding_names_the_rule_creation() -> None:
     t = _windowed(_forward_rule(_phished(_t())).forward("u1", "x@gmail.com", rule_id="r1", rule_name="Mail sync"))
     got = row(run(_with_window(t.build()), "IDA-MAIL-001"), "u1:r1")  # type: ignore[arg-type]
     assert got["status"] == "fail"
-    assert got["how_it_got_there"] == ("New-InboxRule by nurse@clinic.org on 2026-11-26 13:03 UTC from "
+    assert got["how_it_got_there"] == ("New-InboxRule 'Mail sync' by nurse@clinic.org on 2026-11-26 13:03 UTC from "
                                        "203.0.113.20 (NG)")
 
 
@@ -196,9 +196,10 @@ def test_consent_and_role_findings_name_their_events() -> None:
     data = _with_window(t.build())
     app = row(run(data, "IDA-APPS-002"), "app-docs")  # type: ignore[arg-type]
     assert app["how_it_got_there"] \
-        == "Consent to application by nurse@clinic.org on 2026-11-25 15:05 UTC from 203.0.113.20 (NG)"
+        == "Consent to application 'SecureDocs Viewer' by nurse@clinic.org on 2026-11-25 15:05 UTC from 203.0.113.20 " \
+        "(NG)"
     role = run(data, "IDA-AUTH-003")  # type: ignore[arg-type]
-    assert "Add member to role by admin@clinic.org" in str(row(role, "u2")["how_it_got_there"])
+    assert "Add member to role 'Global Administrator' by admin@clinic.org" in str(row(role, "u2")["how_it_got_there"])
 
 
 def test_passes_carry_no_how_it_got_there() -> None:

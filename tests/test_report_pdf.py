@@ -163,6 +163,9 @@ def test_summary_page_shows_the_findings_sheets_counts(printed: Printed) -> None
         if f["Status"] == "fail":
             failing.setdefault(f["Title"], set()).add(f["Subject id"])
     for _, title, count, _kind in things:
+        if title.startswith("Incident: possible takeover of "):  # one incident per user with signs of takeover
+            assert int(count) == 1
+            continue
         assert int(count) == len(failing[title]), f"{title}: Summary says {count}, Findings sheet has " \
                                                   f"{len(failing[title])}"
     # On paper, the Findings sheet says how many rows it printed: exactly its failing, unknown and waived rows.

@@ -97,7 +97,7 @@ def test_findings_sheet_filter_freeze_colours_and_reader_status(workbook: tuple[
     _, wb = workbook
     ws = wb["Findings"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:N22"
+    assert ws.auto_filter.ref == "A1:O22"
     statuses = _column(ws, "Status")
     assert statuses[0] == "fail" and statuses.count("fail") == 10 and statuses.count("unknown") == 1
     # Worst first: the critical forwarding rule heads the sheet; colours come from conditional formatting on
@@ -108,12 +108,13 @@ def test_findings_sheet_filter_freeze_colours_and_reader_status(workbook: tuple[
     assert rules[("C2:C22", '"critical"')].endswith("C00000")
     assert rules[("D2:D22", '"fail"')].endswith("F8CBAD")
     dv = ws.data_validations.dataValidation
-    assert len(dv) == 1 and "Accepted risk" in dv[0].formula1 and str(dv[0].sqref) == "K2:K22"
+    assert len(dv) == 1 and "Accepted risk" in dv[0].formula1 and str(dv[0].sqref) == "L2:L22"
     unknown = next(r for r in _rows(ws) if r[3] == "unknown")
     assert "Entra ID P1" in unknown[5]
+    assert _rows(ws)[0][6] == "How it got there"  # the fixture's checks name no provenance: the column is empty
     # On paper: the printed columns (check to waiver) and only the rows a reader must act on — the 10 failing and
     # 1 unknown findings sorted first; the header repeats on every page; the footer says what was left off.
-    assert ws.print_area == "'Findings'!$A$1:$I$12"
+    assert ws.print_area == "'Findings'!$A$1:$J$12"
     assert ws.print_title_rows == "$1:$1"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.page_setup.fitToHeight == 0
@@ -160,14 +161,16 @@ def test_users_sheet_one_row_per_user_with_gaps_named(workbook: tuple[Path, open
 
 def test_forwarding_apps_privileged_coverage_checks(workbook: tuple[Path, openpyxl.Workbook]) -> None:
     _, wb = workbook
-    fwd = {r[8]: r for r in _rows(wb["Forwarding"])[1:]}
+    fwd = {r[9]: r for r in _rows(wb["Forwarding"])[1:]}
     assert fwd["r-bob"][6] == "OUTSIDE" and fwd["r-internal"][6] == "inside"
+    assert str(fwd["r-bob"][8]).startswith("log not collected")  # how it got there: no audit log in the fixture
     apps = _rows(wb["Apps and consents"])[1:]
     assert apps[0][0] == "Secure Docs Viewer" and apps[0][6] == "Mail.Read"  # risky first
     assert apps[1][5] == "all users"
     priv = _rows(wb["Privileged access"])[1:]
     assert priv == [("bob.admin@clinic.example", "Global Administrator", "yes", "active", None, "/", "weak", "no",
-                     "yes", priv[0][9])]
+                     "yes", priv[0][9], priv[0][10])]
+    assert str(priv[0][10]).startswith("log not collected")
     cov = {r[0]: r for r in _rows(wb["Coverage"])[1:] if r[0]}
     assert cov["conditionalAccessPolicies"][1] == "unlicensed"
     assert "Entra ID P1" in cov["conditionalAccessPolicies"][6]

@@ -26,7 +26,8 @@ class TenantOutcome:
     counts: Mapping[str, int] = field(default_factory=dict)
     changes: Mapping[str, int] | None = None  # None: first recorded run of this tenant
     new_serious: int = 0  # new failing high/critical findings (all failing ones on a first run)
-    callouts: tuple[str, ...] = ()  # new forwarding / consent findings, in plain language
+    callouts: tuple[str, ...] = ()  # signs of takeover, then new forwarding / consent findings, in plain language
+    takeover_signs: int = 0  # users with a failing takeover check (new or not)
     incomplete_sections: tuple[str, ...] = ()
 
 

@@ -43,6 +43,7 @@ from reports.history import History, tenant_key
 from reports.portfolio import write_portfolio
 from reports.posture import collection_gaps, counts_by_status, posture_score
 from reports.pseudonym import pseudonymize_run
+from reports.takeover import callout_lines as takeover_callouts
 
 log = logging.getLogger(__name__)
 
@@ -212,23 +213,27 @@ def _collect_check_report(t: TenantConfig, config: Config, settings: AuditSettin
     serious = f[(f["status"] == Status.FAIL.value) & f["severity"].isin(["critical", "high"])]
     changes = None
     new_serious = len(serious)
-    lines: list[str] = []
+    # A sign of takeover is called out every run it is there, not only when new: an incident is not over
+    # because it was reported last week.
+    signs = takeover_callouts(shown)
+    lines: list[str] = list(signs)
     if shown_prev is not None:
         diff = diff_findings(shown_prev.findings, f, previous_label=shown_prev.label())
         changes = diff.counts()
         new_serious = len(diff.new_serious())
-        lines = callouts(diff, {m.id: m.family for m in run.checks})
+        lines += callouts(diff, {m.id: m.family for m in run.checks})
     gaps = tuple(g.section for g in collection_gaps(run))
     counts = counts_by_status(f)
     complete = run.data.manifest.complete if run.data.manifest is not None else True
     code = exitcodes.OK
     if counts["unknown"] or gaps or not complete:
         code = exitcodes.INCOMPLETE
-    if new_serious:
+    if new_serious or signs:
         code = exitcodes.FINDINGS
     return TenantOutcome(t.name, code, snapshot=snapshot, reports=tuple(paths), run_id=run_id,
                          posture_score=posture_score(f).score, counts=counts, changes=changes,
-                         new_serious=new_serious, callouts=tuple(lines), incomplete_sections=gaps)
+                         new_serious=new_serious, callouts=tuple(lines), incomplete_sections=gaps,
+                         takeover_signs=len(signs))
 
 
 def _as_reported(run: AuditRun, previous: Any, key: bytes | None) -> tuple[AuditRun, Any]:

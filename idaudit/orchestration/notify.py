@@ -214,7 +214,9 @@ def summary_lines(outcome: AuditOutcome) -> tuple[str, list[tuple[str, list[str]
     """(subject, [(tenant heading, lines)]) shared by every channel."""
     n_serious = sum(t.new_serious for t in outcome.tenants)
     errors = sum(1 for t in outcome.tenants if t.exit_code == exitcodes.ERROR)
-    subject = (f"idaudit weekly audit {outcome.started_at.strftime('%Y-%m-%d')}: "
+    takeover = sum(t.takeover_signs for t in outcome.tenants)
+    subject = ((f"SIGNS OF TAKEOVER ({takeover} user(s)) — " if takeover else "")
+               + f"idaudit weekly audit {outcome.started_at.strftime('%Y-%m-%d')}: "
                f"{len(outcome.tenants)} tenant(s), {n_serious} new high/critical finding(s)"
                + (f", {errors} failed" if errors else ""))
     sections = []

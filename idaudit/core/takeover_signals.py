@@ -24,6 +24,9 @@ MAIL_READING_SCOPES: frozenset[str] = frozenset(s.casefold() for s in (
     "https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.modify",
 ))
 RISKY_DETECTION_LEVELS = frozenset({"medium", "high"})
+# Checks of the takeover family that show an open door in the log window (a sign-in that needed only a password)
+# rather than a sign that someone walked through it: findings like any other, never an incident or a call-out.
+EXPOSURE_CHECKS = frozenset({"IDA-TKO-005"})
 
 
 def when(ts: object) -> str:
