@@ -170,3 +170,14 @@ def test_pass_by_remote_domains_does_not_claim_every_sender_is_blocked(tmp_path:
                   remote=[("*", False)])
     status, ev = _verdict(tmp_path, raw)
     assert status == "pass" and "every sender blocks" not in ev and "'Billing Team'" in ev
+
+
+def test_rule_naming_a_sender_by_guid_or_distinguished_name_applies(tmp_path: Path) -> None:
+    """-From takes any recipient identity (RecipientIdParameter: name, alias, DN, GUID, address ...): a rule naming
+    Cara by her object id or DN applies to her (was read as naming nobody: Default Off, a pass)."""
+    for i, value in enumerate((CARA, "CN=cara,OU=clinic.onmicrosoft.com,DC=NAMPR01A001,DC=prod,DC=outlook,DC=com")):
+        raw = _tenant([DEFAULT_OFF, _policy("Billing", "On")], [_rule("Billing", From=[value])])
+        raw["exchange.mailboxes"][1]["DistinguishedName"] = \
+            "CN=cara,OU=clinic.onmicrosoft.com,DC=NAMPR01A001,DC=prod,DC=outlook,DC=com"
+        status, ev = _verdict(tmp_path / str(i), raw)
+        assert status == "fail" and CARA_MAIL in ev, (value, ev)
