@@ -64,6 +64,8 @@ def _destinations(data: AuditData, settings: CheckSettings) -> tuple[bool | None
     opened = sorted(specific.loc[allowed & outside, "domain"].astype(str))
     partners = sorted(specific.loc[allowed & ~outside, "domain"].astype(str))
     closed = sorted(specific.loc[blocked, "domain"].astype(str))
+    # AutoForwardEnabled missing: $true is the default for new remote domains (Set-RemoteDomain), so never "blocks"
+    unread = sorted(specific.loc[specific["auto_forward"].isna() & outside, "domain"].astype(str))
     star_on = None if star.empty or pd.isna(star["auto_forward"].iloc[0]) else bool(star["auto_forward"].iloc[0])
     if star_on:
         extra = f" except {_shown(closed)}" if closed else ""
@@ -73,6 +75,9 @@ def _destinations(data: AuditData, settings: CheckSettings) -> tuple[bool | None
         return True, f"to {_shown(opened)} (remote domain(s) with AutoForwardEnabled True; {base})"
     if star_on is None:
         return None, "the default remote domain '*' was not found or has no AutoForwardEnabled value"
+    if unread:
+        return None, (f"remote domain(s) {_shown(unread)} have no AutoForwardEnabled value (a new remote domain "
+                      "allows automatic forwarding by default)")
     note = f"; only trusted / verified domains allow it: {_shown(partners)}" if partners else ""
     return False, f"every remote domain blocks it (remote domain '*' AutoForwardEnabled False{note})"
 

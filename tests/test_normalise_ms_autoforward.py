@@ -181,3 +181,12 @@ def test_rule_naming_a_sender_by_guid_or_distinguished_name_applies(tmp_path: Pa
             "CN=cara,OU=clinic.onmicrosoft.com,DC=NAMPR01A001,DC=prod,DC=outlook,DC=com"
         status, ev = _verdict(tmp_path / str(i), raw)
         assert status == "fail" and CARA_MAIL in ev, (value, ev)
+
+
+def test_a_remote_domain_without_an_autoforward_value_is_not_read_as_blocking(tmp_path: Path) -> None:
+    """A remote domain whose AutoForwardEnabled is missing (a hand-made or partial export) cannot be read as 'blocks':
+    Set-RemoteDomain's AutoForwardEnabled defaults to allowing. Was a pass behind a blocking '*'."""
+    raw = _tenant([DEFAULT_ON], [], remote=[("*", False)])
+    raw["exchange.remoteDomains"].append({"Identity": "Gmail", "DomainName": "gmail.com"})
+    status, ev = _verdict(tmp_path, raw)
+    assert status == "unknown" and "gmail.com" in ev
