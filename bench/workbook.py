@@ -19,7 +19,7 @@ from typing import Any
 from bench.common import Context, ratio, run_child, self_rss_mb, timer
 
 FIELDS = ["check_id", "title", "severity", "status", "subject_kind", "subject", "subject_id", "evidence",
-          "confidence", "waiver_owner", "waiver_reason", "waiver_expires"]
+          "confidence", "waiver_owner", "waiver_reason", "waiver_expires", "how_it_got_there"]
 
 _CHECKS = [
     ("IDA-AUTH-001", "Enabled user without any MFA method", "high", "user"),
@@ -58,7 +58,8 @@ def synth_findings(rows: int, seed: int = 8) -> Any:
         waived = status == "waived"
         recs.append((cid, title, sev, status, kind, subject, str(uuid.UUID(int=rng.getrandbits(128))), evidence,
                      "high", "IT manager" if waived else "", "break-glass by design" if waived else "",
-                     "2027-06-30" if waived else ""))
+                     "2027-06-30" if waived else "",
+                     "not in the log window" if kind == "rule" else ""))
     return pd.DataFrame.from_records(recs, columns=FIELDS)
 
 
