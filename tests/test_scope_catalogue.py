@@ -74,3 +74,24 @@ def test_own_files_and_shared_mail_headers_are_risky_delegated_scopes(tmp_path: 
     row = got[got["subject"].astype(str).str.contains("Secure Docs Viewer")]
     assert len(row) == 1 and row.iloc[0]["status"] == "fail", got[["subject", "status", "evidence"]]
     assert "Files.ReadWrite" in str(row.iloc[0]["evidence"])
+
+
+def test_direct_paths_to_global_admin_are_tenant_takeover_permissions(tmp_path: Path) -> None:
+    """Tier-0 application permissions with a direct path to Global Administrator (azure-tiering): a TAP for a
+    break-glass account (UserAuthenticationMethod.ReadWrite.All), an active PIM role or role-assignable group
+    assignment, an eligibility then activation, a permission grant policy that lets the app grant itself
+    RoleManagement.ReadWrite.Directory. Each then reads every mailbox; before this review an app holding one of them
+    was not listed by IDA-APPS-004."""
+    names = ("UserAuthenticationMethod.ReadWrite.All", "RoleAssignmentSchedule.ReadWrite.Directory",
+             "RoleEligibilitySchedule.ReadWrite.Directory", "PrivilegedAccess.ReadWrite.AzureADGroup",
+             "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup", "Policy.ReadWrite.PermissionGrant")
+    for name in names:
+        assert name.casefold() in scopes.TENANT_WIDE_APP_SCOPES, name
+    raw = raw_tenant()
+    tap_role = "50483e42-d915-4231-9639-7fdb7fd190e5"
+    raw["servicePrincipals"][0]["appRoles"].append(
+        {"id": tap_role, "value": "UserAuthenticationMethod.ReadWrite.All", "allowedMemberTypes": ["Application"]})
+    raw["appRoleAssignments"][raw["servicePrincipals"][0]["id"]][0]["appRoleId"] = tap_role  # 'Secure Docs Viewer'
+    got = run(normalise(snap(tmp_path / "s", raw)), "IDA-APPS-004")
+    row = got[got["subject"].astype(str).str.contains("Secure Docs Viewer")]
+    assert len(row) == 1 and row.iloc[0]["status"] == "fail", got[["subject", "status", "evidence"]]
