@@ -15,7 +15,6 @@ resolver. The resolver is the system's (/etc/resolv.conf) unless `DnsOptions.res
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from connectors.asyncrun import run_coroutine
 from idaudit.core.errors import CollectionError
 from idaudit.core.normalise.email_auth import names_needed as plan_names
 from idaudit.core.normalise.email_auth import read_lookups
@@ -139,24 +139,7 @@ def collect_email_auth_sync(domains: Iterable[str], options: DnsOptions, *, sour
                             dkim_selectors: Iterable[str] = ()) -> dict[str, Any]:
     """collect_email_auth for synchronous callers (the Google connector), also inside Jupyter's running loop."""
     coro = collect_email_auth(list(domains), options, source=source, dkim_selectors=list(dkim_selectors))
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker, name="idaudit-dns", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return dict(box["value"])
+    return dict(run_coroutine(coro, thread_name="idaudit-dns"))
 
 
 def unanswered(section: Mapping[str, Any], shown: str) -> str:

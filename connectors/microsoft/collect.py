@@ -7,15 +7,14 @@ clean one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import stat
-import threading
-from collections.abc import Collection, Coroutine
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from connectors.asyncrun import run_coroutine
 from connectors.email_dns import dns_options_from
 from connectors.interface import CollectionProgress
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER, MicrosoftCollection
@@ -32,7 +31,6 @@ from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SnapshotWriter
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 SOURCE = "microsoft-graph"
 
 
@@ -64,29 +62,6 @@ def _check_sections(sections: Collection[str] | None) -> set[str] | None:
         raise CollectionError(f"unknown Microsoft section(s): {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(known))})")
     return set(sections)
-
-
-def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, also from inside Jupyter (whose event loop is already running): then in a worker thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker, name="idaudit-collect", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: T = box["value"]
-    return result
 
 
 async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progress: bool | CollectionProgress | None,
