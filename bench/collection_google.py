@@ -53,7 +53,7 @@ def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str
                           quotas=quotas)
     t = sim.tenant
     with sim:
-        conn.send({"api_endpoint": sim.api_endpoint, "token_uri": sim.token_uri,
+        conn.send({"api_endpoint": sim.api_endpoint, "token_uri": sim.token_uri, "dns_address": sim.dns_address,
                    "service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                    "users": len(t.users),
                    "active": sum(1 for u in t.users if not u.get("suspended") and not u.get("archived")),
@@ -65,6 +65,7 @@ def _serve(conn: Any, users: int, latency: float, scale: float, quotas: dict[str
 
 
 def job(users: int, scale: float, out: str) -> dict[str, Any]:
+    from connectors.email_dns import DnsOptions
     from connectors.google.client import GoogleClient
     from connectors.google.collect import collect_google
     from connectors.google.options import GoogleOptions
@@ -84,6 +85,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
     # run's scaled-down share), over the same time-scaled window as the simulator's.
     options = GoogleOptions(service_account_info=info["service_account_info"], admin_subject=info["admin_subject"],
                             api_endpoint=info["api_endpoint"], token_uri=info["token_uri"],
+                            dns=DnsOptions(resolvers=(info["dns_address"],)),
                             backoff_base=1.0 * scale, backoff_cap=32.0 * scale,
                             directory_quota=int(quotas["directory"][0]), quota_window=quotas["directory"][1] * scale,
                             log_window_end=info["as_of"])  # the simulated activity is the week before its as_of

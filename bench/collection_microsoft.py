@@ -16,7 +16,10 @@ Requests a complete collection needs (the minimum: largest page sizes the API ac
   takeover logs (a week): one directoryAudits page per category (1,000 a page) and ceil(S/1000) signIns pages
                         (S = successful sign-ins) in the reports class; riskyUsers and riskDetections pages in
                         the conditional access class; the audit log query: create, polls every 20 s, record pages
-  round trips:          ceil(U/20) × 3 batches + pages + singles + Exchange InvokeCommand pages (1,000 a page)
+  round trips:          ceil(U/20) × 3 batches + pages + singles + Exchange InvokeCommand pages (1,000 a page;
+                        Get-Mailbox and Get-MailboxAuditBypassAssociation page over every mailbox, 17 more
+                        cmdlets one page each). The SPF / DMARC TXT lookups go to the loopback DNS server, not
+                        through the latency-injected HTTP listeners, and are not counted.
   longest chain:        the users pages (each needs the previous nextLink)
 over 4 connections (Outlook: 4 concurrent requests per mailbox; Graph runs ≤ 4 inner Outlook requests of a batch
 at once; the connector's default concurrency). Target: wall time ≤ 1.3× floor.
@@ -37,6 +40,7 @@ from bench.floor import BucketClass, QueryWait, collection_floor
 from bench.msim import SimProcess
 
 LATENCY_S = 0.1  # per round trip before scaling
+EMAIL_SECURITY_SINGLE_CMDLETS = 14  # Get-AcceptedDomain ... Get-OrganizationConfig (one page each)
 CONCURRENCY = 4
 
 
@@ -82,9 +86,12 @@ def microsoft_floor(facts: dict[str, Any], scale: float) -> dict[str, Any]:
         classes.append(QueryWait("audit_log_query", logs["auditQueryPolls"], AUDIT_QUERY_POLL_S * scale,
                                  logs["auditRecords"]))
     exchange_pages = max(1, math.ceil(m / 1000))
+    # Exchange: Get-Mailbox and Get-MailboxAuditBypassAssociation page over every mailbox (1,000 a page); the
+    # other 18 cmdlets answer in one page each (4 forwarding ones + 14 of email security, issue 17)
+    exchange_requests = 2 * exchange_pages + 4 + EMAIL_SECURITY_SINGLE_CMDLETS
     batches = 3 * math.ceil(u / 20) + math.ceil(2 * g / 20)
     log_trips = sum(logs.values())
-    round_trips = (batches + pages + reports + singles_directory + 1 + grants + sps + 2 + exchange_pages + 4 + 2
+    round_trips = (batches + pages + reports + singles_directory + 1 + grants + sps + 2 + exchange_requests + 2
                    + log_trips)
     floor = collection_floor(classes, longest_chain=max(pages, reports + log_reports, exchange_pages),
                              round_trips=round_trips, concurrency=CONCURRENCY, latency=LATENCY_S * scale)
@@ -95,6 +102,7 @@ def microsoft_floor(facts: dict[str, Any], scale: float) -> dict[str, Any]:
 def job(users: int, scale: float, out: str) -> dict[str, Any]:
     from pathlib import Path
 
+    from connectors.email_dns import DnsOptions
     from connectors.microsoft.collect import collect_microsoft
     from connectors.microsoft.options import MicrosoftOptions
     from idaudit.core.snapshot import load_snapshot
@@ -105,6 +113,7 @@ def job(users: int, scale: float, out: str) -> dict[str, Any]:
                                    client_secret=info["client_secret"], authority_host=info["authority_host"],
                                    graph_endpoint=info["graph_url"], exchange_endpoint=info["exchange_url"],
                                    ca_bundle=Path(info["ca_file"]), time_scale=scale, concurrency=CONCURRENCY,
+                                   dns=DnsOptions(resolvers=(info["dns_address"],)),
                                    log_window_end=info["as_of"])  # the simulated week before the tenant's as_of
         with timer() as t:
             collect_microsoft(options, out, progress=False)

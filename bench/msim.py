@@ -23,6 +23,7 @@ def _serve(conn: Any, users: int, latency: float, scale: float) -> None:
         conn.send({
             "tenant_id": sim.tenant_id, "client_id": sim.client_id, "client_secret": sim.client_secret,
             "authority_host": sim.authority_host, "graph_url": sim.graph_url, "exchange_url": sim.exchange_url,
+            "dns_address": sim.dns_address,
             "ca_file": str(sim.ca_file),
             "as_of": org.as_of,
             "facts": {"users": len(t.users), "groups": len(referenced_groups(t)),

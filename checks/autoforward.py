@@ -42,6 +42,16 @@ def _inside(data: AuditData, settings: CheckSettings) -> InsideDomains:
         return InsideDomains(frozenset(), frozenset(d.strip().strip(".").casefold() for d in settings.trusted_domains))
 
 
+def _outside(domain: str, inside: InsideDomains) -> bool:
+    """Does a remote domain name an outside destination? '*.contoso.com' is "all subdomains of" contoso.com
+    (New-RemoteDomain -DomainName); a subdomain is inside only when it is itself verified, which a wildcard's
+    subdomains are not all — so a wildcard is inside only under a trusted partner domain (matched with its
+    subdomains)."""
+    if domain.startswith("*."):
+        return InsideDomains(frozenset(), inside.trusted).place(domain[2:]) != "inside"
+    return inside.place(domain) != "inside"
+
+
 def _destinations(data: AuditData, settings: CheckSettings) -> tuple[bool | None, str]:
     """(open to some outside domain?, which): True / False, or None when the default remote domain is unknown."""
     remote = data.table("remote_domains")
@@ -50,10 +60,12 @@ def _destinations(data: AuditData, settings: CheckSettings) -> tuple[bool | None
     specific = remote[remote["domain"] != "*"]
     allowed = specific["auto_forward"].fillna(False).astype(bool)
     blocked = ~specific["auto_forward"].fillna(True).astype(bool)
-    outside = specific["domain"].map(lambda d: inside.place(str(d).removeprefix("*.")) != "inside").astype(bool)
+    outside = specific["domain"].map(lambda d: _outside(str(d), inside)).astype(bool)
     opened = sorted(specific.loc[allowed & outside, "domain"].astype(str))
     partners = sorted(specific.loc[allowed & ~outside, "domain"].astype(str))
     closed = sorted(specific.loc[blocked, "domain"].astype(str))
+    # AutoForwardEnabled missing: $true is the default for new remote domains (Set-RemoteDomain), so never "blocks"
+    unread = sorted(specific.loc[specific["auto_forward"].isna() & outside, "domain"].astype(str))
     star_on = None if star.empty or pd.isna(star["auto_forward"].iloc[0]) else bool(star["auto_forward"].iloc[0])
     if star_on:
         extra = f" except {_shown(closed)}" if closed else ""
@@ -63,13 +75,33 @@ def _destinations(data: AuditData, settings: CheckSettings) -> tuple[bool | None
         return True, f"to {_shown(opened)} (remote domain(s) with AutoForwardEnabled True; {base})"
     if star_on is None:
         return None, "the default remote domain '*' was not found or has no AutoForwardEnabled value"
+    if unread:
+        return None, (f"remote domain(s) {_shown(unread)} have no AutoForwardEnabled value (a new remote domain "
+                      "allows automatic forwarding by default)")
     note = f"; only trusted / verified domains allow it: {_shown(partners)}" if partners else ""
     return False, f"every remote domain blocks it (remote domain '*' AutoForwardEnabled False{note})"
 
 
 def microsoft_auto_forwarding(data: AuditData, settings: CheckSettings) -> dict[str, str]:
-    senders = data.table("auto_forward_senders")
-    destinations_open, where = _destinations(data, settings)
+    """Both controls must allow for forwarding to be open, so either one read and blocking everything decides a
+    pass on its own ("the block typically wins"); a control not read is unknown only when the other allows."""
+    try:
+        destinations_open, where = _destinations(data, settings)
+    except DataUnavailable as exc:
+        try:
+            senders = data.table("auto_forward_senders")
+        except DataUnavailable as both:
+            raise DataUnavailable(f"{both}; {exc}") from both  # neither control read
+        if not senders.empty and (senders["allowed"] == "no").all():
+            return tenant_row(PASS, "the outbound spam policy of every sender blocks automatic external forwarding "
+                                    f"(remote domains not read: {exc})", HIGH)
+        raise
+    try:
+        senders = data.table("auto_forward_senders")
+    except DataUnavailable as exc:
+        if destinations_open is False:
+            return tenant_row(PASS, f"{where} (outbound spam policies not read: {exc})", HIGH)
+        raise
     yes = senders[senders["allowed"] == "yes"]
     undecided = senders[senders["allowed"] == "unknown"]
     labels = data.user_labels()
@@ -101,5 +133,9 @@ def microsoft_auto_forwarding(data: AuditData, settings: CheckSettings) -> dict[
     if senders.empty:
         return tenant_row(PASS, "no mailbox to forward from was collected; outbound spam policies "
                                 f"{', '.join(seen) or 'none'}")
+    if not undecided.empty:  # destinations blocked: those senders' policy does not matter
+        why = sorted(set(undecided["reason"].astype(str)))
+        return tenant_row(PASS, f"{where}; the outbound spam policy of {len(undecided)} sender(s) could not be "
+                                f"decided ({'; '.join(why[:2])}), every other sender's blocks it{default}")
     return tenant_row(PASS, "the outbound spam policy of every sender blocks automatic external forwarding"
                             f"{default}" + (f"; {where}" if destinations_open is False else ""))

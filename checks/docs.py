@@ -22,7 +22,7 @@ from idaudit.core.settings import TENANT_SETTINGS
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 FAMILIES = (("authentication", "Authentication"), ("accounts", "Accounts"), ("mail", "Mail"), ("apps", "Apps"),
-            ("takeover", "Signs of takeover"))
+            ("takeover", "Signs of takeover"), ("email security", "Email security and detection"))
 SETTING_HELP = {
     "stale_days": "an enabled member account with no sign-in for this many days is stale (IDA-ACCT-001)",
     "guest_stale_days": "the same for guest accounts (IDA-ACCT-003)",

@@ -105,7 +105,8 @@ def rule_forwards_outside(data: AuditData, settings: CheckSettings) -> pd.DataFr
     if not rules.empty:
         placed = place(rules, inside)
         keys = ["user_id", "rule_id"]
-        how = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
+        named = placed["mechanism"].map(RULE_MECHANISMS).astype(str)
+        how = placed["how"].where(placed["how"].str.strip() != "", named)  # e.g. via a mail user's own address
         res = verdicts(placed, keys, grouped_parts(placed, keys, how),
                        " — rule is disabled (reported under IDA-MAIL-008)")
         who = label_users(res["user_id"], labels)

@@ -58,12 +58,14 @@ def sorted_findings(run: AuditRun) -> pd.DataFrame:
 
 
 FINDING_COLUMNS = (
-    ("check_id", Column("Check", 14)), ("title", Column("Title", 28, wrap=True)), ("severity", Column("Severity", 9)),
-    ("status", Column("Status", 13)), ("subject", Column("Subject", 28, wrap=True)),
-    ("evidence", Column("Evidence", 50, wrap=True)),
+    # Printed widths add up to ~194 characters: wider, and fitting one page wide shrinks the type below 8.5 pt.
+    ("check_id", Column("Check", 14)), ("title", Column("Title", 24, wrap=True)), ("severity", Column("Severity", 9)),
+    ("status", Column("Status", 13)), ("subject", Column("Subject", 26, wrap=True)),
+    ("evidence", Column("Evidence", 46, wrap=True)),
     # The logged change behind a forwarding rule, consent or role, or why none is shown (idaudit.core.provenance).
-    ("how_it_got_there", Column("How it got there", 24, wrap=True)), ("waiver_owner", Column("Waiver owner", 12, wrap=True)),
-    ("waiver_reason", Column("Waiver reason", 20, wrap=True)), ("waiver_expires", Column("Waiver expires", 11)),
+    ("how_it_got_there", Column("How it got there", 26, wrap=True)),
+    ("waiver_owner", Column("Waiver owner", 10, wrap=True)),
+    ("waiver_reason", Column("Waiver reason", 16, wrap=True)), ("waiver_expires", Column("Waiver expires", 10)),
     # Screen only: for filtering and for the reader's own tracking.
     ("confidence", Column("Confidence", 10, printed=False)),
     ("", Column("Reader status", 14, printed=False)), ("", Column("Reader notes", 30, printed=False)),
@@ -138,8 +140,12 @@ def write_checks(wb: Workbook, run: AuditRun) -> None:
             row: Any = per_check.loc[m.id]
             counts = [int(row[st]) for st in STATUS_ORDER]
             outcome = str(row["outcome"])
+        # a check for the other provider only: its console steps would send this tenant's reader to the wrong
+        # console (issue 18), so the row says it does not apply instead
+        fix = (m.fix_for(run.data.provider) if any(p.value == run.data.provider for p in m.providers)
+               else f"Does not apply to {run.data.provider} tenants.")
         s.row([m.id, m.title, severity_cell(m.severity.value), status_cell(outcome), *counts, m.rationale,
-               m.fix_for(run.data.provider), "\n".join(str(r) for r in m.references), m.family, m.owner_role,
+               fix, "\n".join(str(r) for r in m.references), m.family, m.owner_role,
                ", ".join(m.requires), ", ".join(sorted(p.value for p in m.providers))])
     s.finish_table()
 

@@ -76,10 +76,16 @@ class FaultPlan:
             self.rules.append(rule)
         return rule
 
-    def match(self, method: str, path: str, *, inner: bool = False, body: bytes = b"") -> FaultRule | None:
-        """The first live rule for this request, counted as fired; `path` includes the query string."""
+    def match(self, method: str, path: str, *, inner: bool = False, body: bytes = b"",
+              exact_method: bool = False) -> FaultRule | None:
+        """The first live rule for this request, counted as fired; `path` includes the query string.
+
+        `exact_method`: only rules naming this method (the DNS server asks with method "DNS", so an HTTP rule
+        without a method never fires on a DNS question)."""
         with self._lock:
             for rule in self.rules:
+                if exact_method and (rule.method or "").upper() != method.upper():
+                    continue
                 if rule.matches(method, path, inner, body):
                     rule.fired += 1
                     self.log.append((rule.kind, method, path))

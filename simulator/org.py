@@ -223,6 +223,10 @@ class TenantPolicy:
     guest_invites: str = "everyone"  # none | adminsAndGuestInviters | adminsGuestInvitersAndAllMembers | everyone
     guest_user_role: str = "guest"  # member | guest | restricted_guest
     legacy_auth_block: str = "enabled"  # enabled | report_only
+    # email security and detection (issue 17): Business Premium includes Defender for Office 365 Plan 1
+    defender: bool = True  # False: the Safe Links / Safe Attachments cmdlets do not exist (Exchange Online only)
+    unified_audit_log: bool = True  # Get-AdminAuditLogConfig UnifiedAuditLogIngestionEnabled
+    mailbox_audit_disabled: bool = False  # Get-OrganizationConfig AuditDisabled
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.email_dns import DnsOptions
 from connectors.google.collect import collect_google
 from connectors.google.options import GoogleOptions
 from connectors.microsoft.collect import collect_microsoft
@@ -84,7 +85,8 @@ def google_demo() -> tuple[Served, ...]:
     with GoogleSimulator(org) as sim, tempfile.TemporaryDirectory() as out:
         sim.taps.append(rec)
         options = GoogleOptions(service_account_info=sim.service_account_info, admin_subject=sim.admin_subject,
-                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri, log_window_end=org.as_of)
+                                api_endpoint=sim.api_endpoint, token_uri=sim.token_uri, log_window_end=org.as_of,
+                                dns=DnsOptions(resolvers=(sim.dns_address,)))
         collect_google(options, Path(out), progress=False)
     return tuple(rec.served)
 
@@ -99,6 +101,6 @@ def _microsoft(*, permissions: list[str] | None, licences: dict[str, bool] | Non
         options = MicrosoftOptions(
             tenant_id=sim.tenant_id, client_id=sim.client_id, client_secret=sim.client_secret,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,
-            ca_bundle=Path(sim.ca_file), time_scale=scale)
+            ca_bundle=Path(sim.ca_file), time_scale=scale, dns=DnsOptions(resolvers=(sim.dns_address,)))
         collect_microsoft(options, out, progress=False)
     return tuple(rec.served)

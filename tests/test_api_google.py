@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import idaudit
+from connectors.email_dns import DnsOptions
 from idaudit.orchestration.demo import demo_config_text
 
 simulator = pytest.importorskip("simulator")
@@ -91,7 +92,8 @@ def test_collect_google_through_the_simulator_gives_the_same_answers(org, config
         key.chmod(0o600)
         snap = idaudit.collect_google("~/collected", admin_subject=sim.admin_subject,
                                       service_account_file="~/key.json", api_endpoint=sim.api_endpoint,
-                                      token_uri=sim.token_uri, progress=False)
+                                      token_uri=sim.token_uri, progress=False,
+                                      dns=DnsOptions(resolvers=(sim.dns_address,)))
     assert snap == tmp_path / "collected"
     assert private_key not in "".join(
         f.read_text(encoding="utf-8") for f in snap.iterdir())  # the key never lands in the snapshot

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import idaudit
+from connectors.email_dns import DnsOptions
 from idaudit.core.errors import CollectionError
 from idaudit.core.snapshot import load_snapshot
 
@@ -37,7 +38,8 @@ def sim(org: Any) -> Any:
 
 def _endpoints(sim: Any) -> dict[str, Any]:
     return {"authority_host": sim.authority_host, "graph_endpoint": sim.graph_url,
-            "exchange_endpoint": sim.exchange_url, "ca_bundle": sim.ca_file, "time_scale": SCALE}
+            "exchange_endpoint": sim.exchange_url, "ca_bundle": sim.ca_file, "time_scale": SCALE,
+            "dns": DnsOptions(resolvers=(sim.dns_address,))}
 
 
 @pytest.fixture(scope="module")

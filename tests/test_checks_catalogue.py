@@ -19,6 +19,7 @@ from tests import (
     test_checks_accounts,
     test_checks_apps,
     test_checks_authentication,
+    test_checks_email_security,
     test_checks_mail,
     test_checks_takeover,
 )
@@ -26,13 +27,16 @@ from tests import (
 REG = load_builtin_checks()
 METAS = [rc.meta for rc in REG.all() if not rc.meta.id.endswith(("-901", "-999"))]  # engine tests add 9xx ids
 ALL_CASES = (test_checks_authentication.CASES + test_checks_accounts.CASES + test_checks_mail.CASES
-             + test_checks_apps.CASES + test_checks_takeover.CASES)
-FAMILY_OF = {"AUTH": "authentication", "ACCT": "accounts", "MAIL": "mail", "APPS": "apps", "TKO": "takeover"}
+             + test_checks_apps.CASES + test_checks_takeover.CASES
+             + test_checks_email_security.CASES)
+FAMILY_OF = {"AUTH": "authentication", "ACCT": "accounts", "MAIL": "mail", "APPS": "apps", "TKO": "takeover",
+             "ESEC": "email security"}
 
 # Ids are never renumbered once committed: this list only grows.
 COMMITTED_IDS = {f"IDA-AUTH-{i:03d}" for i in range(1, 11)} | {f"IDA-ACCT-{i:03d}" for i in range(1, 10)} \
     | {f"IDA-MAIL-{i:03d}" for i in range(1, 8)} | {f"IDA-APPS-{i:03d}" for i in range(1, 7)} \
-    | {f"IDA-TKO-{i:03d}" for i in range(1, 7)}
+    | {f"IDA-TKO-{i:03d}" for i in range(1, 7)} \
+    | {f"IDA-ESEC-{i:03d}" for i in range(1, 17)}
 
 
 def test_committed_ids_still_exist() -> None:

@@ -23,6 +23,7 @@ KINDS = {
     "timestamp": lambda v: isinstance(v, str)
     and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z", v) is not None,
     "duration": lambda v: isinstance(v, str) and re.fullmatch(r"\d+[hms]", v) is not None,
+    "list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
 }
 
 

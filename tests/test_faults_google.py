@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
+from connectors.email_dns import DnsOptions
 from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
     REQUIRED_SCOPES,
@@ -44,14 +45,16 @@ from tests.fault_matrix import FaultCase, Outcome
 
 TIMEOUT = 1.5          # the connector's per-request timeout in the timeout cases (GoogleOptions.timeout)
 SLOW = TIMEOUT + 0.5   # how long the simulator stalls a request in those cases
+DNS_TIMEOUT = 1.0      # DnsOptions.timeout in the matrix (the simulator's zone answers at once)
 MAX_RETRIES = 3        # GoogleOptions.max_retries in the matrix (default 5; fewer keeps "every time" cases quick)
 
 # Section -> the normalised tables built from it (checked by test_section_tables_match_the_normaliser). Sections
 # no table reads (forwarding addresses, delegates, the token report when tokens.list worked) hide nothing when lost.
 SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "users": ("users", "mfa_registration", "mfa_enforcement"),
-    "policies": ("mfa_enforcement", "tenant_settings"),
-    "orgUnits": ("mfa_enforcement", "tenant_settings"),
+    "policies": ("mfa_enforcement", "tenant_settings", "mail_protections"),
+    "orgUnits": ("mfa_enforcement", "tenant_settings", "mail_protections"),
+    "dns.emailAuth": ("mail_domains",),
     "roles": ("role_assignments",),
     "roleAssignments": ("role_assignments",),
     "tokens": ("oauth_grants",),
@@ -357,6 +360,18 @@ def _build_cases() -> tuple[GCase, ...]:
     c.append(_case("reports.login", "scope not delegated", forb, (),
                    "token refused: every Reports section forbidden naming the scope; takeover checks unknown",
                    detail=SCOPE_REPORTS, undelegate=SCOPE_REPORTS, workbook=True))
+    # email authentication (issue 17): the DNS lookups of SPF, DMARC and Google's DKIM key
+    for fault, inject, note in (
+            ("no DNS answer (timeout)", Inject("delay", ".*", method="DNS", delay=DNS_TIMEOUT + 1.0, times=None),
+             "every TXT lookup timed out: section error naming the resolver"),
+            ("SERVFAIL every time", Inject("status", ".*", method="DNS", code="SERVFAIL", times=None),
+             "the resolver failed every name: section error"),
+            ("REFUSED every time", Inject("status", ".*", method="DNS", code="REFUSED", times=None),
+             "the resolver refuses us (the DNS analogue of 403): section error, fix the resolver"),
+            ("reply that is not DNS (malformed)", Inject("malformed_json", ".*", method="DNS", times=None),
+             "dnspython drops the bad reply and times out: section error")):
+        c.append(_case("dns.emailAuth", fault, err, inject, note, detail="no TXT lookup got an answer",
+                       workbook=fault.startswith("no DNS")))
     return tuple(c)
 
 
@@ -416,7 +431,8 @@ def options_for(sim: GoogleSimulator, **kw: Any) -> GoogleOptions:
     base: dict[str, Any] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                             "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 1.0,
                             "max_retries": MAX_RETRIES, "gmail_batch_size": 24, "workers": 2,
-                            "log_window_end": sim.org.as_of}
+                            "log_window_end": sim.org.as_of,
+                            "dns": DnsOptions(resolvers=(sim.dns_address,), timeout=DNS_TIMEOUT)}
     base.update(kw)
     return GoogleOptions(**base)
 
@@ -569,7 +585,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
     sections = {c.section for c in CASES}
     assert {"users", "tokens", "policies", "roles", "roleAssignments", *GMAIL_SECTIONS} <= sections
     assert {"reports.login", "reports.userAccounts", "reports.admin", "reports.tokenAuthorize"} <= sections
-    assert 40 <= len(CASES) <= 100
+    assert 40 <= len(CASES) <= 120
     assert len({c.id for c in CASES}) == len(CASES)
     assert all(c.provider == "google" for c in CASES)
 

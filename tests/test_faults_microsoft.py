@@ -21,11 +21,13 @@ from typing import Any
 
 import pytest
 
+from connectors.email_dns import DnsOptions
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER
 from idaudit.core.model import Provider
 from idaudit.core.snapshot import Snapshot, load_snapshot
 from idaudit.orchestration.pipeline import audit_snapshot
+from simulator.microsoft.snapshot import MAIL_SECURITY_SECTIONS
 from tests import fault_kit as kit
 from tests.conftest_ms import SCALE, options_for
 from tests.fault_kit import Inject
@@ -75,6 +77,13 @@ SECTION_TABLES: dict[str, tuple[str, ...]] = {
     "exchange.outboundSpamPolicies": ("auto_forward_senders",),
     "exchange.outboundSpamRules": ("auto_forward_senders",),
     "exchange.remoteDomains": ("remote_domains",),
+    # email security and detection (issue 17)
+    "dns.emailAuth": ("mail_domains",),
+    "exchange.dkimSigningConfig": ("mail_domains",),
+    **{s: ("mail_protections",) for s in (
+        "exchange.antiPhishPolicies", "exchange.antiPhishRules", "exchange.safeLinksPolicies",
+        "exchange.safeLinksRules", "exchange.safeAttachmentPolicies", "exchange.safeAttachmentRules",
+        "exchange.malwareFilterPolicies", "exchange.contentFilterPolicies", "exchange.connectionFilterPolicies")},
 }
 # Section -> tenant_settings keys read from it (idaudit/core/normalise/ms_settings.py), checked by the faulted runs.
 SECTION_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -85,6 +94,11 @@ SECTION_SETTINGS: dict[str, tuple[str, ...]] = {
     "exchange.outboundSpamPolicies": ("external_auto_forwarding", "external_auto_forwarding_exceptions"),
     "exchange.outboundSpamRules": ("external_auto_forwarding_exceptions",),
     "exchange.remoteDomains": ("remote_domain_default_auto_forward",),
+    "exchange.adminAuditLogConfig": ("unified_audit_log_ingestion",),
+    "exchange.organizationConfig": ("mailbox_audit_disabled",),
+    "exchange.mailboxAuditBypass": ("mailbox_audit_bypass",),
+    "exchange.externalInOutlook": ("external_in_outlook",),
+    "exchange.transportRules": ("external_tag_transport_rules",),
 }
 
 
@@ -96,6 +110,8 @@ FALLBACK_TABLES = {"authenticationMethods": ("mfa_methods", "mfa_registration")}
 CONSERVATIVE = {
     "roleDefinitions": "the demo's roles are all on the built-in fallback list; a role outside it would be held "
                        "unknown, never dropped",
+    "exchange.acceptedDomains": "the DNS lookups fall back to Graph's verified Email domains, and a policy rule "
+                                "limited to domains then covers an unknown set of people, never 'everyone'",
     "mailboxSettings": "mailbox purpose and archive folder only label rules; the rules are all there",
 }
 # A section whose loss takes another with it: the connector reads the members only of groups it could read.
@@ -206,7 +222,12 @@ def _inner(section: str, kind: str, **kw: Any) -> Inject:
 CMDLETS = {"exchange.mailboxes": "Get-Mailbox", "exchange.remoteDomains": "Get-RemoteDomain",
            "exchange.outboundSpamPolicies": "Get-HostedOutboundSpamFilterPolicy",
            "exchange.outboundSpamRules": "Get-HostedOutboundSpamFilterRule",
-           "exchange.transportRules": "Get-TransportRule", "exchange.recipients": "Get-Recipient"}
+           "exchange.transportRules": "Get-TransportRule", "exchange.recipients": "Get-Recipient",
+           **dict(MAIL_SECURITY_SECTIONS)}
+DEFENDER_SECTIONS = ("exchange.safeLinksPolicies", "exchange.safeLinksRules", "exchange.safeAttachmentPolicies",
+                     "exchange.safeAttachmentRules")
+DEFENDER = "Microsoft Defender for Office 365 Plan 1"
+DNS_TIMEOUT = 1.0  # the connector's DNS timeout in the DNS cases (DnsOptions.timeout)
 
 
 def _exo(section: str, kind: str, **kw: Any) -> Inject:
@@ -370,12 +391,55 @@ def _build_cases() -> tuple[MsCase, ...]:
     c.append(_unlicensed("roleEligibilities", P2, status=400, code="AadPremiumLicenseRequired",
                          lossless="without P2 there is no PIM, so no eligible assignment is missing"))
     c.append(replace(_unlicensed("userRegistrationDetails", P1), workbook=True))
+    c.extend(_mail_security_cases())
     c.append(_case("authenticationMethods", "registration report unlicensed", Outcome.FALLBACK,
                    _outer("userRegistrationDetails", "status", status=403, code=NON_PREMIUM,
                           message="the tenant has no premium licence", times=None),
                    "without P1 the per-user methods are read instead"))
     c.extend(_log_cases())
     return tuple(_with_workbook(c))
+
+
+def _mail_security_cases() -> list[MsCase]:
+    """Issue 17's sections: every new cmdlet 403 / malformed / timeout, Defender's cmdlets absent without the
+    licence, and the DNS lookups (no answer, SERVFAIL, REFUSED, a reply that is not DNS)."""
+    c: list[MsCase] = []
+    err = Outcome.SECTION_ERROR
+    # the demo tenant tags outside mail with a transport rule, so the External tag setting decides nothing there
+    tagged = "a transport rule already marks outside mail, so IDA-ESEC-010 passes on that evidence"
+    for s, _cmdlet in MAIL_SECURITY_SECTIONS:
+        lossless = tagged if s == "exchange.externalInOutlook" else ""
+        c.append(_case(s, "403 missing permission", Outcome.SECTION_FORBIDDEN,
+                       _exo(s, "status", status=403, code="Forbidden", times=None,
+                            message="The role assigned to application isn't supported in this scenario"),
+                       f"detail and Coverage name {EXO_PERMISSION}", lossless=lossless, detail=EXO_PERMISSION,
+                       workbook=s == "exchange.safeLinksPolicies"))
+        c.append(_case(s, "malformed JSON every time", err, _exo(s, "malformed_json", times=None),
+                       "not valid JSON: section error", lossless=lossless, detail="JSON"))
+        c.append(_case(s, "timeout once", Outcome.RECOVERED, _exo(s, "delay", delay=SLOW),
+                       "InvokeCommand timed out once and was resent", timeout=TIMEOUT))
+    for s in ("exchange.adminAuditLogConfig", "exchange.dkimSigningConfig"):
+        c.append(_case(s, "timeout every time", err, _exo(s, "delay", delay=SLOW, times=None),
+                       "3 attempts timed out: section error", detail="Timeout", timeout=TIMEOUT))
+    for s in DEFENDER_SECTIONS:
+        c.append(_case(s, "400 cmdlet absent without the licence", Outcome.SECTION_UNLICENSED,
+                       _exo(s, "status", status=400, code="BadRequest", times=None,
+                            message=f"The term '{CMDLETS[s]}' is not recognized as the name of a cmdlet"),
+                       f"unlicensed, not error: detail and Coverage name {DEFENDER}", detail=DEFENDER,
+                       workbook=s == "exchange.safeLinksPolicies"))
+    dns = "dns.emailAuth"
+    for fault, inject, note in (
+            ("no DNS answer (timeout)", Inject("delay", ".*", method="DNS", delay=DNS_TIMEOUT + 1.0, times=None),
+             "every TXT lookup timed out: section error naming the resolver"),
+            ("SERVFAIL every time", Inject("status", ".*", method="DNS", code="SERVFAIL", times=None),
+             "the resolver failed every name: section error"),
+            ("REFUSED every time", Inject("status", ".*", method="DNS", code="REFUSED", times=None),
+             "the resolver refuses us (the DNS analogue of 403): section error, fix the resolver"),
+            ("reply that is not DNS (malformed)", Inject("malformed_json", ".*", method="DNS", times=None),
+             "dnspython drops the bad reply and times out: section error")):
+        c.append(_case(dns, fault, err, inject, note, detail="no TXT lookup got an answer",
+                       workbook=fault.startswith("no DNS")))
+    return c
 
 
 def _log_cases() -> list[MsCase]:
@@ -492,6 +556,8 @@ def test_fault(mc: MsCase, sim: Any, rendered: Snapshot, clean_passes: set[tuple
     case = mc.case
     rules = _inject(sim, mc, victim)
     kw: dict[str, Any] = {"timeout": mc.timeout} if mc.timeout else {}
+    if case.section == "dns.emailAuth":
+        kw["dns"] = DnsOptions(resolvers=(sim.dns_address,), timeout=DNS_TIMEOUT)
     kw.update(dict(mc.options))
     try:
         snap = load_snapshot(collect_microsoft(options_for(sim, **kw), tmp_path / "snap", progress=False,
@@ -602,7 +668,7 @@ def test_matrix_covers_every_fault_the_issue_lists() -> None:
                    "403 missing permission", "missing licence", "inner 429", "inner 500", "inner 403",
                    "token expired"):
         assert wanted in faults, wanted
-    assert 50 <= len(CASES) <= 130
+    assert 50 <= len(CASES) <= 250
     assert len({c.id for c in CASES}) == len(CASES)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from connectors.email_dns import DnsOptions
 from connectors.google.client import GoogleClient
 from connectors.google.collect import GMAIL_SECTIONS, collect_google
 from connectors.google.options import (
@@ -42,7 +43,7 @@ def org() -> Organisation:
 def opts(sim: GoogleSimulator, **kw: object) -> GoogleOptions:
     base: dict[str, object] = {"service_account_info": sim.service_account_info, "admin_subject": sim.admin_subject,
                                "api_endpoint": sim.api_endpoint, "backoff_base": 0.01, "backoff_cap": 0.05,
-                               "log_window_end": sim.org.as_of}
+                               "log_window_end": sim.org.as_of, "dns": DnsOptions(resolvers=(sim.dns_address,))}
     base.update(kw)
     return GoogleOptions(**base)  # type: ignore[arg-type]
 
@@ -58,7 +59,7 @@ def test_full_collection_stores_exactly_what_the_renderer_writes(org: Organisati
     rendered = render_google_snapshot(org, tmp_path / "r")
     sections = manifest(out)
     assert {n: s["status"] for n, s in sections.items()} == {n: "ok" for n in sections}
-    assert len(sections) == 17
+    assert len(sections) == 18  # with dns.emailAuth (collected == rendered, DNS included)
     # the takeover logs: the window asked for is the one stored, and what was served is what the renderer holds
     for name in ("reports.login", "reports.userAccounts", "reports.admin"):
         assert sections[name]["window"] == {"start": "2026-11-27T00:00:00Z", "end": "2026-12-04T00:00:00Z"} or \
@@ -242,7 +243,7 @@ def test_only_the_users_scope_missing_still_collects_the_rest(org: Organisation,
     assert sections["domains"]["status"] == "ok" and sections["policies"]["status"] == "ok"
     assert sections["tokens"]["status"] == "forbidden" and "users could not be listed" in sections["tokens"]["detail"]
     finished = [e for e in progress.events if e[0] == "finish"]
-    assert len(finished) == 14 and progress.events[-1][0] == "close"  # 13 sections + the Gmail step
+    assert len(finished) == 15 and progress.events[-1][0] == "close"  # 14 sections (dns.emailAuth too) + Gmail
     assert ("finish", "users", "forbidden") in finished
 
 

@@ -52,7 +52,7 @@ def _collect(sim: MicrosoftSimulator, out: Path, *extra: str, hold: bool = True,
     cmd = [sys.executable, "-m", "idaudit", "collect", "microsoft", "--tenant-id", sim.tenant_id,
            "--client-id", sim.client_id, "--client-secret-env", SECRET_VAR, "--authority-host", sim.authority_host,
            "--graph-endpoint", sim.graph_url, "--exchange-endpoint", sim.exchange_url,
-           "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
+           "--dns-resolver", sim.dns_address, "--ca-bundle", str(sim.ca_file), "--out", str(out), "--no-progress", "--concurrency", "1", *extra]
     # sigint_ignored: started as a shell starts a background job (`idaudit collect ... &`), SIGINT ignored.
     # Otherwise SIGINT is set to its default for the child, whatever this test process inherited (a suite run from
     # a background job has it ignored, and the child would inherit that).
@@ -148,6 +148,7 @@ client_secret_env = "{SECRET_VAR}"
 authority = "{sim.authority_host}"
 graph_endpoint = "{sim.graph_url}"
 exchange_endpoint = "{sim.exchange_url}"
+dns_resolver = "{sim.dns_address}"
 ca_bundle = "{sim.ca_file}"
 """, encoding="utf-8")
     return path
@@ -246,7 +247,8 @@ def test_interrupted_google_collection_exits_130_and_is_incomplete(tmp_path: Pat
         proc = subprocess.Popen(
             [sys.executable, "-m", "idaudit", "collect", "google", "--service-account-env", "IDAUDIT_TEST_GOOGLE_KEY",
              "--admin-subject", gsim.admin_subject, "--api-endpoint", gsim.api_endpoint, "--token-uri",
-             gsim.token_uri, "--workers", "1", "--out", str(out), "--no-progress"],
+             gsim.token_uri, "--dns-resolver", gsim.dns_address, "--workers", "1", "--out", str(out),
+             "--no-progress"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_mid_collection(proc, out)
         proc.send_signal(signal.SIGTERM)

@@ -236,7 +236,7 @@ def test_collect_tenant_from_config(sim: Any, tmp_path: Path) -> None:
     tenant = TenantConfig("riverside", "microsoft", {
         "name": "riverside", "provider": "microsoft", "tenant_id": sim.tenant_id, "client_id": sim.client_id,
         "client_secret_file": str(secret_file), "authority": sim.authority, "graph_endpoint": sim.graph_url,
-        "exchange_endpoint": sim.exchange_url, "ca_bundle": str(sim.ca_file)})
+        "exchange_endpoint": sim.exchange_url, "ca_bundle": str(sim.ca_file), "dns_resolver": sim.dns_address})
     path = collect_tenant(tenant, tmp_path / "snap", progress=False)
     snap = load_snapshot(path)
     assert snap.manifest.complete

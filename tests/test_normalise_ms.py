@@ -44,13 +44,26 @@ def data(tmp_path: Path) -> AuditData:
     return normalise(snap(tmp_path / "s"))
 
 
+# The minimal tenant holds no email-security data (DNS answers, Defender/EOP policies, audit configuration): those
+# tables and settings are built and tested from their own fixtures (tests/test_email_auth.py,
+# tests/test_checks_email_security.py) and must say here exactly which section was not collected.
+EMAIL_SECURITY_TABLES = {"mail_domains": "dns.emailAuth", "mail_protections": "exchange.antiPhishPolicies"}
+EMAIL_SECURITY_SETTINGS = {"unified_audit_log_ingestion", "mailbox_audit_disabled", "external_in_outlook",
+                           "mailbox_audit_bypass"}
+
+
 def test_every_table_has_the_schema_and_a_status(data: AuditData) -> None:
     assert data.provider == "microsoft" and data.tenant_name == "Riverside Clinic"
     assert set(data.tables) == set(SCHEMAS)
     for name, df in data.tables.items():
         assert list(df.columns) == list(SCHEMAS[name].columns), name
+        if name in EMAIL_SECURITY_TABLES:
+            assert data.status[name].availability is Availability.MISSING, (name, data.status[name])
+            assert EMAIL_SECURITY_TABLES[name] in data.status[name].reason
+            continue
         assert data.status[name].availability is Availability.OK, (name, data.status[name])
-    assert data.setting_gaps == {}
+    assert set(data.setting_gaps) == EMAIL_SECURITY_SETTINGS
+    assert all("not collected" in why for why in data.setting_gaps.values())
 
 
 def test_users(data: AuditData) -> None:

@@ -129,3 +129,64 @@ def test_senders_table_names_policy_and_how(tmp_path: Path) -> None:
     assert senders.loc[CARA, "allowed"] == "yes" and senders.loc[CARA, "policy"] == "Billing"
     assert senders.loc[ADA, "allowed"] == "no" and senders.loc[ADA, "policy"] == "Default"
     assert set(senders.index) == {ADA, CARA, SHARED}  # the mailboxes are the senders
+
+
+# ---- review (issue 16 audit): wildcard remote domains, one control read, undecided senders in the evidence ----
+
+def test_wildcard_remote_domain_of_the_own_domain_opens_its_unverified_subdomains(tmp_path: Path) -> None:
+    """New-RemoteDomain -DomainName: '*.contoso.com' specifies all subdomains of contoso.com. A subdomain that is not
+    itself verified is outside (docs/semantics.md), so '*.clinic.example' allowing forwarding is open (was a pass:
+    the wildcard was placed as 'clinic.example' itself, which is verified)."""
+    status, ev = _verdict(tmp_path, _tenant([DEFAULT_ON], [], remote=[("*", False), ("*.clinic.example", True)]))
+    assert status == "fail" and "*.clinic.example" in ev
+
+
+def test_wildcard_remote_domain_of_a_trusted_partner_stays_inside(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from idaudit.core.engine import CheckSettings
+    raw = _tenant([DEFAULT_ON], [], remote=[("*", False), ("*.questlab.com", True)])
+    got = run(normalise(snap(tmp_path / "s", raw)), "IDA-MAIL-004",
+              settings=CheckSettings(now=datetime(2026, 11, 28, 12, tzinfo=UTC), trusted_domains=("questlab.com",)))
+    assert str(got.iloc[0]["status"]) == "pass", got.iloc[0]["evidence"]
+
+
+def test_remote_domains_not_read_but_every_sender_blocked_is_a_pass(tmp_path: Path) -> None:
+    """'When one setting allows external forwarding, but another setting blocks it, the block typically wins': the
+    outbound spam policies alone decide when they block every sender (was `unknown`)."""
+    status, ev = _verdict(tmp_path, _tenant([DEFAULT_OFF], [], remote=[("*", True)]),
+                          fail={"exchange.remoteDomains": (SectionStatus.FORBIDDEN, "403")})
+    assert status == "pass" and "exchange.remoteDomains" in ev
+
+
+def test_spam_policies_not_read_but_every_remote_domain_blocks_is_a_pass(tmp_path: Path) -> None:
+    status, ev = _verdict(tmp_path, _tenant([DEFAULT_ON], [], remote=[("*", False), ("lab.example", False)]),
+                          fail={"exchange.outboundSpamPolicies": (SectionStatus.FORBIDDEN, "403")})
+    assert status == "pass" and "exchange.outboundSpamPolicies" in ev
+
+
+def test_pass_by_remote_domains_does_not_claim_every_sender_is_blocked(tmp_path: Path) -> None:
+    raw = _tenant([DEFAULT_OFF, _policy("Billing", "On")], [_rule("Billing", FromMemberOf=["Billing Team"])],
+                  remote=[("*", False)])
+    status, ev = _verdict(tmp_path, raw)
+    assert status == "pass" and "every sender blocks" not in ev and "'Billing Team'" in ev
+
+
+def test_rule_naming_a_sender_by_guid_or_distinguished_name_applies(tmp_path: Path) -> None:
+    """-From takes any recipient identity (RecipientIdParameter: name, alias, DN, GUID, address ...): a rule naming
+    Cara by her object id or DN applies to her (was read as naming nobody: Default Off, a pass)."""
+    for i, value in enumerate((CARA, "CN=cara,OU=clinic.onmicrosoft.com,DC=NAMPR01A001,DC=prod,DC=outlook,DC=com")):
+        raw = _tenant([DEFAULT_OFF, _policy("Billing", "On")], [_rule("Billing", From=[value])])
+        raw["exchange.mailboxes"][1]["DistinguishedName"] = \
+            "CN=cara,OU=clinic.onmicrosoft.com,DC=NAMPR01A001,DC=prod,DC=outlook,DC=com"
+        status, ev = _verdict(tmp_path / str(i), raw)
+        assert status == "fail" and CARA_MAIL in ev, (value, ev)
+
+
+def test_a_remote_domain_without_an_autoforward_value_is_not_read_as_blocking(tmp_path: Path) -> None:
+    """A remote domain whose AutoForwardEnabled is missing (a hand-made or partial export) cannot be read as 'blocks':
+    Set-RemoteDomain's AutoForwardEnabled defaults to allowing. Was a pass behind a blocking '*'."""
+    raw = _tenant([DEFAULT_ON], [], remote=[("*", False)])
+    raw["exchange.remoteDomains"].append({"Identity": "Gmail", "DomainName": "gmail.com"})
+    status, ev = _verdict(tmp_path, raw)
+    assert status == "unknown" and "gmail.com" in ev

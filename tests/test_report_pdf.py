@@ -122,8 +122,10 @@ def test_pages_per_sheet_are_bounded_by_the_rows_printed(printed: Printed) -> No
         bound = max(1, math.ceil(rows / ROWS_PER_PAGE.get(sheet, DEFAULT_ROWS_PER_PAGE)))
         assert pages <= bound, f"{printed.provider} {sheet}: {pages} pages for {rows} printed rows (bound {bound})"
     assert set(per_sheet) == {s for s in printed.workbook.sheetnames}, per_sheet
-    # Before issue 18 the same demo printed to 157 (Microsoft) and 153 (Google) pages.
-    assert len(printed.pages) <= 60, per_sheet
+    # Before issue 18 the same demo printed to 157 (Microsoft) and 153 (Google) pages. The per-sheet bounds above
+    # are the real limit; this cap only catches a runaway (the email-security and takeover checks added failing
+    # rows: Google's demo prints 63 pages).
+    assert len(printed.pages) <= 80, per_sheet
 
 
 def test_no_page_is_blank_and_every_page_is_readable(printed: Printed) -> None:

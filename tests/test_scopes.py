@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.email_dns import DnsOptions
 from connectors.google.collect import collect_google
 from connectors.google.options import REQUIRED_SCOPES, GoogleOptions
 from connectors.microsoft.collect import collect_microsoft
@@ -73,7 +74,8 @@ def test_google_assertions_carry_exactly_the_documented_read_only_scopes(tmp_pat
     with GoogleSimulator(org) as sim:
         opts = GoogleOptions(service_account_info=sim.service_account_info, admin_subject=sim.admin_subject,
                              api_endpoint=sim.api_endpoint, backoff_base=0.01, backoff_cap=0.05,
-                             gmail_batch_size=8, log_window_end=org.as_of)
+                             gmail_batch_size=8, log_window_end=org.as_of,
+                             dns=DnsOptions(resolvers=(sim.dns_address,)))
         out = collect_google(opts, tmp_path / "snap", progress=False)
         claims = list(sim.issuer.assertion_scopes)
     assert load_snapshot(out).manifest.complete

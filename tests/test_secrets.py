@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.email_dns import DnsOptions
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.options import MicrosoftOptions
 from idaudit.orchestration.pipeline import audit_snapshot
@@ -49,7 +50,8 @@ def test_full_run_leaves_no_secret_in_any_artefact(tmp_path: Path, caplog: pytes
             client_secret=secret if credential == "secret" else None,
             certificate_path=Path(sim.certificate_pem_path) if credential == "certificate" else None,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,
-            ca_bundle=Path(sim.ca_file), time_scale=0.01, token_cache_path=tmp_path / "cache" / "tokens.json")
+            ca_bundle=Path(sim.ca_file), time_scale=0.01, token_cache_path=tmp_path / "cache" / "tokens.json",
+            dns=DnsOptions(resolvers=(sim.dns_address,)))
         snap = collect_microsoft(options, tmp_path / "snapshot", progress=False)
     run = audit_snapshot(snap)
     reports = write_reports(run, tmp_path / "reports", ["xlsx", "csv", "json", "html"])

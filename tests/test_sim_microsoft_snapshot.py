@@ -3,6 +3,7 @@ organisation: every section is crawled over HTTP here (paging, $batch, Exchange 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from connectors.email_dns import DnsOptions, collect_email_auth
 from idaudit.core.logwindow import (
     DIRECTORY_AUDIT_CATEGORIES,
     PURVIEW_OPERATIONS,
@@ -23,7 +25,7 @@ from idaudit.core.signin_aggregate import aggregate_sign_ins
 from idaudit.core.snapshot import SectionStatus, load_snapshot
 from simulator import build_organisation, render_microsoft_snapshot
 from simulator.microsoft.simulator import MicrosoftSimulator
-from simulator.microsoft.snapshot import SP_SELECT, USER_SELECT
+from simulator.microsoft.snapshot import MAIL_SECURITY_SECTIONS, SP_SELECT, USER_SELECT
 from simulator.org import Organisation
 from tests.sim_ms_helpers import EXCHANGE, get, get_all, invoke, per_user, session, token
 
@@ -144,8 +146,14 @@ def crawl(sim: MicrosoftSimulator) -> dict[str, Any]:
                                  ("exchange.transportRules", "Get-TransportRule", {"ResultSize": "Unlimited"}),
                                  ("exchange.recipients", "Get-Recipient",
                                   {"RecipientTypeDetails": ["MailContact", "MailUser", "GuestMailUser"],
-                                   "ResultSize": "Unlimited"})):
+                                   "ResultSize": "Unlimited"}),
+                                 *((n, c, {"ResultSize": "Unlimited"} if c == "Get-MailboxAuditBypassAssociation"
+                                    else {}) for n, c in MAIL_SECURITY_SECTIONS)):
         out[name] = invoke(sim, s, et, cmdlet, page_size=50, **params)
+    # the public DNS zone, asked over UDP/TCP with dnspython like the connector
+    out["dns.emailAuth"] = asyncio.run(collect_email_auth(
+        [d["DomainName"] for d in out["exchange.acceptedDomains"] if not d["DomainName"].endswith(".onmicrosoft.com")],
+        DnsOptions(resolvers=(sim.dns_address,)), source="exchange.acceptedDomains"))
     return out
 
 

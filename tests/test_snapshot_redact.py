@@ -94,8 +94,22 @@ def test_collect_redact_flag_redacts_what_it_wrote(tmp_path: Path) -> None:
         out = tmp_path / "g"
         code = main(["collect", "google", "--service-account-file", str(key), "--admin-subject", sim.admin_subject,
                      "--api-endpoint", sim.api_endpoint, "--token-uri", sim.token_uri, "--out", str(out),
-                     "--no-progress", "--redact"])
+                     "--dns-resolver", sim.dns_address, "--no-progress", "--redact"])
     assert code in (0, 4)
     text = (out / "users.json").read_text(encoding="utf-8")
     assert sim.admin_subject not in text
     assert all(p.display_name not in text for p in org.people if p.kind not in ("shared", "room"))
+
+
+def test_email_security_sections_keep_no_staff_names(tmp_path: Path) -> None:
+    """Get-AntiPhishPolicy names the people it protects ('Name;address') and Get-MailboxAuditBypassAssociation has
+    one object per mailbox named after its owner: both are personal data (issue 17's sections)."""
+    from idaudit.core.snapshot_redact import redact_snapshot
+    from simulator import build_organisation, render_microsoft_snapshot
+
+    org = build_organisation(40, seed=3)
+    path = redact_snapshot(render_microsoft_snapshot(org, tmp_path / "snap"))
+    text = (path / "exchange.mailboxAuditBypass.json").read_text() + (path / "exchange.antiPhishPolicies.json").read_text()
+    people = [p for p in org.people if p.has_mailbox]
+    assert not [p.local_part for p in people if f'"{p.local_part}"' in text]
+    assert not [p.display_name for p in people if p.display_name in text]

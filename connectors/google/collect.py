@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 
+from connectors.email_dns import collect_email_auth_sync, unanswered
 from connectors.google.client import ApiFailure, GoogleClient, classify, error_reason, token_failure
 from connectors.google.groups import read_groups
 from connectors.google.options import (
@@ -52,6 +53,9 @@ GMAIL_SECTIONS = ("gmail.autoForwarding", "gmail.forwardingAddresses", "gmail.fi
 NO_MAILBOX_REASONS = frozenset({"failedPrecondition", "FAILED_PRECONDITION"})
 GMAIL_THREADS_PER_SLOT = 3  # Gmail worker threads per connection slot (options.workers)
 REPORT_WINDOW_DAYS = 180  # the Reports API keeps token events for about six months
+
+
+GOOGLE_DKIM_SELECTOR = "google"  # the Admin console's default DKIM selector prefix
 
 
 def _request(name: str) -> str:
@@ -394,10 +398,13 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
         run = _Run(client, writer, bar)
         if "users" in wanted:
             run.listed("users", SCOPE_USERS, lambda c, t: None, "users", data=users, failure=users_failure)
+        domains: list[Any] | None = None
         if "domains" in wanted:
             domains = run.listed("domains", SCOPE_DOMAINS, lambda c, t: _domains(c, t, customer), "domains")
             primary = next((d.get("domainName") for d in domains or [] if d.get("isPrimary")), "")
             writer.tenant_name = str(primary or "")
+        if "dns.emailAuth" in wanted:
+            _collect_email_dns(run, domains)
         listed: dict[str, list[Any] | None] = {}
         for name, scope, make, key in (
             ("orgUnits", SCOPE_ORGUNITS, lambda c, t: _orgunits(c, t, customer), "organizationUnits"),
@@ -434,6 +441,43 @@ def collect_google(options: GoogleOptions, out_dir: str | Path, *, progress: boo
         return Path(out_dir)
     finally:
         bar.close()
+
+
+def sending_domains(domains: list[Any]) -> list[str]:
+    """Verified domains and verified domain aliases: every domain users can send mail from."""
+    out = []
+    for d in domains:
+        if not isinstance(d, dict):
+            continue
+        if d.get("verified") is True and isinstance(d.get("domainName"), str):
+            out.append(d["domainName"])
+        for a in d.get("domainAliases") or []:
+            if isinstance(a, dict) and a.get("verified") is True and isinstance(a.get("domainAliasName"), str):
+                out.append(a["domainAliasName"])
+    return out
+
+
+def _collect_email_dns(run: _Run, domains: list[Any] | None) -> None:
+    """SPF, DMARC and Google's DKIM key (selector `google`) of every sending domain (connectors/email_dns.py)."""
+    name = "dns.emailAuth"
+    run.progress.section_started(name)
+    dns = run.options.dns
+    if not dns.enabled or domains is None:
+        why = "DNS lookups were turned off" if not dns.enabled else \
+            "the domain list could not be read, so no domain was looked up"
+        run.fail(name, ApiFailure(SectionStatus.ERROR, why))
+        run.progress.section_finished(name, SectionStatus.ERROR.value)
+        return
+    data = collect_email_auth_sync(sending_domains(domains), dns, source="domains",
+                                   dkim_selectors=(GOOGLE_DKIM_SELECTOR,))
+    why = unanswered(data, dns.shown)
+    if why:
+        run.fail(name, ApiFailure(SectionStatus.ERROR, f"{why} — check the resolver (--dns-resolver / dns_resolver) "
+                                                       "and that it answers TXT queries for public names"))
+        run.progress.section_finished(name, SectionStatus.ERROR.value)
+        return
+    run.add(name, data, count=len(data["lookups"]), detail=f"looked up through {dns.shown}")
+    run.progress.section_finished(name, "ok")
 
 
 def collect_from_config(tenant: TenantConfig, out_dir: str | Path, *, progress: bool = True,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.email_dns import DnsOptions, dns_options_from
 from idaudit.core.errors import CollectionError
 from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 from idaudit.core.sections import GOOGLE_USER_FIELDS
@@ -133,6 +134,7 @@ class GoogleOptions:
     # `log_window_end` (None: when the collection starts).
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     log_window_end: datetime | None = None
+    dns: DnsOptions = field(default_factory=DnsOptions)  # SPF / DMARC / DKIM lookups (resolver, timeout)
 
     def __post_init__(self) -> None:
         if "@" not in self.admin_subject:
@@ -181,6 +183,9 @@ def options_from_tenant(opts: Mapping[str, str], **overrides: Any) -> GoogleOpti
                               "required")
     if opts.get("directory_quota"):  # validated as a whole number by idaudit.core.config
         overrides = {"directory_quota": int(opts["directory_quota"]), **overrides}
+    if "dns" not in overrides:
+        overrides = {"dns": dns_options_from(opts.get("dns_resolver"), opts.get("dns_timeout"),
+                                             where=f"tenant {opts.get('name', '?')!r}: "), **overrides}
     return GoogleOptions(service_account_info=info, admin_subject=subject,
                          customer_id=opts.get("customer_id") or "my_customer",
                          api_endpoint=opts.get("api_endpoint", ""), token_uri=opts.get("token_uri", ""),

@@ -7,15 +7,15 @@ clean one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import stat
-import threading
-from collections.abc import Collection, Coroutine
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from connectors.asyncrun import run_coroutine
+from connectors.email_dns import dns_options_from
 from connectors.interface import CollectionProgress
 from connectors.microsoft.collectors import ALL_SECTIONS_IN_ORDER, MicrosoftCollection
 from connectors.microsoft.exchange import ExchangeClient
@@ -31,7 +31,6 @@ from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.snapshot import SnapshotWriter
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 SOURCE = "microsoft-graph"
 
 
@@ -63,29 +62,6 @@ def _check_sections(sections: Collection[str] | None) -> set[str] | None:
         raise CollectionError(f"unknown Microsoft section(s): {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(known))})")
     return set(sections)
-
-
-def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, also from inside Jupyter (whose event loop is already running): then in a worker thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker, name="idaudit-collect", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: T = box["value"]
-    return result
 
 
 async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progress: bool | CollectionProgress | None,
@@ -141,7 +117,8 @@ async def _collect(options: MicrosoftOptions, sign_in: Any, out_dir: Path, progr
         window = LogWindow.ending(options.log_window_end or writer.collected_at, options.lookback_days)
         logs = LogCollection(graph, recorder, options, window)
         await MicrosoftCollection(graph, recorder, exchange=exchange,
-                                  exchange_unavailable=exchange_unavailable, logs=logs).run()
+                                  exchange_unavailable=exchange_unavailable, logs=logs,
+                                  dns=options.dns).run()
         writer.finish(complete=True)
         log.info("collected %s into %s (%s requests, %s throttled answers)", tenant_id, out_dir,
                  stats.get("requests", 0), stats.get("retryable_responses", 0))
@@ -212,6 +189,7 @@ def options_from_config(tenant: TenantConfig, **overrides: Any) -> MicrosoftOpti
             kwargs[key] = o[key]
     if o.get("ca_bundle"):
         kwargs["ca_bundle"] = Path(o["ca_bundle"]).expanduser()
+    kwargs["dns"] = dns_options_from(o.get("dns_resolver"), o.get("dns_timeout"), where=f"tenant {name!r}: ")
     kwargs.update(overrides)
     if not kwargs.get("client_secret") and not kwargs.get("certificate_path") and not kwargs.get("device_code"):
         raise CollectionError(f"tenant {name!r}: give client_secret_env, client_secret_file or certificate_file")

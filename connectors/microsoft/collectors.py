@@ -12,7 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from connectors.microsoft.exchange import EXCHANGE_CMDLETS, ExchangeClient
+from connectors.email_dns import DnsOptions, collect_email_auth, unanswered
+from connectors.microsoft.exchange import EXCHANGE_CMDLETS, ExchangeClient, cmdlet_absent
 from connectors.microsoft.graph import GraphClient, split_ok
 from connectors.microsoft.http import ApiError
 from connectors.microsoft.logs import LogCollection
@@ -48,6 +49,11 @@ ALL_SECTIONS_IN_ORDER = (
     "servicePrincipals", "appRoleAssignments", "sharePointAppRoleAssignments", "exchange.mailboxes",
     "exchange.remoteDomains",
     "exchange.outboundSpamPolicies", "exchange.outboundSpamRules", "exchange.transportRules", "exchange.recipients",
+    "exchange.acceptedDomains", "exchange.dkimSigningConfig", "exchange.antiPhishPolicies", "exchange.antiPhishRules",
+    "exchange.safeLinksPolicies", "exchange.safeLinksRules", "exchange.safeAttachmentPolicies",
+    "exchange.safeAttachmentRules", "exchange.malwareFilterPolicies", "exchange.contentFilterPolicies",
+    "exchange.connectionFilterPolicies", "exchange.externalInOutlook", "exchange.adminAuditLogConfig",
+    "exchange.organizationConfig", "exchange.mailboxAuditBypass", "dns.emailAuth",
     *MICROSOFT_LOG_SECTIONS,
 )
 
@@ -63,12 +69,16 @@ class MicrosoftCollection:
     """One collection run over an authenticated Graph client (and Exchange client when available)."""
 
     def __init__(self, graph: GraphClient, recorder: SectionRecorder, *, exchange: ExchangeClient | None = None,
-                 exchange_unavailable: ApiError | None = None, logs: LogCollection | None = None) -> None:
+                 exchange_unavailable: ApiError | None = None, logs: LogCollection | None = None,
+                 dns: DnsOptions | None = None) -> None:
         self.graph = graph
         self.logs = logs
         self.rec = recorder
         self.exchange = exchange
         self.exchange_unavailable = exchange_unavailable
+        self.dns = dns or DnsOptions()
+        self._accepted_domains: list[Any] | ApiError | None = None
+        self._domains: list[Any] | ApiError | None = None
         self._users: list[dict[str, Any]] | ApiError | None = None
         self._id_listing: list[dict[str, Any]] | ApiError | None = None  # the per-user lane's own user listing
         self._id_listing_lock = asyncio.Lock()  # one listing shared by the per-user sections
@@ -126,6 +136,7 @@ class MicrosoftCollection:
             (("appRoleAssignments",), self.app_role_assignments),
             (("sharePointAppRoleAssignments",), self.sharepoint_role_assignments),
             (tuple(c.section for c in EXCHANGE_CMDLETS), self.exchange_sections),
+            (("dns.emailAuth",), self.email_dns),
         ]
         per_user: list[Step] = [
             (("perUserMfaState",), self.per_user_mfa),
@@ -165,8 +176,12 @@ class MicrosoftCollection:
         try:
             items = await self.graph.get_all(path, version=version, params=params, pace=pace)
         except ApiError as exc:
+            if name == "domains":
+                self._domains = exc
             self.rec.fail(name, exc)
             return
+        if name == "domains":
+            self._domains = items
         self.rec.ok(name, items)
 
     async def _object(self, name: str, path: str) -> None:
@@ -443,9 +458,54 @@ class MicrosoftCollection:
             try:
                 items = await self.exchange.invoke(cmdlet)
             except ApiError as exc:
-                self.rec.fail(cmdlet.section, exc)
+                if cmdlet.section == "exchange.acceptedDomains":
+                    self._accepted_domains = exc
+                self.rec.fail(cmdlet.section, exc, SectionStatus.UNLICENSED if cmdlet_absent(cmdlet, exc) else None)
                 continue
+            if cmdlet.section == "exchange.acceptedDomains":
+                self._accepted_domains = items
             self.rec.ok(cmdlet.section, items)
+
+    # ---- DNS (SPF, DMARC) ------------------------------------------------------------------------------------
+
+    def _sending_domains(self) -> tuple[list[str], str] | ApiError:
+        """Accepted domains (Exchange), else verified Graph domains that support Email; never *.onmicrosoft.com,
+        whose DNS Microsoft publishes (docs/semantics.md)."""
+        def own(name: Any) -> bool:
+            return isinstance(name, str) and bool(name.strip()) and \
+                not name.casefold().rstrip(".").endswith(".onmicrosoft.com")
+
+        if isinstance(self._accepted_domains, list):
+            names = [d.get("DomainName") for d in self._accepted_domains if isinstance(d, dict)]
+            return [n for n in names if own(n)], "exchange.acceptedDomains"
+        if isinstance(self._domains, list):
+            names = [d.get("id") for d in self._domains if isinstance(d, dict) and d.get("isVerified") is True
+                     and "email" in [str(x).casefold() for x in d.get("supportedServices") or []]]
+            return [n for n in names if own(n)], "domains"
+        failed = self._accepted_domains if isinstance(self._accepted_domains, ApiError) else self._domains
+        return failed if isinstance(failed, ApiError) else ApiError(0, "NotCollected",
+                                                                    "no domain list was collected")
+
+    async def email_dns(self) -> None:
+        name = "dns.emailAuth"
+        self.rec.progress.section_started(name)
+        if not self.dns.enabled:
+            self.rec.fail(name, ApiError(0, "NotCollected", "DNS lookups were turned off"), SectionStatus.ERROR)
+            return
+        found = self._sending_domains()
+        if isinstance(found, ApiError):
+            self.rec.fail(name, ApiError(found.status, found.code, f"the domain list could not be read, so no "
+                                         f"domain was looked up: {found.message}"), SectionStatus.ERROR)
+            return
+        domains, source = found
+        data = await collect_email_auth(domains, self.dns, source=source)
+        why = unanswered(data, self.dns.shown)
+        if why:
+            self.rec.fail(name, ApiError(0, "DnsNoAnswer", why), SectionStatus.ERROR,
+                          detail=f"{why} — check the resolver (--dns-resolver / [dns] resolver) and that it "
+                                 "answers TXT queries for public names")
+            return
+        self.rec.ok(name, data, detail=f"looked up through {self.dns.shown}", count=len(data["lookups"]))
 
 
 def referenced_group_ids(ca_policies: Iterable[Any], role_assignments: Iterable[Any]) -> list[str]:

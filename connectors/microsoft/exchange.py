@@ -7,6 +7,7 @@ instead of PowerShell; its failure is recorded as the section's status, never a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,13 @@ class Cmdlet:
     section: str
     name: str
     parameters: Mapping[str, Any]
+    licensed: bool = False  # exists only with a licence (idaudit/core/sections.py names it): absent = unlicensed
 
+
+# Without Defender for Office 365 the Safe Links / Safe Attachments cmdlets do not exist in the tenant's Exchange
+# session: the call fails with "The term '<cmdlet>' is not recognized as the name of a cmdlet" (ScubaGear's
+# ExportDefenderProvider tests for exactly this to detect the missing licence). That is `unlicensed`, not `error`.
+NOT_A_CMDLET = re.compile(r"is not recognized as (?:the name of )?a cmdlet", re.IGNORECASE)
 
 EXCHANGE_CMDLETS: tuple[Cmdlet, ...] = (
     Cmdlet("exchange.mailboxes", "Get-Mailbox", {"ResultSize": "Unlimited"}),
@@ -35,7 +42,28 @@ EXCHANGE_CMDLETS: tuple[Cmdlet, ...] = (
     # exchange.mailboxes.
     Cmdlet("exchange.recipients", "Get-Recipient",
            {"RecipientTypeDetails": ["MailContact", "MailUser", "GuestMailUser"], "ResultSize": "Unlimited"}),
+    # email security and detection (issue 17)
+    Cmdlet("exchange.acceptedDomains", "Get-AcceptedDomain", {}),
+    Cmdlet("exchange.dkimSigningConfig", "Get-DkimSigningConfig", {}),
+    Cmdlet("exchange.antiPhishPolicies", "Get-AntiPhishPolicy", {}),
+    Cmdlet("exchange.antiPhishRules", "Get-AntiPhishRule", {}),
+    Cmdlet("exchange.safeLinksPolicies", "Get-SafeLinksPolicy", {}, licensed=True),
+    Cmdlet("exchange.safeLinksRules", "Get-SafeLinksRule", {}, licensed=True),
+    Cmdlet("exchange.safeAttachmentPolicies", "Get-SafeAttachmentPolicy", {}, licensed=True),
+    Cmdlet("exchange.safeAttachmentRules", "Get-SafeAttachmentRule", {}, licensed=True),
+    Cmdlet("exchange.malwareFilterPolicies", "Get-MalwareFilterPolicy", {}),
+    Cmdlet("exchange.contentFilterPolicies", "Get-HostedContentFilterPolicy", {}),
+    Cmdlet("exchange.connectionFilterPolicies", "Get-HostedConnectionFilterPolicy", {}),
+    Cmdlet("exchange.externalInOutlook", "Get-ExternalInOutlook", {}),
+    Cmdlet("exchange.adminAuditLogConfig", "Get-AdminAuditLogConfig", {}),
+    Cmdlet("exchange.organizationConfig", "Get-OrganizationConfig", {}),
+    Cmdlet("exchange.mailboxAuditBypass", "Get-MailboxAuditBypassAssociation", {"ResultSize": "Unlimited"}),
 )
+
+
+def cmdlet_absent(cmdlet: Cmdlet, error: ApiError) -> bool:
+    """A licence-bound cmdlet that the tenant's Exchange does not offer (so: unlicensed)."""
+    return cmdlet.licensed and bool(NOT_A_CMDLET.search(error.message))
 
 
 class ExchangeClient:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from connectors.email_dns import DnsOptions
 from idaudit.core.errors import CollectionError
 from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
@@ -144,6 +145,7 @@ class MicrosoftOptions:
     timeout: float = 60.0
     time_scale: float = 1.0
     collect_exchange: bool = True
+    dns: DnsOptions = field(default_factory=DnsOptions)  # SPF / DMARC lookups (resolver, timeout)
     # The sign-in and audit logs: the last `lookback_days` up to `log_window_end` (None: when collection starts).
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     log_window_end: datetime | None = None

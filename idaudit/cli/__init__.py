@@ -97,18 +97,15 @@ def _term_as_interrupt() -> Callable[[int, FrameType | None], Any] | int | None:
     previous handler, or None when not in the main thread (a library caller's own thread: left alone).
     """
     try:
-        return signal.signal(signal.SIGTERM, _terminate)
+        previous = signal.signal(signal.SIGTERM, lambda _sig, _frame: signal.raise_signal(signal.SIGINT))
     except ValueError:  # signal only works in the main thread
         return None
-
-
-def _terminate(_sig: int, _frame: FrameType | None) -> None:
-    """SIGTERM as Ctrl-C. A process started in the background by a shell (`idaudit audit &`, many schedulers'
-    wrappers) inherits SIGINT *ignored*: re-raising SIGINT would then do nothing and the run would carry on to the
-    end, so the interrupt is raised here directly."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        raise KeyboardInterrupt
-    signal.raise_signal(signal.SIGINT)
+        # Started as a shell's background job (`idaudit audit &`, some schedulers' wrappers): SIGINT arrives
+        # ignored, and SIGTERM re-raised as SIGINT would do nothing, the run carrying on to exit 0 as if complete.
+        # An explicit SIGINT or SIGTERM stops idaudit however it was started.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return previous
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,13 @@ import os
 from pathlib import Path
 
 from idaudit.cli import collect_google
-from idaudit.cli.collect_output import REDACT_HELP, default_out_dir, finish_snapshot
+from idaudit.cli.collect_output import (
+    REDACT_HELP,
+    add_dns_arguments,
+    default_out_dir,
+    dns_from_args,
+    finish_snapshot,
+)
 from idaudit.core.errors import CollectionError
 from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 
@@ -48,6 +54,7 @@ def _add_microsoft(providers: argparse._SubParsersAction) -> None:  # type: igno
     m.add_argument("--graph-endpoint", default=None, help="Graph endpoint, e.g. https://graph.microsoft.us")
     m.add_argument("--exchange-endpoint", default=None, help="Exchange endpoint, e.g. https://outlook.office365.us")
     m.add_argument("--no-exchange", action="store_true", help="skip the Exchange Online admin API sections")
+    add_dns_arguments(m)
     m.add_argument("--ca-bundle", type=Path, help="PEM bundle of CAs to trust (TLS-inspecting proxy, simulator)")
     m.add_argument("--token-cache", type=Path, help="persistent msal token cache file (created 0600)")
     m.add_argument("--concurrency", type=int, default=4, help="parallel $batch requests (default: %(default)s)")
@@ -90,7 +97,8 @@ def run_microsoft(args: argparse.Namespace) -> int:
         tenant_id=args.tenant_id, client_id=args.client_id, client_secret=_secret_from_args(args),
         certificate_path=args.certificate, certificate_password=password, device_code=args.device_code,
         ca_bundle=args.ca_bundle, token_cache_path=args.token_cache, concurrency=args.concurrency,
-        collect_exchange=not args.no_exchange, lookback_days=args.lookback_days, **kwargs)  # type: ignore[arg-type]
+        collect_exchange=not args.no_exchange, dns=dns_from_args(args), lookback_days=args.lookback_days,
+        **kwargs)  # type: ignore[arg-type]
     sections = [s.strip() for s in args.sections.split(",") if s.strip()] if args.sections else None
     out = args.out or default_out_dir("microsoft", args.tenant_id)
     path = collect_microsoft(options, out, progress=not args.no_progress, sections=sections)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from idaudit.cli.collect_output import REDACT_HELP, default_out_dir, finish_snapshot
+from idaudit.cli.collect_output import (
+    REDACT_HELP,
+    add_dns_arguments,
+    default_out_dir,
+    dns_from_args,
+    finish_snapshot,
+)
 from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS
 
 
@@ -28,6 +34,7 @@ def add_collect_parser(providers: argparse._SubParsersAction) -> None:  # type: 
     g.add_argument("--token-uri", default="", help="override the OAuth token endpoint (simulator)")
     g.add_argument("--ca-bundle", type=Path, help="PEM bundle of CAs to trust for an https endpoint")
     g.add_argument("--workers", type=int, default=4, help="parallel worker threads (default: %(default)s)")
+    add_dns_arguments(g)
     g.add_argument("--sections", help="comma-separated section names to collect (default: all)")
     g.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help="days of Reports activities to read for signs of takeover (1-180; default: %(default)s)")
@@ -47,7 +54,7 @@ def options_from_args(args: argparse.Namespace) -> object:
         opts["service_account_file"] = str(args.service_account_file)
     else:
         opts["service_account_env"] = args.service_account_env
-    return options_from_tenant(opts, workers=args.workers, lookback_days=args.lookback_days)
+    return options_from_tenant(opts, workers=args.workers, dns=dns_from_args(args), lookback_days=args.lookback_days)
 
 
 def run_google(args: argparse.Namespace) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from idaudit.cli.common import terminal_line
 from idaudit.core import exitcodes
@@ -41,3 +43,16 @@ def report_snapshot(path: Path) -> int:
     for name, rec in sorted(partial.items()):
         print(f"  {name}: {len(rec.failed_subjects)} subject(s) could not be read")
     return exitcodes.INCOMPLETE if gaps or partial else exitcodes.OK
+
+
+def add_dns_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dns-resolver", action="append", metavar="HOST[:PORT]",
+                   help="DNS resolver for the SPF / DMARC / DKIM lookups (repeatable; default: the system's)")
+    p.add_argument("--dns-timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="seconds allowed per DNS name, retries included (default: %(default)s)")
+
+
+def dns_from_args(args: argparse.Namespace) -> Any:
+    from connectors.email_dns import dns_options_from  # lazy: start-up time
+
+    return dns_options_from(args.dns_resolver or [], args.dns_timeout, where="--")

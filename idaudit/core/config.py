@@ -25,7 +25,8 @@ _WAIVER_KEYS = {"check", "subject", "owner", "reason", "expires"}
 _TENANT_KEYS = {"name", "provider", "tenant_id", "client_id", "client_secret_env", "client_secret_file",
                 "certificate_file", "certificate_password_env", "authority", "graph_endpoint",
                 "exchange_endpoint", "service_account_file", "service_account_env", "admin_subject",
-                "customer_id", "api_endpoint", "token_uri", "ca_bundle", "output_dir", "directory_quota"}
+                "customer_id", "api_endpoint", "token_uri", "ca_bundle", "output_dir", "directory_quota",
+                "dns_resolver", "dns_timeout"}
 # Google: Directory API calls per minute the project may make (2,400 by default; Google grants more on request).
 # The connector paces tokens.list to it; a number above the real quota earns 429s and can leave users unknown.
 _DIRECTORY_QUOTA_MAX = 1_000_000
@@ -169,6 +170,12 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> Config:
                                   f"must be a whole number of calls per minute, 1 to {_DIRECTORY_QUOTA_MAX:,} "
                                   "(Google's default is 2400)")
             t = {**t, "directory_quota": str(quota)}
+        if "dns_timeout" in t:  # seconds for one DNS name (SPF / DMARC lookups), retries included
+            secs = t["dns_timeout"]
+            if isinstance(secs, bool) or not isinstance(secs, int | float) or not 0 < secs <= 120:
+                raise ConfigError(path, f"{where}.dns_timeout", "must be a number of seconds, more than 0 and at "
+                                                                "most 120")
+            t = {**t, "dns_timeout": str(secs)}
         for k, v in t.items():
             if not isinstance(v, str):
                 raise ConfigError(path, f"{where}.{k}", "must be a string")

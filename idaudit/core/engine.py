@@ -34,7 +34,7 @@ from idaudit.core.provenance import KINDS as PROVENANCE_KINDS
 from idaudit.core.provenance import annotate
 from idaudit.core.tables import SCHEMAS, AuditData, Availability
 
-CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS|TKO)-\d{3}$")
+CHECK_ID = re.compile(r"^IDA-(AUTH|ACCT|MAIL|APPS|TKO|ESEC)-\d{3}$")
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "check_id", "title", "severity", "status", "subject_kind", "subject_id", "subject", "evidence",
@@ -115,7 +115,7 @@ def validate_meta(meta: CheckMeta) -> list[str]:
     """Metadata left empty is a defect (see prowler): every field a reader relies on must be filled."""
     problems = []
     if not CHECK_ID.match(meta.id):
-        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS, TKO)")
+        problems.append("id must look like IDA-AUTH-001 (families AUTH, ACCT, MAIL, APPS, TKO, ESEC)")
     for name in ("title", "rationale", "remediation"):
         if len(getattr(meta, name).strip()) < 10:
             problems.append(f"{name} is empty or too short")

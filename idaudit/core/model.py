@@ -63,6 +63,7 @@ class SubjectKind(enum.StrEnum):
     MAILBOX = "mailbox"
     POLICY = "policy"
     ROLE = "role"
+    DOMAIN = "domain"  # a mail domain (SPF, DMARC, DKIM)
 
 
 class Framework(enum.StrEnum):

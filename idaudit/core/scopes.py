@@ -26,6 +26,7 @@ AZURE_TIERING = ("https://github.com/emiliensocchi/azure-tiering/blob/main/"
 EWS_OAUTH = ("https://learn.microsoft.com/exchange/client-developer/exchange-web-services/"
              "how-to-authenticate-an-ews-application-by-using-oauth")
 EXCHANGE_APP_ONLY = "https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2"
+ONEDRIVE_PERMISSIONS = "https://learn.microsoft.com/onedrive/developer/rest-api/concepts/permissions_reference"
 GMAIL_SCOPES = "https://developers.google.com/gmail/api/auth/scopes"
 GOOGLE_RESTRICTED = "https://support.google.com/cloud/answer/13464325"
 GOOGLE_DOCS_SCOPES = "https://developers.google.com/docs/api/auth"
@@ -62,6 +63,8 @@ CATALOGUE: tuple[RiskyScope, ...] = (
     _ms("Mail.ReadBasic.All", "reads every mailbox's message metadata", mail=True),
     _ms("Mail.ReadWrite", "reads and changes mail", mail=True),
     _ms("Mail.Read.Shared", "reads mail the user can open, including shared mailboxes", mail=True, wide=False),
+    _ms("Mail.ReadBasic.Shared", "reads the message metadata of every mailbox the user can open", mail=True,
+        wide=False),
     _ms("Mail.ReadWrite.Shared", "reads and changes mail the user can open, including shared mailboxes",
         mail=True, wide=False),
     _ms("Mail.Send", "sends mail as the user"),
@@ -78,6 +81,8 @@ CATALOGUE: tuple[RiskyScope, ...] = (
     _ms("full_access_as_app", "full access to every mailbox", EWS_OAUTH, mail=True),
     _ms("Exchange.ManageAsApp", "administers Exchange Online", EXCHANGE_APP_ONLY),
     # ---- Microsoft: files, notes, contacts ----------------------------------------------------------------------
+    _ms("Files.Read", "reads the user's own OneDrive files", ONEDRIVE_PERMISSIONS, wide=False),
+    _ms("Files.ReadWrite", "reads and changes the user's own OneDrive files", ONEDRIVE_PERMISSIONS, wide=False),
     _ms("Files.Read.All", "reads every file the user can open"),
     _ms("Files.ReadWrite.All", "reads and changes every file the user can open"),
     _ms("Sites.Read.All", "reads every SharePoint site"),
@@ -96,6 +101,14 @@ CATALOGUE: tuple[RiskyScope, ...] = (
         AZURE_TIERING),
     _ms("AppRoleAssignment.ReadWrite.All", "grants itself any permission", AZURE_TIERING),
     _ms("RoleManagement.ReadWrite.Directory", "grants admin roles", AZURE_TIERING),
+    _ms("RoleAssignmentSchedule.ReadWrite.Directory", "assigns admin roles through PIM", AZURE_TIERING),
+    _ms("RoleEligibilitySchedule.ReadWrite.Directory", "makes anyone eligible for an admin role", AZURE_TIERING),
+    _ms("PrivilegedAccess.ReadWrite.AzureADGroup", "adds members to groups that hold admin roles", AZURE_TIERING),
+    _ms("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup", "adds members to groups that hold admin roles",
+        AZURE_TIERING),
+    _ms("UserAuthenticationMethod.ReadWrite.All", "issues a Temporary Access Pass for any account, admins included",
+        AZURE_TIERING),
+    _ms("Policy.ReadWrite.PermissionGrant", "lets an app grant itself any permission", AZURE_TIERING),
     # ---- Google Workspace ---------------------------------------------------------------------------------------
     _gg("https://mail.google.com/", "full Gmail access (and IMAP, SMTP, POP)", GOOGLE_RESTRICTED, mail=True),
     _gg(GOOGLE_SCOPE_PREFIX + "gmail.readonly", "reads Gmail", GMAIL_SCOPES, mail=True),

@@ -37,6 +37,14 @@ TENANT_SETTINGS: dict[str, str] = {
     "google_telephony_ous": "'; '-joined OU paths whose allowed 2SV factors include SMS / voice codes (factor set "
                             "ALL; '' = none)",
     "google_device_trust_ous": "'; '-joined OU paths where users may skip 2SV on trusted devices ('' = none)",
+    # email security and detection (issue 17; Microsoft, from Exchange Online)
+    "unified_audit_log_ingestion": "true | false — Get-AdminAuditLogConfig UnifiedAuditLogIngestionEnabled",
+    "mailbox_audit_disabled": "true | false — Get-OrganizationConfig AuditDisabled (true: mailbox auditing off)",
+    "mailbox_audit_bypass": "'; '-joined accounts with AuditBypassEnabled (Get-MailboxAuditBypassAssociation; "
+                            "'' = none)",
+    "external_in_outlook": "true | false — Get-ExternalInOutlook Enabled (Outlook's External sender tag)",
+    "external_tag_transport_rules": "'; '-joined enabled, enforced transport rules that prepend a subject or a "
+                                    "disclaimer to mail from outside the organisation ('' = none)",
 }
 
 # Settings Google lets an admin change per OU and per group: besides the root value, where the risky value applies

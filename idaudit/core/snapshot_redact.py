@@ -38,7 +38,8 @@ IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 # organisation itself (Graph's organization object: its name, street and phones identify the clinic).
 PERSON_MARKERS = frozenset(k.casefold() for k in (
     "userPrincipalName", "primaryEmail", "PrimarySmtpAddress", "userDisplayName", "onPremisesSamAccountName",
-    "tenantType", "verifiedDomains"))
+    "tenantType", "verifiedDomains",
+    "AuditBypassEnabled"))  # Get-MailboxAuditBypassAssociation: one object per mailbox, named after its owner
 # Inside a person object: every string under these keys is personal.
 PERSON_KEYS = frozenset(k.casefold() for k in (
     "displayName", "givenName", "surname", "name", "fullName", "familyName", "Alias", "Identity", "Name", "street",
@@ -53,7 +54,8 @@ ALWAYS_KEYS = frozenset(k.casefold() for k in (
     # Exchange names a recipient by identity (a mail contact's name) in these: pseudonymised like the recipient's
     # own Name / Identity / Alias, so a redacted snapshot still resolves them to the same recipient
     "ForwardingAddress", "RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients", "ModerateMessageByUser",
-    "GenerateIncidentReport"))
+    "GenerateIncidentReport",
+    "TargetedUsersToProtect"))  # Get-AntiPhishPolicy: 'Display Name;address' of each protected person
 # Recipient objects ({"name": ..., "address": ...} in inbox rules and messages): the name is the person's.
 RECIPIENT_KEYS = frozenset({"name", "address"})
 

@@ -121,6 +121,37 @@ SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (
     TableSchema("domains", {
         "domain": "str", "verified": "boolean", "default": "boolean",
     }, "The tenant's domains.", key="domain"),
+    TableSchema("mail_domains", {
+        "domain": "str",  # a domain the organisation sends mail from (accepted / verified, not *.onmicrosoft.com)
+        "spf_records": "str",  # every v=spf1 record at the domain, ' | '-joined ('' none)
+        "spf_count": "Int64",  # how many v=spf1 records (RFC 7208: exactly one may exist)
+        "spf_all": "str",  # qualifier of the effective `all`: - ~ + ? ('' none: neutral)
+        "spf_all_via": "str",  # 'redirect=<target>' when the effective all comes from a redirect target
+        "spf_lookups": "Int64",  # DNS-querying terms through every include (NA: not computable offline)
+        "spf_problems": "str",  # permanent errors receivers see ('; '-joined)
+        "spf_gap": "str",  # why SPF cannot be decided ('' known)
+        "dmarc_records": "str", "dmarc_count": "Int64",
+        "dmarc_source": "str",  # the domain whose _dmarc record applies ('' none)
+        "dmarc_policy": "str",  # none | quarantine | reject | '' (no usable policy; sp= when inherited)
+        "dmarc_pct": "Int64",  # NA: pct tag not a number 0-100
+        "dmarc_rua": "str",  # mailto: aggregate report addresses, ', '-joined
+        "dmarc_gap": "str",
+        "dkim_enabled": "boolean",  # NA: not known (see dkim_gap)
+        "dkim_detail": "str",  # where the DKIM answer comes from
+        "dkim_gap": "str",
+    }, "One row per sending domain: SPF, DMARC and DKIM facts parsed from the stored DNS answers.", key="domain"),
+    TableSchema("mail_protections", {
+        "facet": "str",  # what is protected: spoof_intelligence, impersonation_users, safe_links, safe_attachments,
+        #                  attachment_filter, zap, allowed_sender_domains, ip_allow_list, safe_list, gmail_* ...
+        "policy": "str",  # the policy's name (Microsoft) or the organisational unit path (Google)
+        "is_default": "boolean",  # the policy that applies to everyone no other policy covers
+        "preset": "str",  # builtin | standard | strict | '' (Microsoft preset security policies)
+        "applies_to": "str",  # all | some | none | unknown  (none: rule disabled / no rule for a custom policy)
+        "scope": "str",  # who the policy covers, in words
+        "on": "boolean",  # the protection is on (for allow-list facets: an allow list is present); NA: not known
+        "detail": "str",  # the value behind `on` (targeted users, file types, listed domains ...)
+    }, "One row per (protection facet, policy or organisational unit): mail filtering and anti-phishing facts.",
+        key="policy"),
     TableSchema("tenant_settings", {
         "setting": "str", "value": "str", "source": "str",
     }, "Key/value tenant settings (keys documented in idaudit.core.settings).", key="setting"),

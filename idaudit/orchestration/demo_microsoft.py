@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.email_dns import DnsOptions
 from connectors.interface import CollectionProgress
 from connectors.microsoft.collect import collect_microsoft
 from connectors.microsoft.options import MicrosoftOptions
@@ -36,5 +37,6 @@ def run_microsoft_demo_collection(org: Organisation, out_dir: str | Path, *,
             authority_host=sim.authority_host, graph_endpoint=sim.graph_url, exchange_endpoint=sim.exchange_url,
             ca_bundle=Path(sim.ca_file), time_scale=time_scale,
             # The simulated logs describe the week before the organisation's "today", not the machine's.
-            log_window_end=org.as_of)
+            log_window_end=org.as_of,
+            dns=DnsOptions(resolvers=(sim.dns_address,)))  # the simulated zone, never the real DNS
         return collect_microsoft(options, out_dir, progress=progress)

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from simulator.dns_server import DnsZoneServer
+from simulator.email_zone import email_zone
 from simulator.faults import FaultPlan
 from simulator.google.auth import ServiceAccount, TokenIssuer, new_service_account
 from simulator.google.models import GoogleTenant, OuPolicy, build_google_tenant
@@ -63,6 +65,7 @@ class GoogleSimulator:
                                 faults=self.faults, latency=latency, time_scale=time_scale,
                                 loop_link=loop_page_token)
         self.responses.server = self.server
+        self.dns = DnsZoneServer(email_zone(org, "google"), self.faults)  # the public zone: SPF, DMARC, DKIM
         self.taps = self.server.taps  # observers of every request and answer (contract tests)
         self._running = False
 
@@ -72,6 +75,13 @@ class GoogleSimulator:
         if not self._running:
             raise RuntimeError("the simulator is not running: use `with sim:` or sim.start()")
         return self.server.base_url
+
+    @property
+    def dns_address(self) -> str:
+        """host:port of the loopback DNS server (UDP and TCP) serving the organisation's public zone."""
+        if not self._running:
+            raise RuntimeError("the simulator is not running: use `with sim:` or sim.start()")
+        return self.dns.address
 
     @property
     def token_uri(self) -> str:
@@ -96,12 +106,14 @@ class GoogleSimulator:
     def start(self) -> GoogleSimulator:
         if not self._running:
             self.server.start()
+            self.dns.start()
             self._running = True
         return self
 
     def stop(self) -> None:
         if self._running:
             self.server.stop()
+            self.dns.stop()
             self._running = False
 
     def __enter__(self) -> GoogleSimulator:

@@ -54,6 +54,34 @@ class OuPolicy:
     group: str = ""  # a group's display name: the policy applies to its members (nested groups included)
 
 
+# Gmail safety (issue 17): mostly Google's recommended settings at the root, with the mistakes idaudit must find —
+# warnings on untrusted links left off, enhanced pre-delivery scanning turned off for the front desk ("it delays
+# appointment mail"), and the copier's relay address on the email allowlist, so its mail skips spam filtering.
+GMAIL_SAFETY_POLICIES: tuple[OuPolicy, ...] = (
+    OuPolicy("/", "gmail.enhanced_pre_delivery_message_scanning",
+             {"enableImprovedSuspiciousContentDetection": True}, 10),
+    OuPolicy("/", "gmail.email_attachment_safety",
+             {"enableEncryptedAttachmentProtection": True, "encryptedAttachmentProtectionConsequence": "WARNING",
+              "enableAttachmentWithScriptsProtection": True,
+              "attachmentWithScriptsProtectionConsequence": "SPAM_FOLDER",
+              "enableAnomalousAttachmentProtection": True, "anomalousAttachmentProtectionConsequence": "SPAM_FOLDER",
+              "applyFutureRecommendedSettingsAutomatically": True}, 10),
+    OuPolicy("/", "gmail.links_and_external_images",
+             {"enableShortenerScanning": True, "enableExternalImageScanning": True,
+              "enableAggressiveWarningsOnUntrustedLinks": False, "applyFutureSettingsAutomatically": False}, 10),
+    OuPolicy("/", "gmail.spoofing_and_authentication",
+             {"detectDomainNameSpoofing": True, "domainNameSpoofingConsequence": "SPAM_FOLDER",
+              "detectEmployeeNameSpoofing": True, "employeeNameSpoofingConsequence": "SPAM_FOLDER",
+              "detectDomainSpoofingFromUnauthenticatedSenders": True, "domainSpoofingConsequence": "SPAM_FOLDER",
+              "detectUnauthenticatedEmails": True, "unauthenticatedEmailConsequence": "WARNING",
+              "detectGroupsSpoofing": True, "groupsSpoofingConsequence": "SPAM_FOLDER",
+              "applyFutureSettingsAutomatically": True}, 10),
+    OuPolicy("/", "gmail.email_spam_filter_ip_allowlist", {"allowedIpAddresses": ["203.0.113.25"]}, 10),
+    OuPolicy("/Administration/Front Desk", "gmail.enhanced_pre_delivery_message_scanning",
+             {"enableImprovedSuspiciousContentDetection": False}, 25),
+)
+
+
 def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
     """The demo's Workspace posture: 2SV enforced at the root, with OU exceptions that only a per-OU reading sees.
 
@@ -103,6 +131,7 @@ def default_policies(as_of: datetime) -> tuple[OuPolicy, ...]:
         OuPolicy("/", "security.two_step_verification_enforcement", {"enforcedFrom": EPOCH}, 30,
                  group="MFA Exclusions"),
         OuPolicy("/", "gmail.imap_access", {"enableImapAccess": True}, 31, group="Legacy Device Accounts"),
+        *GMAIL_SAFETY_POLICIES,
     )
 
 

@@ -14,6 +14,7 @@ from idaudit.core.logwindow import DEFAULT_LOOKBACK_DAYS, GOOGLE_LOG_APPLICATION
 from idaudit.core.sections import GOOGLE_USER_FIELDS as USER_FIELDS
 from idaudit.core.sections import google_targeted_groups, section_spec
 from idaudit.core.snapshot import SnapshotWriter
+from simulator.email_zone import GOOGLE_DKIM_SELECTOR, email_zone, render_email_auth
 from simulator.google.groups import derived_members
 from simulator.google.ids import iso
 from simulator.google.models import OuPolicy, build_google_tenant
@@ -22,6 +23,13 @@ from simulator.org import Organisation
 
 _GMAIL = {"gmail.autoForwarding": "autoForwarding", "gmail.forwardingAddresses": "forwardingAddresses",
           "gmail.filters": "filters", "gmail.delegates": "delegates"}
+
+
+def google_sending_domains(domains: list[dict[str, Any]]) -> list[str]:
+    """Verified domains and verified aliases, as the connector looks them up."""
+    out = [d["domainName"] for d in domains if d.get("verified")]
+    out += [a["domainAliasName"] for d in domains for a in d.get("domainAliases") or [] if a.get("verified")]
+    return out
 
 
 def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,
@@ -41,6 +49,8 @@ def render_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: dat
 
     add("users", users)
     add("domains", t.domains)
+    add("dns.emailAuth", render_email_auth(email_zone(org, "google"), google_sending_domains(t.domains),
+                                           source="domains", dkim_selectors=(GOOGLE_DKIM_SELECTOR,)))
     add("orgUnits", t.orgunits)
     add("roles", t.roles)
     add("roleAssignments", t.role_assignments)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from simulator.builder import PARTNER_LAB
+from simulator.microsoft.mail_security import MailSecurityObjects
 from simulator.microsoft.wire_ids import derived_id, iso
 from simulator.org import Organisation
 
@@ -47,6 +48,7 @@ class ExchangeObjects:
             "Get-HostedOutboundSpamFilterRule": lambda _p: self.outbound_spam_rules,
             "Get-TransportRule": lambda _p: self.transport_rules,
             "Get-Recipient": self.recipients_of,
+            **{k: (lambda _p, f=f: f()) for k, f in self.security.cmdlets().items()},
         }
 
     def recipients_of(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -95,6 +97,10 @@ class ExchangeObjects:
             if p.is_guest:
                 contact(f"{p.local_part}_{p.domain}#EXT#", p.mail, "GuestMailUser", p.id)
         return out
+
+    @functools.cached_property
+    def security(self) -> MailSecurityObjects:
+        return MailSecurityObjects(self.org)
 
     @functools.cached_property
     def mailboxes(self) -> list[dict[str, Any]]:

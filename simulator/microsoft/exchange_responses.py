@@ -24,7 +24,7 @@ from simulator.microsoft.models import MicrosoftTenant
 from simulator.microsoft.query import QueryError, decode_skiptoken, encode_skiptoken
 from simulator.server import WireRequest, WireResponse
 
-_SIZED = {"Get-Mailbox", "Get-TransportRule", "Get-Recipient"}
+_SIZED = {"Get-Mailbox", "Get-TransportRule", "Get-Recipient", "Get-MailboxAuditBypassAssociation"}
 
 
 def exchange_error(status: int, code: str, message: str, retry_after: float | None = None) -> WireResponse:

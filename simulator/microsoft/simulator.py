@@ -13,6 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from simulator.dns_server import DnsZoneServer
+from simulator.email_zone import email_zone
 from simulator.faults import FaultPlan
 from simulator.microsoft.exchange_responses import ExchangeApi, exchange_error
 from simulator.microsoft.graph_throttle import GraphThrottle
@@ -71,6 +73,7 @@ class MicrosoftSimulator:
         self.identity: IdentityPlatform | None = None
         self.graph: GraphApi | None = None
         self.exchange: ExchangeApi | None = None
+        self.dns: DnsZoneServer | None = None  # the organisation's public DNS zone (SPF, DMARC), UDP + TCP
 
     # ---- lifecycle ----------------------------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class MicrosoftSimulator:
         try:
             for s in self._servers.values():
                 s.start()
+            self.dns = DnsZoneServer(email_zone(self.org, "microsoft"), self.faults).start()
         except BaseException:
             self.stop()
             raise
@@ -115,6 +119,9 @@ class MicrosoftSimulator:
         for s in self._servers.values():
             s.stop()
         self._servers = {}
+        if self.dns is not None:
+            self.dns.stop()
+            self.dns = None
         if self._tls is not None:
             self._tls.cleanup()
             self._tls = None
@@ -177,6 +184,13 @@ class MicrosoftSimulator:
     @property
     def exchange_url(self) -> str:
         return self._server("exchange").base_url
+
+    @property
+    def dns_address(self) -> str:
+        """host:port of the loopback DNS server (UDP and TCP) serving the organisation's public zone."""
+        if self.dns is None:
+            raise RuntimeError("the simulator is not running")
+        return self.dns.address
 
     @property
     def ca_file(self) -> Path:

@@ -24,6 +24,7 @@ from idaudit.core.logwindow import (
 from idaudit.core.sections import MICROSOFT_SECTIONS
 from idaudit.core.signin_aggregate import aggregate_sign_ins
 from idaudit.core.snapshot import SectionStatus, SnapshotWriter
+from simulator.email_zone import email_zone, render_email_auth
 from simulator.microsoft.auth_methods import for_version
 from simulator.microsoft.logs import MicrosoftLogs, parse_time
 from simulator.microsoft.models import MicrosoftTenant, select
@@ -124,6 +125,17 @@ def render_sections(tenant: MicrosoftTenant) -> dict[str, tuple[SectionStatus, A
     out["exchange.transportRules"] = (ok, ex.transport_rules, "")
     out["exchange.recipients"] = (ok, ex.recipients_of({"RecipientTypeDetails": ["MailContact", "MailUser",
                                                                                   "GuestMailUser"]}), "")
+    cmdlets = ex.security.cmdlets()
+    for name, cmdlet in MAIL_SECURITY_SECTIONS:
+        if cmdlet in cmdlets:
+            out[name] = (ok, cmdlets[cmdlet](), "")
+        else:
+            out[name] = (SectionStatus.UNLICENSED, None, f"400 BadRequest: The term '{cmdlet}' is not recognized "
+                                                         "as a cmdlet available through this endpoint.")
+    domains = [d["DomainName"] for d in ex.security.accepted_domains
+               if not d["DomainName"].casefold().endswith(".onmicrosoft.com")]
+    out["dns.emailAuth"] = (ok, render_email_auth(email_zone(tenant.org, "microsoft"), domains,
+                                                  source="exchange.acceptedDomains"), "")
     return out
 
 
@@ -175,6 +187,22 @@ def render_log_sections(tenant: MicrosoftTenant, window: LogWindow) -> dict[str,
     else:
         out["exchangeAuditRecords"] = (SectionStatus.FORBIDDEN, None, AUDIT_FORBIDDEN)
     return out
+
+
+MAIL_SECURITY_SECTIONS = (
+    ("exchange.acceptedDomains", "Get-AcceptedDomain"), ("exchange.dkimSigningConfig", "Get-DkimSigningConfig"),
+    ("exchange.antiPhishPolicies", "Get-AntiPhishPolicy"), ("exchange.antiPhishRules", "Get-AntiPhishRule"),
+    ("exchange.safeLinksPolicies", "Get-SafeLinksPolicy"), ("exchange.safeLinksRules", "Get-SafeLinksRule"),
+    ("exchange.safeAttachmentPolicies", "Get-SafeAttachmentPolicy"),
+    ("exchange.safeAttachmentRules", "Get-SafeAttachmentRule"),
+    ("exchange.malwareFilterPolicies", "Get-MalwareFilterPolicy"),
+    ("exchange.contentFilterPolicies", "Get-HostedContentFilterPolicy"),
+    ("exchange.connectionFilterPolicies", "Get-HostedConnectionFilterPolicy"),
+    ("exchange.externalInOutlook", "Get-ExternalInOutlook"),
+    ("exchange.adminAuditLogConfig", "Get-AdminAuditLogConfig"),
+    ("exchange.organizationConfig", "Get-OrganizationConfig"),
+    ("exchange.mailboxAuditBypass", "Get-MailboxAuditBypassAssociation"),
+)
 
 
 def render_microsoft_snapshot(org: Organisation, out_dir: str | Path, *, collected_at: datetime | None = None,

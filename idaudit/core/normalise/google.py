@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from idaudit.core.normalise.google_email import email_tables_google
 from idaudit.core.normalise.google_groups import GroupDirectory, group_id
 from idaudit.core.normalise.google_logs import GoogleLogs
 from idaudit.core.normalise.google_policy import (
@@ -375,6 +376,7 @@ class _Normaliser:
         self.oauth_table()
         self.domains_table()
         self.settings_table()
+        email_tables_google(self)
         self.missing("conditional_access", "Conditional Access is a Microsoft Entra feature; Google Workspace "
                                            "enforcement is read from the Policy API (mfa_enforcement).")
         window = self.log_tables()

@@ -22,6 +22,7 @@ from idaudit.core.normalise.availability import built, failed_subjects
 from idaudit.core.normalise.ms_apps import app_names, oauth_table
 from idaudit.core.normalise.ms_autoforward import auto_forward_tables
 from idaudit.core.normalise.ms_context import Tables, text
+from idaudit.core.normalise.ms_email import email_tables
 from idaudit.core.normalise.ms_logs import log_tables
 from idaudit.core.normalise.ms_mail import mail_tables
 from idaudit.core.normalise.ms_roles import RoleHolders, RoleInfo, group_directory, role_tables
@@ -132,6 +133,7 @@ def normalise(snapshot: Snapshot) -> AuditData:
     domains_table(t)
     settings_tables(t, policies)
     window = log_tables(t)
+    email_tables(t)
     m = snapshot.manifest
     return AuditData(provider="microsoft", tenant_id=m.tenant_id, tenant_name=m.tenant_name,
                      collected_at=pd.Timestamp(m.collected_at).tz_convert("UTC"), tables=t.tables,

@@ -82,7 +82,8 @@ def _senders(t: Tables) -> list[Sender] | None:
             u = users.get(uid, {})
             ids = {_smtp(a) for a in as_list(mb.get("EmailAddresses"))} | {
                 text(mb.get(k)) for k in ("Identity", "Name", "DisplayName", "Alias", "PrimarySmtpAddress",
-                                          "UserPrincipalName")} | {text(u.get(k)) for k in
+                                          "UserPrincipalName", "DistinguishedName", "Guid", "ExchangeObjectId",
+                                          "ExternalDirectoryObjectId")} | {text(u.get(k)) for k in
                                                                    ("mail", "userPrincipalName", "displayName")}
             primary = _smtp(mb.get("PrimarySmtpAddress")) or text(u.get("mail"))
             out.append(Sender(uid, frozenset(i.strip().casefold() for i in ids if i.strip()),
@@ -94,7 +95,7 @@ def _senders(t: Tables) -> list[Sender] | None:
         mail = text(u.get("mail")).strip()
         if not mail:
             continue
-        ids = {mail, text(u.get("userPrincipalName")), text(u.get("displayName"))}
+        ids = {mail, text(u.get("userPrincipalName")), text(u.get("displayName")), uid}
         out.append(Sender(uid, frozenset(i.strip().casefold() for i in ids if i.strip()),
                           mail.rsplit("@", 1)[-1].casefold()))
     return out

@@ -27,6 +27,8 @@ from idaudit.core.sections import section_spec
 
 FORWARD_ACTIONS = {"forwardTo": "inbox_rule_forward", "forwardAsAttachmentTo": "inbox_rule_forward_attachment",
                    "redirectTo": "inbox_rule_redirect"}
+RULE_VERBS = {"forwardTo": "forwards to", "forwardAsAttachmentTo": "forwards as attachment to",
+              "redirectTo": "redirects to"}  # `how`, set only when the address stands for another (a mail user)
 # Folders nobody reads: a rule moving mail there hides it (names as Outlook shows them, and Graph well-known names).
 HIDING_FOLDERS = {"rss feeds": "RSS Feeds", "rss subscriptions": "RSS Subscriptions", "rssfeeds": "RSS Feeds",
                   "archive": "Archive", "deleted items": "Deleted Items", "deleteditems": "Deleted Items",
@@ -177,7 +179,10 @@ def _mailbox_forwarding(mb: dict[str, Any], directory: RecipientDirectory) -> li
             continue
         addr = value.split(":", 1)[1] if value.casefold().startswith("smtp:") else value
         how = f"mailbox forwarding ({field}) to"
-        if field == "ForwardingAddress":
+        addr, via = _delivered(addr, directory)
+        if via:
+            how = f"mailbox forwarding ({field}) to {via}"
+        elif field == "ForwardingAddress":
             found = directory.resolve(value)
             if found.address:
                 addr, how = found.address, f"mailbox forwarding (ForwardingAddress: {found.kind} '{value}') to"
@@ -190,11 +195,23 @@ def _mailbox_forwarding(mb: dict[str, Any], directory: RecipientDirectory) -> li
     return out
 
 
+def _delivered(addr: str, directory: RecipientDirectory) -> tuple[str, str]:
+    """(where mail to `addr` goes, 'mail user 'addr', delivered to' or ''): a mail user's or mail contact's own
+    address, even in an accepted domain, delivers to its external address (docs/semantics.md)."""
+    found = directory.delivered(addr) if "@" in addr else None
+    if found is None:
+        return addr, ""
+    return found.address, f"{found.kind} '{addr}', delivered to"
+
+
 def _resolved_address(recipient: Any, directory: RecipientDirectory) -> str:
-    """A transport-rule recipient as an address: given as one, or named by identity and resolved when possible."""
+    """A transport-rule recipient as an address: given as one (a mail user's or contact's address standing for
+    where it delivers), or named by identity and resolved when possible."""
     addr = _address(recipient)
-    if not addr or "@" in addr:
+    if not addr:
         return addr
+    if "@" in addr:
+        return _delivered(addr, directory)[0]
     found = directory.resolve(addr)
     return found.address or addr
 
@@ -208,6 +225,7 @@ def mail_tables(t: Tables) -> None:
     missing_subjects: dict[str, str] = {}
     sections = ("inboxRules", "exchange.mailboxes", "exchange.transportRules", RECIPIENTS)
 
+    directory = RecipientDirectory(t)
     if rules_raw is not None:
         missing_subjects = failed_subjects(t.snap, "inboxRules")
         names = FolderNames(t)
@@ -232,9 +250,11 @@ def mail_tables(t: Tables) -> None:
                         if not addr:
                             continue
                         forwards = True
+                        addr, via = _delivered(addr, directory)
                         fwd_rows.append({"user_id": uid, "mechanism": mechanism, "rule_id": rid, "rule_name": name,
                                          "enabled": enabled, "recipient": addr, "recipient_domain": domain_of(addr),
-                                         "keeps_copy": not (actions.get("delete") or actions.get("permanentDelete"))})
+                                         "keeps_copy": not (actions.get("delete") or actions.get("permanentDelete")),
+                                         "how": f"{RULE_VERBS[key]} {via}" if via else ""})
                 folders = {key: names.resolve(uid, text(actions.get(key)), archive)
                            for key in ("moveToFolder", "copyToFolder")}
                 move = folders["moveToFolder"]
@@ -250,7 +270,6 @@ def mail_tables(t: Tables) -> None:
         t.missing("mail_rules", "inboxRules")
         gaps.append(f"inbox rules not collected ({t.why('inboxRules')})")
 
-    directory = RecipientDirectory(t)
     mailboxes = t.data("exchange.mailboxes")
     if isinstance(mailboxes, list):
         for mb in mailboxes:

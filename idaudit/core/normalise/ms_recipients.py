@@ -64,6 +64,20 @@ class RecipientDirectory:
         for key in _keys(obj):
             self._index.setdefault(key, []).append((oid, address, kind))
 
+    def delivered(self, address: str) -> Resolved | None:
+        """Where mail sent to an SMTP address goes when the address is a mail contact's or mail user's: its
+        ExternalEmailAddress ("Email messages sent to mail users are delivered to the specified external email
+        address", New-MailUser) — though the address itself may sit in an accepted domain. None when it is a
+        mailbox's address, not a collected recipient's, or the same as where mail goes."""
+        key = address.strip().casefold()
+        hits = {oid: (target, kind) for oid, target, kind in self._index.get(key, [])}
+        if len(hits) != 1:
+            return None
+        target, kind = next(iter(hits.values()))
+        if kind == "mailbox" or not target or target.casefold() == key:
+            return None
+        return Resolved(target, kind)
+
     def resolve(self, identity: str) -> Resolved:
         value = identity.strip()
         if not value:
