@@ -30,7 +30,8 @@ GOOGLE_LOG_SECTIONS: tuple[str, ...] = ("reports.login", "reports.userAccounts",
                                         "reports.tokenAuthorize")
 
 # How far back each log goes, by licence (Microsoft Entra data retention; Purview audit retention; Google Reports
-# data retention). The window asked for is capped by these when the licence is known; docs/semantics.md.
+# data retention), as documented (docs/semantics.md). The window asked for is not cut to these: a provider simply
+# returns what it keeps, so a window longer than the retention holds the retention's worth of events.
 RETENTION_DAYS: dict[str, dict[str, int]] = {
     "directoryAudits": {"free": 7, "p1": 30, "p2": 30},
     "signIns": {"free": 0, "p1": 30, "p2": 30},
