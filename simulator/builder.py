@@ -8,16 +8,23 @@ problems are drawn from disjoint slices of one shuffled staff order so their cou
 
 from __future__ import annotations
 
-import base64
 import random
 import re
-import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simulator.activity import with_attacker_sign_ins
-from simulator.catalogue import DEPARTMENTS, FIRST_NAMES, FREE_MAIL, LAST_NAMES
+from simulator.catalogue import (
+    ANSWERING_SERVICE,
+    BILLING_VENDOR,
+    DEPARTMENTS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    MSP,
+    PARTNER_LAB,
+)
+from simulator.idgen import fixed_uuid, rule_id
 from simulator.org import (
     MICROSOFT_FIRST_PARTY_ORG,
     App,
@@ -35,6 +42,7 @@ from simulator.org import (
     TransportRule,
     stable_uuid,
 )
+from simulator.planted import plant_problems
 
 GRAPH_READ_PERMISSIONS: tuple[str, ...] = (
     "Organization.Read.All", "Domain.Read.All", "User.Read.All", "AuditLog.Read.All",
@@ -49,10 +57,6 @@ OPTIONAL_READ_PERMISSIONS: tuple[str, ...] = ("Mail.ReadBasic.All",)
 TAKEOVER_READ_PERMISSIONS: tuple[str, ...] = ("IdentityRiskyUser.Read.All", "IdentityRiskEvent.Read.All",
                                               "AuditLogsQuery-Exchange.Read.All")
 
-PARTNER_LAB = "quest-diagnostics-partner.com"
-BILLING_VENDOR = "medbill-solutions.com"
-ANSWERING_SERVICE = "answerpoint-service.com"
-MSP = "northbridge-it.com"
 
 _PRIVILEGED_FOR_ADMIN_POLICY = ("Global Administrator", "Privileged Role Administrator", "Security Administrator",
                                 "Exchange Administrator", "Helpdesk Administrator", "User Administrator")
@@ -97,10 +101,6 @@ def _staff_methods(r: float, rng: random.Random) -> tuple[str, ...]:
     if r < 0.97:
         return ("authenticator_passwordless", "authenticator_push")
     return ("fido2", "authenticator_push")
-
-
-def _rule_id(rng: random.Random) -> str:
-    return base64.b64encode(rng.getrandbits(64).to_bytes(8, "big")).decode()
 
 
 _BENIGN_RULES: tuple[tuple[str, RuleConditions, RuleActions], ...] = (
@@ -172,31 +172,23 @@ def _apps(rng: random.Random, tenant_id: str, as_of: datetime) -> dict[str, App]
     out = {a.name: a for a in apps}
     # Added for issue 16 with ids derived from their names (no draw from `rng`, so every earlier id stays put).
     extra = [
-        App(id=_fixed_uuid(tenant_id, "app", "DocuVault"), object_id=_fixed_uuid(tenant_id, "sp", "DocuVault"),
+        App(id=fixed_uuid(tenant_id, "app", "DocuVault"), object_id=fixed_uuid(tenant_id, "sp", "DocuVault"),
             name="DocuVault Records Sync", publisher="DocuVault Inc.", verified_publisher="DocuVault Inc.",
-            owner="third_party", owner_org_id=_fixed_uuid("docuvault-tenant"),
+            owner="third_party", owner_org_id=fixed_uuid("docuvault-tenant"),
             application_permissions=(("sharepoint", "Sites.FullControl.All"),), homepage="https://docuvault.io",
             created_at=made(210), planted=("sharepoint_full_control",)),
-        App(id=_fixed_uuid(tenant_id, "app", "Scan Helper"), object_id=_fixed_uuid(tenant_id, "sp", "Scan Helper"),
+        App(id=fixed_uuid(tenant_id, "app", "Scan Helper"), object_id=fixed_uuid(tenant_id, "sp", "Scan Helper"),
             name="Scan Helper", publisher="Riverside Surgery Center", verified_publisher="", owner="own_org",
             owner_org_id=tenant_id, user_scopes=("openid", "offline_access", "User.Read", "Mail.Read"),
             created_at=made(12), planted=("own_org_unverified_mail_app",)),
         # a look-alike of idaudit's own app registration: same display name, another tenant, unverified
-        App(id=_fixed_uuid(tenant_id, "app", "impostor"), object_id=_fixed_uuid(tenant_id, "sp", "impostor"),
+        App(id=fixed_uuid(tenant_id, "app", "impostor"), object_id=fixed_uuid(tenant_id, "sp", "impostor"),
             name="idaudit (read-only audit)", publisher="idaudit", verified_publisher="", owner="third_party",
-            owner_org_id=_fixed_uuid("impostor-tenant"), user_scopes=("openid", "offline_access", "Mail.Read"),
+            owner_org_id=fixed_uuid("impostor-tenant"), user_scopes=("openid", "offline_access", "Mail.Read"),
             created_at=made(6), planted=("impostor_named_like_allowed_app",)),
     ]
     out.update({f"{a.name} [{a.planted[0]}]": a for a in extra})
     return out
-
-
-def _fixed_uuid(*parts: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "idaudit-sim:" + ":".join(parts)))
-
-
-def _fixed_rule_id(*parts: str) -> str:
-    return base64.b64encode(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(parts)).bytes[:8]).decode()
 
 
 def build_people(rng: random.Random, *, users: int, domain: str, secondary_domain: str, as_of: datetime,
@@ -347,10 +339,10 @@ def build_people(rng: random.Random, *, users: int, domain: str, secondary_domai
             kw["grants"].append(AppGrant(apps["PatientPay Portal"].id, apps["PatientPay Portal"].user_scopes))
         if rng.random() < 0.25:
             for j, (rname, cond, act) in enumerate(rng.sample(_BENIGN_RULES, rng.randint(1, 2))):
-                kw["rules"].append(InboxRule(_rule_id(rng), rname, j + 1, True, cond, act))
+                kw["rules"].append(InboxRule(rule_id(rng), rname, j + 1, True, cond, act))
         staff.append(kw)
     if full:
-        _plant(rng, staff, as_of, ago, gid, apps, domain)
+        plant_problems(rng, staff, as_of, ago, gid, apps, domain)
     for kw in staff:
         f, s = kw.pop("first"), kw.pop("last")
         rules = kw.pop("rules")
@@ -364,122 +356,6 @@ def build_people(rng: random.Random, *, users: int, domain: str, secondary_domai
     people = with_attacker_sign_ins(people, as_of)  # no random draw: the organisation is otherwise unchanged
     return Built(people=tuple(people), groups=groups, apps=tuple(apps.values()), mfa_policies=policies,
                  transport_rules=transport, auditor_app_id=apps["idaudit (read-only audit)"].id)
-
-
-def _plant(rng: random.Random, staff: list[dict[str, Any]], as_of: datetime, ago: Any, gid: dict[str, str],
-           apps: dict[str, App], domain: str) -> None:
-    """Plant the problems real surgery centres have, in exact numbers for a size, on disjoint staff."""
-    n = len(staff)
-    order = list(range(n))
-    rng.shuffle(order)
-    nurses = [i for i in order if staff[i]["dept"] == "Perioperative Nursing"] or order
-    compromised = nurses[:max(1, n // 600)]
-    taken = set(compromised)
-    rest = [i for i in order if i not in taken]
-    counts = {
-        "mailbox_forward": max(1, n // 500), "stale": max(2, round(n * 0.015)), "leaver": max(1, round(n * 0.03)),
-        "securedocs": max(3, round(n * 0.01)), "excluded": max(2, n // 250), "per_user": max(1, round(n * 0.03)),
-        "disabled_forward": 1, "partner_forward": 1, "internal_forward": 1, "no_mfa": max(1, round(n * 0.12)),
-        # issue 16 (appended: the picks above are unchanged)
-        "subdomain_forward": 1, "inflected_hiding": 1, "own_org_app": 1, "impostor_app": 1,
-    }
-    picks: dict[str, list[int]] = {}
-    pos = 0
-    for key, k in counts.items():
-        picks[key] = rest[pos:pos + k]
-        pos += k
-
-    for i in compromised:
-        kw = staff[i]
-        attacker = f"{kw['first'][0]}{kw['last']}{rng.randint(10, 99)}".lower().replace("'", "")
-        kw["rules"] = [
-            InboxRule(_rule_id(rng), "Mail sync", 1, True, RuleConditions(),
-                      RuleActions(forward_to=(f"{attacker}@{rng.choice(FREE_MAIL[:2])}",))),
-            InboxRule(_rule_id(rng), ".", 2, True,
-                      RuleConditions(body_or_subject_contains=("invoice", "payment", "wire transfer")),
-                      RuleActions(move_to_folder="RSS Feeds", mark_as_read=True, stop_processing=True)),
-        ]
-        kw["grants"] = [AppGrant(apps["SecureDocs Viewer"].id, apps["SecureDocs Viewer"].user_scopes)]
-        kw["planted"] += ["compromised", "forward_external_rule", "hiding_rule", "consented_unverified_app"]
-        # the attacker registered an authenticator of their own (simulator/activity.py: the registration event)
-        extra = "software_otp" if "authenticator_push" in kw["mfa_methods"] else "authenticator_push"
-        kw["mfa_methods"] = (*kw["mfa_methods"], extra)
-    for i in picks["mailbox_forward"]:
-        kw = staff[i]
-        addr = f"{kw['first']}.{kw['last']}{rng.randint(1, 99)}".lower().replace("'", "")
-        kw["mailbox_forward"] = MailboxForward(f"{addr}@{rng.choice(FREE_MAIL)}", keep_copy=True)
-        kw["planted"].append("mailbox_forward_external")
-    for j, i in enumerate(picks["stale"]):
-        kw = staff[i]
-        if j == 0:
-            kw["last_sign_in"] = None
-            kw["created_at"] = as_of - timedelta(days=365)
-            kw["planted"] += ["stale_account", "never_signed_in"]
-        else:
-            kw["last_sign_in"] = ago(205, 540)
-            kw["planted"].append("stale_account")
-            if j == 1:  # sprayed: a failed attempt two days ago makes lastSignInDateTime look recent
-                kw["last_failed_sign_in"] = as_of - timedelta(days=2)
-                kw["planted"].append("sprayed_dormant")
-    for i in picks["leaver"]:
-        kw = staff[i]
-        kw.update(enabled=False, licensed=False, last_sign_in=ago(100, 700))
-        kw["planted"].append("disabled_leaver")
-    for i in picks["securedocs"]:
-        staff[i]["grants"] = [AppGrant(apps["SecureDocs Viewer"].id, apps["SecureDocs Viewer"].user_scopes)]
-        staff[i]["planted"].append("consented_unverified_app")
-    for j, i in enumerate(picks["excluded"]):
-        kw = staff[i]
-        kw["groups"] = (gid["MFA Exclusions"],)
-        kw["per_user_mfa"] = "enforced" if j % 2 == 0 else "enabled"
-        kw["planted"] += ["mfa_excluded"] + (["per_user_mfa_only"] if j % 2 == 0 else [])
-    for i in picks["per_user"]:
-        staff[i]["per_user_mfa"] = "enforced"
-    for i in picks["disabled_forward"]:
-        kw = staff[i]
-        addr = f"{kw['first']}{kw['last']}".lower().replace("'", "")
-        kw["rules"] = [*kw["rules"], InboxRule(_rule_id(rng), "Fwd to home", len(kw["rules"]) + 1, False,
-                                               RuleConditions(), RuleActions(forward_to=(f"{addr}@hotmail.com",)))]
-        kw["planted"].append("disabled_forward_rule")
-    for i in picks["partner_forward"]:
-        kw = staff[i]
-        kw["rules"] = [*kw["rules"], InboxRule(
-            _rule_id(rng), "Lab results to partner", len(kw["rules"]) + 1, True,
-            RuleConditions(subject_contains=("lab result",)),
-            RuleActions(forward_to=(f"results@{PARTNER_LAB}",)))]
-        kw["planted"].append("forward_trusted_partner")
-    for i in picks["internal_forward"]:
-        kw = staff[i]
-        kw["rules"] = [*kw["rules"], InboxRule(
-            _rule_id(rng), "Scheduling requests", len(kw["rules"]) + 1, True,
-            RuleConditions(subject_contains=("schedule request",)),
-            RuleActions(redirect_to=(f"scheduling@{domain}",)))]
-        kw["planted"].append("forward_internal")
-    for i in picks["no_mfa"]:
-        staff[i]["mfa_methods"] = ()
-        staff[i]["planted"].append("no_mfa")
-    # issue 16: forwarding to an unverified subdomain (routed by its own MX: outside), a hiding rule on inflected
-    # words, an unverified app registered in the tenant itself and a look-alike of an allowed app (one consent each)
-    for i in picks["subdomain_forward"]:
-        kw = staff[i]
-        kw["rules"] = [*kw["rules"], InboxRule(
-            _fixed_rule_id("subdomain", kw["first"], kw["last"]), "Referrals to intake portal", len(kw["rules"]) + 1,
-            True, RuleConditions(subject_contains=("referral",)),
-            RuleActions(forward_to=(f"intake@portal.{domain}",)))]
-        kw["planted"].append("forward_unverified_subdomain")
-    for i in picks["inflected_hiding"]:
-        kw = staff[i]
-        kw["rules"] = [*kw["rules"], InboxRule(
-            _fixed_rule_id("inflected", kw["first"], kw["last"]), "Cleanup", len(kw["rules"]) + 1, True,
-            RuleConditions(subject_contains=("hacked", "phishing", "compromised")),
-            RuleActions(delete=True, stop_processing=True))]
-        kw["planted"].append("hiding_rule_inflected_words")
-    for key, app_key in (("own_org_app", "Scan Helper [own_org_unverified_mail_app]"),
-                         ("impostor_app", "idaudit (read-only audit) [impostor_named_like_allowed_app]")):
-        for i in picks[key]:
-            app = apps[app_key]
-            staff[i]["grants"] = [AppGrant(app.id, app.user_scopes)]
-            staff[i]["planted"].append(f"consented_{app.planted[0]}")
 
 
 def _groups(rng: random.Random, people: list[Person], gid: dict[str, str], dept_gid: dict[str, str],

@@ -159,3 +159,9 @@ GLOBAL_ADMIN = "Global Administrator"
 
 # Free-mail domains an attacker forwards stolen mail to.
 FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "gmx.com")
+
+# Outside organisations the clinic works with (guests, a forwarding answering service, a partner lab).
+PARTNER_LAB = "quest-diagnostics-partner.com"
+BILLING_VENDOR = "medbill-solutions.com"
+ANSWERING_SERVICE = "answerpoint-service.com"
+MSP = "northbridge-it.com"

@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simulator.builder import PARTNER_LAB
+from simulator.catalogue import PARTNER_LAB
 from simulator.microsoft.mail_security import MailSecurityObjects
 from simulator.microsoft.wire_ids import derived_id, iso
 from simulator.org import Organisation
