@@ -15,6 +15,7 @@ resolver. The resolver is the system's (/etc/resolv.conf) unless `DnsOptions.res
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,10 @@ class DnsOptions:
 
     @property
     def shown(self) -> str:
-        return ", ".join(self.resolvers) if self.resolvers else "the system resolver"
+        if self.resolvers:
+            return ", ".join(self.resolvers)
+        env = os.environ.get("IDAUDIT_DNS_RESOLVER", "").strip()
+        return f"{env} (IDAUDIT_DNS_RESOLVER)" if env else "the system resolver"
 
 
 def dns_options_from(resolvers: str | list[str] | None, timeout: str | float | None, *, where: str = "") -> DnsOptions:
@@ -81,10 +85,16 @@ def dns_options_from(resolvers: str | list[str] | None, timeout: str | float | N
     return DnsOptions(resolvers=chosen, timeout=seconds)
 
 
+# A resolver for every run that configures none (`host[:port], ...`): an administrator's default for the machine,
+# and what the test suite sets so that no test ever asks a resolver beyond loopback.
+RESOLVER_ENV = "IDAUDIT_DNS_RESOLVER"
+
+
 def _resolver(options: DnsOptions) -> dns.asyncresolver.Resolver:
-    if options.resolvers:
+    chosen = options.resolvers or tuple(r.strip() for r in os.environ.get(RESOLVER_ENV, "").split(",") if r.strip())
+    if chosen:
         r = dns.asyncresolver.Resolver(configure=False)
-        r.nameservers = [dns.nameserver.Do53Nameserver(*parse_resolver(s)) for s in options.resolvers]
+        r.nameservers = [dns.nameserver.Do53Nameserver(*parse_resolver(s)) for s in chosen]
     else:
         r = dns.asyncresolver.Resolver()
     r.lifetime = options.timeout

@@ -151,6 +151,7 @@ class LogCollection:
         scale = self.options.time_scale
         deadline = time.monotonic() + self.options.audit_query_timeout_s * scale
         state = query
+        waited = False  # the first status read goes at once: a small window's query is often done already
         while str(state.get("status") or "") not in _FINISHED:
             if time.monotonic() >= deadline:
                 minutes = self.options.audit_query_timeout_s / 60
@@ -159,7 +160,9 @@ class LogCollection:
                                              f"(last status: {state.get('status') or 'unknown'}); run the "
                                              "collection again later"), SectionStatus.ERROR)
                 return
-            await asyncio.sleep(self.options.audit_query_poll_s * scale)
+            if waited:
+                await asyncio.sleep(self.options.audit_query_poll_s * scale)
+            waited = True
             state = await self.graph.get(f"security/auditLog/queries/{qid}")
             if not isinstance(state, dict):
                 raise ApiError(200, "MalformedResponse", "the audit log query status is not an object")
